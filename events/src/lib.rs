@@ -1,0 +1,30 @@
+//! Hotline's event vocabulary: typed ids, one event enum per entity, the envelope and its codec.
+//!
+//! This crate does no I/O. Everything written to the log, and everything an auditor or a
+//! Kafka consumer reads back, is defined here; its JSON form is a public wire format pinned
+//! by the golden files in `events/tests/golden/`.
+
+pub mod agent;
+pub mod call;
+pub mod campaign;
+pub mod envelope;
+pub mod event;
+pub mod hash;
+pub mod id;
+pub mod queue;
+pub mod stream;
+pub mod timestamp;
+
+pub use agent::{AgentEvent, Skill, SkillName};
+pub use call::{
+    CallEvent, Channel, EndReason, OfferMissReason, OverflowReason, Party, TransferKind,
+    TransferTarget,
+};
+pub use campaign::{AttemptOutcome, CampaignEvent, DialMode};
+pub use envelope::{NewEvent, Recorded};
+pub use event::{CodecError, Encoded, Event, OpaqueEvent, Unreadable};
+pub use hash::Hash;
+pub use id::{AgentId, CallId, CampaignId, CustomerId, IdError, LeadId, MessageId, QueueId};
+pub use queue::QueueEvent;
+pub use stream::{StreamError, StreamName};
+pub use timestamp::{Timestamp, TimestampError};

@@ -1,0 +1,110 @@
+//! Stream names: `<category>-<id>`, one stream per entity, written by exactly one actor.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Why a string is not a valid stream name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not a valid stream name: expected `<category>-<id>` such as `call-0190c3d2-7b3a-7cc0-8000-000000000001` (lowercase category, at most 200 characters, no spaces)"
+)]
+pub struct StreamError(pub String);
+
+/// The name of one entity's stream, such as `call-0190c3d2-…` or `queue-sales`.
+/// The category (before the first `-`) says which event enum the stream holds.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct StreamName(String);
+
+impl StreamName {
+    pub fn parse(s: &str) -> Result<Self, StreamError> {
+        let valid = match s.split_once('-') {
+            Some((category, id)) => {
+                crate::id::is_slug(category)
+                    && !category.contains('-')
+                    && !id.is_empty()
+                    && s.len() <= 200
+                    && s.chars().all(|c| c.is_ascii_graphic())
+            }
+            None => false,
+        };
+        if valid {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(StreamError(s.to_owned()))
+        }
+    }
+
+    /// For ids whose text is known to be valid (UUIDs, slugs).
+    pub(crate) fn from_parts_unchecked(category: &str, id: &str) -> Self {
+        Self(format!("{category}-{id}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `call` for `call-0190…`.
+    pub fn category(&self) -> &str {
+        self.0.split_once('-').map_or(self.0.as_str(), |(c, _)| c)
+    }
+
+    /// `0190…` for `call-0190…`.
+    pub fn id(&self) -> &str {
+        self.0.split_once('-').map_or("", |(_, id)| id)
+    }
+}
+
+impl fmt::Display for StreamName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for StreamName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StreamName({})", self.0)
+    }
+}
+
+impl std::str::FromStr for StreamName {
+    type Err = StreamError;
+    fn from_str(s: &str) -> Result<Self, StreamError> {
+        Self::parse(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for StreamName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn category_and_id_split_at_the_first_dash() {
+        let s = StreamName::parse("call-0190c3d2-7b3a-7cc0-8000-000000000001").unwrap();
+        assert_eq!(s.category(), "call");
+        assert_eq!(s.id(), "0190c3d2-7b3a-7cc0-8000-000000000001");
+    }
+
+    #[test]
+    fn malformed_names_are_refused() {
+        for bad in [
+            "",
+            "call",
+            "call-",
+            "-x",
+            "Call-1",
+            "call-a b",
+            "call-\u{e9}",
+        ] {
+            assert!(StreamName::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}

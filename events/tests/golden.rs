@@ -1,0 +1,270 @@
+//! Golden files pin the public JSON form of every event: `type` and `schema` fields,
+//! snake_case names, RFC 3339 UTC times. A change that alters a line here changes what
+//! auditors and Kafka consumers read: bump the schema instead.
+//!
+//! To accept an intended change: `UPDATE_GOLDEN=1 cargo test -p hotline-events --test golden`.
+
+use hotline_events::*;
+use uuid::Uuid;
+
+fn id(n: u128) -> Uuid {
+    // Fixed v7-shaped ids so the golden files do not change from run to run.
+    Uuid::from_u128(0x0190_c3d2_7b3a_7cc0_8000_0000_0000_0000 | n)
+}
+
+fn every_event() -> Vec<(StreamName, Event)> {
+    let call = CallId::from_uuid(id(1));
+    let agent = AgentId::from_uuid(id(2));
+    let agent2 = AgentId::from_uuid(id(3));
+    let campaign = CampaignId::from_uuid(id(4));
+    let lead = LeadId::from_uuid(id(5));
+    let sales = QueueId::new("sales").unwrap();
+    let billing = QueueId::new("billing").unwrap();
+    let spanish = SkillName::new("spanish").unwrap();
+    let calls = [
+        CallEvent::Arrived {
+            number: "+18005550100".into(),
+            caller: "+15555550123".into(),
+            channel: Channel::Voice,
+            customer: Some(CustomerId::from_uuid(id(6))),
+        },
+        CallEvent::IvrInput { digits: "2".into() },
+        CallEvent::Queued {
+            queue: sales.clone(),
+            priority: 5,
+            skills: vec![spanish.clone()],
+        },
+        CallEvent::Offered {
+            agent,
+            queue: sales.clone(),
+            ring_timeout_ms: 15_000,
+        },
+        CallEvent::OfferMissed {
+            agent,
+            reason: OfferMissReason::NoAnswer,
+        },
+        CallEvent::Answered {
+            agent: agent2,
+            waited_ms: 42_250,
+        },
+        CallEvent::Held { by: agent2 },
+        CallEvent::Resumed { by: agent2 },
+        CallEvent::Transferred {
+            kind: TransferKind::Warm,
+            from: agent2,
+            to: TransferTarget::Queue {
+                queue: billing.clone(),
+            },
+            notes: Some("disputes the March invoice".into()),
+        },
+        CallEvent::Overflowed {
+            from: sales.clone(),
+            to: billing.clone(),
+            reason: OverflowReason::WaitedTooLong,
+        },
+        CallEvent::Abandoned {
+            queue: billing.clone(),
+            waited_ms: 61_000,
+        },
+        CallEvent::Ended {
+            by: Party::Caller,
+            reason: EndReason::Abandoned,
+        },
+    ];
+    let agents = [
+        AgentEvent::LoggedIn {
+            name: "Ada Lovelace".into(),
+            extension: Some("2001".into()),
+            skills: vec![Skill {
+                name: spanish.clone(),
+                level: 7,
+            }],
+            queues: vec![sales.clone()],
+        },
+        AgentEvent::Ready,
+        AgentEvent::Reserved {
+            call,
+            queue: sales.clone(),
+        },
+        AgentEvent::Busy { call },
+        AgentEvent::WrappingUp {
+            call,
+            limit_ms: 30_000,
+        },
+        AgentEvent::WrapUpCompleted {
+            call,
+            disposition: Some("resolved".into()),
+            notes: None,
+        },
+        AgentEvent::NotReady {
+            reason: "lunch".into(),
+        },
+        AgentEvent::SkillsChanged {
+            skills: vec![Skill {
+                name: spanish,
+                level: 9,
+            }],
+        },
+        AgentEvent::LoggedOut,
+    ];
+    let queue = [
+        QueueEvent::CallWaiting { call, priority: 5 },
+        QueueEvent::PositionEstimated {
+            call,
+            position: 3,
+            estimated_wait_ms: 95_000,
+        },
+        QueueEvent::AgentsSelected {
+            call,
+            agents: vec![agent, agent2],
+            strategy: "ring_all".into(),
+            tier: 0,
+        },
+        QueueEvent::CallbackRequested {
+            call,
+            number: "+15555550123".into(),
+        },
+        QueueEvent::CallbackDialed { call },
+        QueueEvent::CallLeft { call },
+    ];
+    let campaigns = [
+        CampaignEvent::Created {
+            name: "Winter renewals".into(),
+            dial_mode: DialMode::Predictive,
+            max_abandon_rate: 0.03,
+        },
+        CampaignEvent::LeadsImported {
+            source: "leads.csv".into(),
+            accepted: 980,
+            rejected: 20,
+        },
+        CampaignEvent::Started,
+        CampaignEvent::AttemptDialed {
+            lead,
+            call,
+            number: "+442071838750".into(),
+            attempt: 1,
+        },
+        CampaignEvent::AttemptEnded {
+            lead,
+            call,
+            outcome: AttemptOutcome::AnsweringMachine,
+        },
+        CampaignEvent::Paused,
+        CampaignEvent::Completed,
+    ];
+    let mut all: Vec<(StreamName, Event)> = Vec::new();
+    all.extend(calls.into_iter().map(|e| (call.stream(), e.into())));
+    all.extend(agents.into_iter().map(|e| (agent.stream(), e.into())));
+    all.extend(queue.into_iter().map(|e| (sales.stream(), e.into())));
+    all.extend(campaigns.into_iter().map(|e| (campaign.stream(), e.into())));
+    all
+}
+
+/// Builds the log a writer would build from `events`, as JSON lines.
+fn record(events: &[(StreamName, Event)]) -> Vec<Recorded> {
+    let mut prev = Hash::ZERO;
+    let mut versions = std::collections::HashMap::<StreamName, u64>::new();
+    let start = Timestamp::parse("2026-11-22T09:30:00.250Z").unwrap();
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, (stream, event))| {
+            let enc = event.encode().unwrap();
+            let version = versions
+                .entry(stream.clone())
+                .and_modify(|v| *v += 1)
+                .or_insert(1);
+            let mut r = Recorded {
+                position: i as u64 + 1,
+                stream: stream.clone(),
+                version: *version,
+                event_type: enc.event_type,
+                schema: enc.schema,
+                occurred_at: start.plus_millis(i as u64 * 1_500),
+                event_id: MessageId::from_uuid(id(1000 + i as u128)),
+                correlation_id: Some(MessageId::from_uuid(id(999))),
+                causation_id: (i > 0).then(|| MessageId::from_uuid(id(1000 + i as u128 - 1))),
+                prev_hash: prev,
+                hash: Hash::ZERO,
+                data: enc.data,
+            };
+            r.hash = r.chained().hash(&prev);
+            prev = r.hash;
+            r
+        })
+        .collect()
+}
+
+#[test]
+fn the_wire_form_of_every_event_is_pinned() {
+    let events = every_event();
+    let lines: String = record(&events)
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap() + "\n")
+        .collect();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/events.jsonl");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(path, &lines).unwrap();
+    }
+    let golden = std::fs::read_to_string(path).unwrap();
+    for (n, (want, got)) in golden.lines().zip(lines.lines()).enumerate() {
+        assert_eq!(got, want, "line {} of events.jsonl differs", n + 1);
+    }
+    assert_eq!(
+        golden.lines().count(),
+        lines.lines().count(),
+        "number of golden events"
+    );
+}
+
+#[test]
+fn the_golden_lines_read_back_as_the_same_events() {
+    let golden = include_str!("golden/events.jsonl");
+    let expected = every_event();
+    for (line, (stream, event)) in golden.lines().zip(&expected) {
+        let r: Recorded = serde_json::from_str(line).unwrap();
+        assert_eq!(&r.stream, stream);
+        assert_eq!(&r.event(), event, "{line}");
+        assert!(r.hash_is_valid(), "hash of {line}");
+        // Written again, byte for byte the same.
+        assert_eq!(serde_json::to_string(&r).unwrap(), line);
+    }
+}
+
+#[test]
+fn every_variant_has_a_golden_line() {
+    // A new variant without a golden line fails here: add it to every_event().
+    let types: std::collections::BTreeSet<String> = every_event()
+        .iter()
+        .map(|(s, e)| format!("{}/{}", s.category(), e.encode().unwrap().event_type))
+        .collect();
+    assert_eq!(types.len(), every_event().len(), "each variant once");
+    let counts = [("call", 12), ("agent", 9), ("queue", 6), ("campaign", 7)];
+    for (category, n) in counts {
+        assert_eq!(
+            types
+                .iter()
+                .filter(|t| t.starts_with(&format!("{category}/")))
+                .count(),
+            n,
+            "{category}"
+        );
+    }
+}
+
+#[test]
+fn an_event_from_a_newer_writer_passes_through_unchanged() {
+    let golden = include_str!("golden/from_the_future.jsonl");
+    for line in golden.lines() {
+        let r: Recorded = serde_json::from_str(line).unwrap();
+        let event = r.event();
+        assert!(matches!(event, Event::Opaque(_)), "{event:?}");
+        let again = event.encode().unwrap();
+        assert_eq!(
+            (again.event_type.as_str(), again.schema, again.data.as_str()),
+            (r.event_type.as_str(), r.schema, r.data.as_str())
+        );
+        assert_eq!(serde_json::to_string(&r).unwrap(), line);
+    }
+}
