@@ -4,6 +4,7 @@
 //!
 //! To accept an intended change: `UPDATE_GOLDEN=1 cargo test -p hotline-events --test golden`.
 
+#![allow(clippy::unwrap_used)]
 use hotline_events::*;
 use uuid::Uuid;
 

@@ -1,1 +1,16 @@
-//! stub
+//! Hotline's ports and their backends: the [`EventLog`](log::EventLog) every actor appends
+//! to and every projection reads, its embedded SQLite backend, and the injected clock.
+//!
+//! Only this crate knows SQLite (and, later, Kafka). Nothing here knows calls or agents
+//! beyond the event vocabulary of `hotline-events`.
+
+pub mod clock;
+#[cfg(feature = "conformance")]
+pub mod conformance;
+pub mod log;
+
+pub use clock::Clock;
+pub use log::sqlite::SqliteLog;
+pub use log::{
+    Appended, ChainBreak, EventLog, ExpectedVersion, LogError, Subscription, VerifyReport,
+};

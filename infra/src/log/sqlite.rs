@@ -1,0 +1,709 @@
+//! The embedded event log: one SQLite file (`events.sqlite` in the data directory), in WAL
+//! mode with `synchronous=FULL`, written by one thread.
+//!
+//! **Group commit.** Appenders encode their events on their own tasks and send them to the
+//! writer thread; the writer takes every request waiting, checks versions, chains hashes
+//! and inserts them in one transaction, commits once (one WAL sync), and only then answers
+//! each appender. Throughput grows with concurrency while every append still returns only
+//! once durable. A request rejected for its version is answered at once and writes nothing;
+//! if the transaction fails, every request in it fails and the writer's state is rolled back
+//! with it.
+//!
+//! **One writer.** A lock file (`events.lock`) keeps a second process from writing the
+//! same log; readers (`log tail`, `audit`) open the file read-only beside it.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use hotline_events::hash::Chained;
+use hotline_events::{Hash, MessageId, NewEvent, Recorded, StreamName, Timestamp};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::{Appended, EventLog, ExpectedVersion, LogError, Subscription};
+
+/// `PRAGMA application_id`: "HOTL", so that other SQLite files are told apart.
+const APPLICATION_ID: i64 = 0x484F_544C;
+/// `PRAGMA user_version`: the layout of the file. Bump with a migration.
+const FORMAT: i64 = 1;
+/// At most this many events go into one group commit.
+const MAX_GROUP_EVENTS: usize = 8192;
+
+const SCHEMA: &str = "
+CREATE TABLE events (
+    position       INTEGER PRIMARY KEY,
+    stream         TEXT    NOT NULL,
+    version        INTEGER NOT NULL,
+    type           TEXT    NOT NULL,
+    schema         INTEGER NOT NULL,
+    occurred_at    INTEGER NOT NULL,
+    event_id       BLOB    NOT NULL,
+    correlation_id BLOB,
+    causation_id   BLOB,
+    data           TEXT    NOT NULL,
+    prev_hash      BLOB    NOT NULL,
+    hash           BLOB    NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX events_stream_version ON events (stream, version);
+";
+
+const COLUMNS: &str = "position, stream, version, type, schema, occurred_at, event_id, \
+                       correlation_id, causation_id, data, prev_hash, hash";
+
+/// A handle on the embedded log; clones share it.
+#[derive(Debug, Clone)]
+pub struct SqliteLog {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    path: PathBuf,
+    writer: Option<mpsc::UnboundedSender<Request>>,
+    readers: Mutex<Vec<Connection>>,
+    head: watch::Sender<u64>,
+    writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// The single-writer lock, held until `close`.
+    lock: Mutex<Option<File>>,
+}
+
+/// An event encoded by its appender, ready for the writer.
+#[derive(Debug)]
+struct Row {
+    event_type: String,
+    schema: u16,
+    data: String,
+    occurred_at: Timestamp,
+    event_id: MessageId,
+    correlation_id: Option<MessageId>,
+    causation_id: Option<MessageId>,
+}
+
+/// One appender's request, waiting for its group commit.
+#[derive(Debug)]
+struct Pending {
+    stream: StreamName,
+    expected: ExpectedVersion,
+    rows: Vec<Row>,
+    reply: oneshot::Sender<Result<Appended, LogError>>,
+}
+
+#[derive(Debug)]
+enum Request {
+    Append(Pending),
+    Close(oneshot::Sender<()>),
+}
+
+impl SqliteLog {
+    /// The log file inside a data directory.
+    pub fn file_in(data_dir: &Path) -> PathBuf {
+        data_dir.join("events.sqlite")
+    }
+
+    /// Opens the log in `data_dir` for appending, creating both if needed.
+    pub fn open(data_dir: &Path) -> Result<Self, LogError> {
+        let dir_err = |source| LogError::DataDir {
+            path: data_dir.to_owned(),
+            source,
+        };
+        std::fs::create_dir_all(data_dir).map_err(dir_err)?;
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(data_dir.join("events.lock"))
+            .map_err(dir_err)?;
+        if lock.try_lock().is_err() {
+            return Err(LogError::Locked {
+                path: data_dir.to_owned(),
+            });
+        }
+        let path = Self::file_in(data_dir);
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        )
+        .map_err(|e| not_a_log(&path, e))?;
+        prepare_for_writing(&conn, &path)?;
+        let (head, last_hash) = last_event(&conn, &path)?;
+        let (head_tx, _) = watch::channel(head);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let writer = Writer {
+            path: path.clone(),
+            conn,
+            head,
+            last_hash,
+            versions: HashMap::new(),
+            versions_complete: head == 0,
+            head_tx: head_tx.clone(),
+        };
+        let thread = std::thread::Builder::new()
+            .name("hotline-log-writer".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|e| LogError::Storage {
+                path: path.clone(),
+                detail: e.to_string(),
+            })?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path,
+                writer: Some(tx),
+                readers: Mutex::new(Vec::new()),
+                head: head_tx,
+                writer_thread: Mutex::new(Some(thread)),
+                lock: Mutex::new(Some(lock)),
+            }),
+        })
+    }
+
+    /// Opens an existing log for reading only, beside a process that may be writing it.
+    /// Creates nothing; a missing log is [`LogError::Missing`].
+    pub fn open_read_only(data_dir: &Path) -> Result<Self, LogError> {
+        let path = Self::file_in(data_dir);
+        if !path.is_file() {
+            return Err(LogError::Missing { path });
+        }
+        let conn = open_reader(&path)?;
+        check_header(&conn, &path)?;
+        let (head, _) = last_event(&conn, &path)?;
+        let (head_tx, _) = watch::channel(head);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path,
+                writer: None,
+                readers: Mutex::new(vec![conn]),
+                head: head_tx,
+                writer_thread: Mutex::new(None),
+                lock: Mutex::new(None),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    async fn with_reader<T, F>(&self, f: F) -> Result<T, LogError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &Path) -> Result<T, LogError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = inner.readers.lock().ok().and_then(|mut pool| pool.pop());
+            let conn = match pooled {
+                Some(conn) => conn,
+                None => open_reader(&inner.path)?,
+            };
+            let result = f(&conn, &inner.path);
+            if let Ok(mut pool) = inner.readers.lock() {
+                pool.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|e| LogError::Storage {
+            path: self.inner.path.clone(),
+            detail: format!("reader failed: {e}"),
+        })?
+    }
+}
+
+#[async_trait]
+impl EventLog for SqliteLog {
+    async fn append(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<Appended, LogError> {
+        let writer = self.inner.writer.as_ref().ok_or(LogError::ReadOnly)?;
+        if events.is_empty() {
+            return Err(LogError::EmptyBatch(stream.clone()));
+        }
+        let mut rows = Vec::with_capacity(events.len());
+        for e in events {
+            e.event.check_stream(stream.category())?;
+            let enc = e.event.encode()?;
+            rows.push(Row {
+                event_type: enc.event_type,
+                schema: enc.schema,
+                data: enc.data,
+                occurred_at: e.occurred_at,
+                event_id: e.event_id,
+                correlation_id: e.correlation_id,
+                causation_id: e.causation_id,
+            });
+        }
+        let (reply, answer) = oneshot::channel();
+        writer
+            .send(Request::Append(Pending {
+                stream: stream.clone(),
+                expected,
+                rows,
+                reply,
+            }))
+            .map_err(|_| LogError::Closed)?;
+        answer.await.map_err(|_| LogError::Closed)?
+    }
+
+    async fn read_stream(
+        &self,
+        stream: &StreamName,
+        from_version: u64,
+    ) -> Result<Vec<Recorded>, LogError> {
+        let stream = stream.clone();
+        self.with_reader(move |conn, path| {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM events WHERE stream = ?1 AND version >= ?2 ORDER BY version"
+            );
+            query(
+                conn,
+                path,
+                &sql,
+                params![stream.as_str(), to_sql(from_version)],
+            )
+        })
+        .await
+    }
+
+    async fn read_all(&self, from_position: u64, max: usize) -> Result<Vec<Recorded>, LogError> {
+        self.with_reader(move |conn, path| {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2"
+            );
+            query(
+                conn,
+                path,
+                &sql,
+                params![to_sql(from_position), to_sql(max as u64)],
+            )
+        })
+        .await
+    }
+
+    async fn head(&self) -> Result<u64, LogError> {
+        if self.inner.writer.is_some() {
+            return Ok(*self.inner.head.borrow());
+        }
+        self.with_reader(|conn, path| last_event(conn, path).map(|(head, _)| head))
+            .await
+    }
+
+    fn subscribe(&self, from_position: u64) -> Subscription {
+        // Appends by this process wake the feed at once; another process's are polled for.
+        let poll = if self.inner.writer.is_some() {
+            Duration::from_secs(1)
+        } else {
+            Duration::from_millis(200)
+        };
+        Subscription::follow(
+            self.clone(),
+            from_position,
+            self.inner.head.subscribe(),
+            poll,
+        )
+    }
+
+    async fn close(&self) -> Result<(), LogError> {
+        let Some(writer) = &self.inner.writer else {
+            return Ok(());
+        };
+        let (done, wait) = oneshot::channel();
+        if writer.send(Request::Close(done)).is_ok() {
+            let _ = wait.await;
+        }
+        let thread = self
+            .inner
+            .writer_thread
+            .lock()
+            .ok()
+            .and_then(|mut t| t.take());
+        if let Some(thread) = thread {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+        if let Ok(mut lock) = self.inner.lock.lock() {
+            lock.take();
+        }
+        Ok(())
+    }
+}
+
+/// The single writer: owns the write connection, the head, the chain's last hash and the
+/// known version of every stream it has touched.
+struct Writer {
+    path: PathBuf,
+    conn: Connection,
+    head: u64,
+    last_hash: Hash,
+    versions: HashMap<String, u64>,
+    /// True when `versions` knows every stream (the log was empty when opened), so a
+    /// stream missing from it is new and needs no look-up.
+    versions_complete: bool,
+    head_tx: watch::Sender<u64>,
+}
+
+struct Accepted {
+    reply: oneshot::Sender<Result<Appended, LogError>>,
+    appended: Appended,
+}
+
+impl Writer {
+    fn run(mut self, mut rx: mpsc::UnboundedReceiver<Request>) {
+        let mut closing = None;
+        while closing.is_none() {
+            let Some(first) = rx.blocking_recv() else {
+                break;
+            };
+            let mut group = Vec::new();
+            let mut events = 0;
+            let mut next = Some(first);
+            while let Some(request) = next.take() {
+                match request {
+                    Request::Append(pending) => {
+                        events += pending.rows.len();
+                        group.push(pending);
+                    }
+                    Request::Close(done) => {
+                        closing = Some(done);
+                        break;
+                    }
+                }
+                if events < MAX_GROUP_EVENTS {
+                    next = rx.try_recv().ok();
+                }
+            }
+            if !group.is_empty() {
+                self.commit_group(group);
+            }
+        }
+        // Fold the WAL into the main file so the log is one self-contained file at rest.
+        let _ = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
+        drop(self.conn);
+        if let Some(done) = closing {
+            let _ = done.send(());
+        }
+    }
+
+    fn commit_group(&mut self, group: Vec<Pending>) {
+        let start = (self.head, self.last_hash);
+        let mut undo: Vec<(String, Option<u64>)> = Vec::new();
+        let mut accepted: Vec<Accepted> = Vec::with_capacity(group.len());
+        let result = (|| -> Result<(), rusqlite::Error> {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            for Pending {
+                stream,
+                expected,
+                rows,
+                reply,
+            } in group
+            {
+                let current = self.version_of(stream.as_str())?;
+                if let ExpectedVersion::Exact(v) = expected
+                    && v != current
+                {
+                    let _ = reply.send(Err(LogError::Conflict {
+                        stream,
+                        expected: v,
+                        actual: current,
+                    }));
+                    continue;
+                }
+                let first_position = self.head + 1;
+                let mut version = current;
+                let mut insert = self.conn.prepare_cached(&format!(
+                    "INSERT INTO events ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+                ))?;
+                for row in &rows {
+                    version += 1;
+                    let position = self.head + 1;
+                    let chained = Chained {
+                        position,
+                        stream: stream.as_str(),
+                        version,
+                        event_type: &row.event_type,
+                        schema: row.schema,
+                        occurred_at: row.occurred_at,
+                        event_id: row.event_id,
+                        correlation_id: row.correlation_id,
+                        causation_id: row.causation_id,
+                        data: &row.data,
+                    };
+                    let hash = chained.hash(&self.last_hash);
+                    insert.execute(params![
+                        to_sql(position),
+                        stream.as_str(),
+                        to_sql(version),
+                        row.event_type,
+                        row.schema,
+                        row.occurred_at.as_millis(),
+                        row.event_id.as_uuid().as_bytes(),
+                        row.correlation_id
+                            .as_ref()
+                            .map(|id| id.as_uuid().as_bytes()),
+                        row.causation_id.as_ref().map(|id| id.as_uuid().as_bytes()),
+                        row.data,
+                        &self.last_hash.0,
+                        &hash.0,
+                    ])?;
+                    self.head = position;
+                    self.last_hash = hash;
+                }
+                let previous = self.versions.insert(stream.as_str().to_owned(), version);
+                undo.push((stream.as_str().to_owned(), previous));
+                accepted.push(Accepted {
+                    reply,
+                    appended: Appended {
+                        first_position,
+                        last_position: self.head,
+                        version,
+                    },
+                });
+            }
+            self.conn.execute_batch("COMMIT")
+        })();
+        match result {
+            Ok(()) => {
+                self.head_tx.send_replace(self.head);
+                for a in accepted {
+                    let _ = a.reply.send(Ok(a.appended));
+                }
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                (self.head, self.last_hash) = start;
+                for (stream, previous) in undo.into_iter().rev() {
+                    match previous {
+                        Some(v) => self.versions.insert(stream, v),
+                        None => self.versions.remove(&stream),
+                    };
+                }
+                tracing::error!(path = %self.path.display(), error = %e, "group commit failed; its appends were rejected");
+                for a in accepted {
+                    let _ = a.reply.send(Err(LogError::Storage {
+                        path: self.path.clone(),
+                        detail: e.to_string(),
+                    }));
+                }
+            }
+        }
+    }
+
+    fn version_of(&mut self, stream: &str) -> Result<u64, rusqlite::Error> {
+        if let Some(v) = self.versions.get(stream) {
+            return Ok(*v);
+        }
+        if self.versions_complete {
+            return Ok(0);
+        }
+        let v: Option<i64> = self.conn.query_row(
+            "SELECT MAX(version) FROM events WHERE stream = ?1",
+            [stream],
+            |r| r.get(0),
+        )?;
+        let v = v.map_or(0, from_sql);
+        self.versions.insert(stream.to_owned(), v);
+        Ok(v)
+    }
+}
+
+fn to_sql(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn from_sql(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn not_a_log(path: &Path, e: rusqlite::Error) -> LogError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt
+            ) =>
+        {
+            LogError::NotALog {
+                path: path.to_owned(),
+                detail: e.to_string(),
+            }
+        }
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::CannotOpen
+                    | rusqlite::ErrorCode::PermissionDenied
+                    | rusqlite::ErrorCode::ReadOnly
+            ) =>
+        {
+            LogError::DataDir {
+                path: path.parent().unwrap_or(path).to_owned(),
+                source: std::io::Error::new(std::io::ErrorKind::PermissionDenied, e.to_string()),
+            }
+        }
+        _ => LogError::Storage {
+            path: path.to_owned(),
+            detail: e.to_string(),
+        },
+    }
+}
+
+fn open_reader(path: &Path) -> Result<Connection, LogError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| not_a_log(path, e))?;
+    conn.busy_timeout(Duration::from_secs(5))
+        .map_err(|e| not_a_log(path, e))?;
+    Ok(conn)
+}
+
+/// Checks that the file is a Hotline log this build can read; says which it is.
+fn check_header(conn: &Connection, path: &Path) -> Result<bool, LogError> {
+    let app: i64 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(|e| not_a_log(path, e))?;
+    let format: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| not_a_log(path, e))?;
+    let tables: i64 = conn
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+        .map_err(|e| not_a_log(path, e))?;
+    if app == 0 && format == 0 && tables == 0 {
+        return Ok(false); // a new, empty file
+    }
+    if app != APPLICATION_ID {
+        return Err(LogError::NotALog {
+            path: path.to_owned(),
+            detail: "it is a SQLite database of another application".into(),
+        });
+    }
+    if format > FORMAT {
+        return Err(LogError::NewerFormat {
+            path: path.to_owned(),
+            found: format,
+            supported: FORMAT,
+        });
+    }
+    Ok(true)
+}
+
+fn prepare_for_writing(conn: &Connection, path: &Path) -> Result<(), LogError> {
+    let storage = |e: rusqlite::Error| not_a_log(path, e);
+    conn.busy_timeout(Duration::from_secs(5)).map_err(storage)?;
+    let existing = check_header(conn, path)?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(storage)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(LogError::Storage {
+            path: path.to_owned(),
+            detail: format!("cannot use WAL (got {mode})"),
+        });
+    }
+    conn.execute_batch("PRAGMA synchronous = FULL;")
+        .map_err(storage)?;
+    if !existing {
+        conn.execute_batch(&format!(
+            "BEGIN; {SCHEMA} PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {FORMAT}; COMMIT;"
+        ))
+        .map_err(storage)?;
+    }
+    Ok(())
+}
+
+fn last_event(conn: &Connection, path: &Path) -> Result<(u64, Hash), LogError> {
+    let row: Option<(i64, Vec<u8>)> = conn
+        .query_row(
+            "SELECT position, hash FROM events ORDER BY position DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(|e| not_a_log(path, e))?;
+    match row {
+        None => Ok((0, Hash::ZERO)),
+        Some((position, hash)) => {
+            let position = from_sql(position);
+            let hash = Hash::from_slice(&hash).ok_or_else(|| LogError::Corrupt {
+                path: path.to_owned(),
+                position,
+                detail: "its hash is not 32 bytes".into(),
+            })?;
+            Ok((position, hash))
+        }
+    }
+}
+
+fn query(
+    conn: &Connection,
+    path: &Path,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<Recorded>, LogError> {
+    let storage = |e: rusqlite::Error| LogError::Storage {
+        path: path.to_owned(),
+        detail: e.to_string(),
+    };
+    let mut stmt = conn.prepare_cached(sql).map_err(storage)?;
+    let mut rows = stmt.query(params).map_err(storage)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(storage)? {
+        out.push(to_recorded(row, path)?);
+    }
+    Ok(out)
+}
+
+fn to_recorded(row: &rusqlite::Row<'_>, path: &Path) -> Result<Recorded, LogError> {
+    let position = row.get::<_, i64>(0).map(from_sql).unwrap_or(0);
+    let corrupt = |detail: String| LogError::Corrupt {
+        path: path.to_owned(),
+        position,
+        detail,
+    };
+    let text = |i: usize| -> Result<String, LogError> {
+        row.get::<_, String>(i)
+            .map_err(|e| corrupt(format!("column {i}: {e}")))
+    };
+    let int = |i: usize| -> Result<i64, LogError> {
+        row.get::<_, i64>(i)
+            .map_err(|e| corrupt(format!("column {i}: {e}")))
+    };
+    let id = |i: usize| -> Result<Option<MessageId>, LogError> {
+        let blob: Option<Vec<u8>> = row
+            .get(i)
+            .map_err(|e| corrupt(format!("column {i}: {e}")))?;
+        blob.map(|b| {
+            uuid::Uuid::from_slice(&b)
+                .map(MessageId::from_uuid)
+                .map_err(|_| corrupt(format!("column {i} is not an id")))
+        })
+        .transpose()
+    };
+    let hash = |i: usize| -> Result<Hash, LogError> {
+        let blob: Vec<u8> = row
+            .get(i)
+            .map_err(|e| corrupt(format!("column {i}: {e}")))?;
+        Hash::from_slice(&blob).ok_or_else(|| corrupt(format!("column {i} is not a hash")))
+    };
+    let stream = StreamName::parse(&text(1)?).map_err(|e| corrupt(e.to_string()))?;
+    Ok(Recorded {
+        position,
+        stream,
+        version: from_sql(int(2)?),
+        event_type: text(3)?,
+        schema: u16::try_from(int(4)?).map_err(|_| corrupt("schema out of range".into()))?,
+        occurred_at: Timestamp::from_millis(int(5)?),
+        event_id: id(6)?.ok_or_else(|| corrupt("no event id".into()))?,
+        correlation_id: id(7)?,
+        causation_id: id(8)?,
+        data: text(9)?,
+        prev_hash: hash(10)?,
+        hash: hash(11)?,
+    })
+}

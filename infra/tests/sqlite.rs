@@ -1,0 +1,271 @@
+//! The embedded SQLite log: the conformance suite, then what only a file-backed log has
+//! (bad directories, foreign and newer files, a second writer).
+
+#![allow(clippy::unwrap_used)]
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use async_trait::async_trait;
+use hotline_infra::conformance::{self, Harness, probe, stream};
+use hotline_infra::{EventLog, ExpectedVersion, LogError, SqliteLog};
+
+/// Set in the child process of the killed-writer check: the data directory to write.
+const CRASH_WRITER_DIR: &str = "HOTLINE_TEST_CRASH_WRITER_DIR";
+
+struct Sqlite {
+    dir: tempfile::TempDir,
+}
+
+impl Sqlite {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+}
+
+#[async_trait]
+impl Harness for Sqlite {
+    type Log = SqliteLog;
+
+    async fn open(&self) -> SqliteLog {
+        SqliteLog::open(self.dir.path()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn tamper(&self, position: u64) {
+        let file = SqliteLog::file_in(self.dir.path());
+        // Find the event's stored bytes with a plain read, then flip one in the file itself.
+        let data: String = rusqlite::Connection::open(&file)
+            .and_then(|c| {
+                c.query_row(
+                    "SELECT data FROM events WHERE position = ?1",
+                    [position as i64],
+                    |r| r.get(0),
+                )
+            })
+            .expect("read the event to alter");
+        let mut bytes = std::fs::read(&file).expect("read the log file");
+        let at = bytes
+            .windows(data.len())
+            .position(|w| w == data.as_bytes())
+            .expect("the event's data is in the file");
+        bytes[at + 12] ^= 0x01;
+        std::fs::write(&file, bytes).expect("write the altered file");
+    }
+
+    fn spawn_writer(&self) -> Child {
+        Command::new(std::env::current_exe().expect("test binary"))
+            .args([
+                "--exact",
+                "killed_process_leaves_no_partial_batch",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CRASH_WRITER_DIR, self.dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the writer process")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ordering() {
+    conformance::ordering(&Sqlite::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn version_conflicts() {
+    conformance::version_conflicts(&Sqlite::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catch_up_then_live() {
+    conformance::catch_up_then_live(&Sqlite::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durable_across_reopen() {
+    conformance::durable_across_reopen(&Sqlite::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tamper_is_detected() {
+    conformance::tamper_is_detected(&Sqlite::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_process_leaves_no_partial_batch() {
+    // In the child process this same test is the writer that gets killed.
+    if let Some(dir) = std::env::var_os(CRASH_WRITER_DIR) {
+        let log = SqliteLog::open(Path::new(&dir)).unwrap_or_else(|e| panic!("{e}"));
+        conformance::crash_writer(&log).await;
+    }
+    conformance::killed_process_leaves_no_partial_batch(&Sqlite::new()).await;
+}
+
+fn file_bytes(path: &Path) -> Vec<u8> {
+    std::fs::read(path).expect("read file")
+}
+
+#[tokio::test]
+async fn a_data_directory_that_cannot_be_created_is_named_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, b"x").unwrap();
+    let err = SqliteLog::open(&blocker.join("data")).unwrap_err();
+    assert!(matches!(err, LogError::DataDir { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("not-a-dir/data") && msg.contains("--data-dir or HOTLINE_DATA_DIR"),
+        "{msg}"
+    );
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_database_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = SqliteLog::file_in(dir.path());
+    let garbage: Vec<u8> = (0..8192u32).map(|i| (i * 7919 % 251) as u8).collect();
+    std::fs::write(&file, &garbage).unwrap();
+    for err in [
+        SqliteLog::open(dir.path()).unwrap_err(),
+        SqliteLog::open_read_only(dir.path()).unwrap_err(),
+    ] {
+        assert!(matches!(err, LogError::NotALog { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains("restore it from a backup"),
+            "{err}"
+        );
+    }
+    assert_eq!(file_bytes(&file), garbage, "the file was not changed");
+}
+
+#[tokio::test]
+async fn another_applications_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = SqliteLog::file_in(dir.path());
+    rusqlite::Connection::open(&file)
+        .unwrap()
+        .execute_batch("CREATE TABLE invoices (id INTEGER);")
+        .unwrap();
+    let err = SqliteLog::open(dir.path()).unwrap_err();
+    assert!(err.to_string().contains("another application"), "{err}");
+}
+
+async fn log_with_events(dir: &Path, n: u64) -> PathBuf {
+    let log = SqliteLog::open(dir).unwrap();
+    for i in 0..n {
+        log.append(
+            &stream("kept"),
+            ExpectedVersion::Exact(i),
+            vec![probe(&format!(r#""i":{i}"#))],
+        )
+        .await
+        .unwrap();
+    }
+    log.close().await.unwrap();
+    SqliteLog::file_in(dir)
+}
+
+#[tokio::test]
+async fn a_log_from_a_newer_format_is_refused_and_its_events_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = log_with_events(dir.path(), 5).await;
+    rusqlite::Connection::open(&file)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 9;")
+        .unwrap();
+    let before = file_bytes(&file);
+    let err = SqliteLog::open(dir.path()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            LogError::NewerFormat {
+                found: 9,
+                supported: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("upgrade hotline"), "{err}");
+    assert_eq!(file_bytes(&file), before, "the file was not changed");
+    // Once a build that knows the format reads it (simulated by setting it back), all is there.
+    rusqlite::Connection::open(&file)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 1;")
+        .unwrap();
+    let log = SqliteLog::open_read_only(dir.path()).unwrap();
+    assert_eq!(log.read_stream(&stream("kept"), 1).await.unwrap().len(), 5);
+}
+
+#[tokio::test]
+async fn a_second_writer_is_refused_while_readers_are_welcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = SqliteLog::open(dir.path()).unwrap();
+    log.append(
+        &stream("one"),
+        ExpectedVersion::Any,
+        vec![probe(r#""i":1"#)],
+    )
+    .await
+    .unwrap();
+    let err = SqliteLog::open(dir.path()).unwrap_err();
+    assert!(matches!(err, LogError::Locked { .. }), "{err:?}");
+    let reader = SqliteLog::open_read_only(dir.path()).unwrap();
+    assert_eq!(reader.head().await.unwrap(), 1);
+    let refused = reader
+        .append(
+            &stream("one"),
+            ExpectedVersion::Any,
+            vec![probe(r#""i":2"#)],
+        )
+        .await;
+    assert!(matches!(refused, Err(LogError::ReadOnly)), "{refused:?}");
+    // A reader in another "process" follows the writer's appends.
+    let mut feed = reader.subscribe(1);
+    log.append(
+        &stream("one"),
+        ExpectedVersion::Any,
+        vec![probe(r#""i":3"#)],
+    )
+    .await
+    .unwrap();
+    for want in [1, 2] {
+        let got = tokio::time::timeout(std::time::Duration::from_secs(5), feed.next())
+            .await
+            .unwrap();
+        assert_eq!(got.unwrap().unwrap().position, want);
+    }
+    log.close().await.unwrap();
+    assert!(
+        SqliteLog::open(dir.path()).is_ok(),
+        "the lock is released on close"
+    );
+}
+
+#[tokio::test]
+async fn reading_a_missing_log_says_how_to_start_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = SqliteLog::open_read_only(&dir.path().join("nothing-here")).unwrap_err();
+    assert!(
+        err.to_string().contains("no event log at") && err.to_string().contains("hotline demo"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn an_event_is_refused_by_a_stream_of_another_category() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = SqliteLog::open(dir.path()).unwrap();
+    let call = hotline_events::CallEvent::IvrInput { digits: "1".into() };
+    let event = hotline_events::NewEvent::new(call, hotline_events::Timestamp::from_millis(0));
+    let agent = hotline_events::AgentId::generate().stream();
+    let err = log
+        .append(&agent, ExpectedVersion::Any, vec![event])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LogError::Codec(_)), "{err:?}");
+    assert_eq!(log.head().await.unwrap(), 0);
+}
