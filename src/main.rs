@@ -1,1 +1,102 @@
-fn main() {}
+//! `hotline`: the one command of the Hotline contact center. It runs the demo, tails the
+//! event log and audits its history; later it serves the live system.
+
+mod audit;
+mod demo;
+mod tail;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "hotline", version, about = "An event-sourced contact center", long_about = None)]
+struct Cli {
+    /// Where the event log and everything built from it live.
+    #[arg(
+        long,
+        global = true,
+        env = "HOTLINE_DATA_DIR",
+        default_value = "hotline-data"
+    )]
+    data_dir: PathBuf,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write a sample morning of a small contact center to the log, then show its history.
+    Demo(demo::Args),
+    /// Read the event log.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Check and read the history, as an auditor does.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum LogCommand {
+    /// Print events as JSON lines (the public wire format).
+    Tail(tail::Args),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk the whole hash chain: exit 0 if intact, 1 with the first altered position if not.
+    Verify,
+    /// One entity's history, in order: time, event type and its key fields.
+    History {
+        /// The stream, such as `call-0190c3d2-7b3a-7cc0-8000-000000000001` or `queue-sales`.
+        stream: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HOTLINE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Demo(args) => demo::run(&cli.data_dir, args).await,
+            Command::Log(LogCommand::Tail(args)) => tail::run(&cli.data_dir, args).await,
+            Command::Audit(AuditCommand::Verify) => audit::verify(&cli.data_dir).await,
+            Command::Audit(AuditCommand::History { stream }) => {
+                audit::history(&cli.data_dir, &stream).await
+            }
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `hotline log tail | head` closes our stdout early; that is the reader's choice, not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}

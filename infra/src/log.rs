@@ -72,12 +72,12 @@ pub enum LogError {
     )]
     NotALog { path: PathBuf, detail: String },
     #[error(
-        "cannot use the data directory {}: {source}; choose a writable directory with --data-dir or HOTLINE_DATA_DIR",
+        "cannot use the data directory {}: {reason}; choose a writable directory with --data-dir or HOTLINE_DATA_DIR",
         path.display()
     )]
     DataDir {
         path: PathBuf,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error(
         "another process is writing to the event log in {}: stop it first, or use a read-only command (log tail, audit)",

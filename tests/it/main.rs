@@ -1,1 +1,52 @@
-//! stub
+//! End-to-end tests through the `hotline` binary, as a user runs it.
+
+#![allow(clippy::unwrap_used)]
+
+mod audit;
+mod bad_input;
+mod tail;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use hotline_events::Recorded;
+
+/// Runs `hotline --data-dir DIR ARGS…`.
+pub fn hotline(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("HOTLINE_DATA_DIR")
+        .output()
+        .expect("run hotline")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A data directory holding a demo morning of `calls` calls.
+pub fn demo(calls: u32) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let out = hotline(
+        dir.path(),
+        &["demo", "--calls", &calls.to_string(), "--agents", "4"],
+    );
+    assert!(out.status.success(), "demo failed: {}", stderr(&out));
+    dir
+}
+
+/// Every event of the log, through `log tail --from 1`.
+pub fn all_events(dir: &Path) -> Vec<Recorded> {
+    let out = hotline(dir, &["log", "tail", "--from", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}

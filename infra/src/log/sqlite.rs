@@ -106,10 +106,16 @@ impl SqliteLog {
 
     /// Opens the log in `data_dir` for appending, creating both if needed.
     pub fn open(data_dir: &Path) -> Result<Self, LogError> {
-        let dir_err = |source| LogError::DataDir {
+        let dir_err = |reason| LogError::DataDir {
             path: data_dir.to_owned(),
-            source,
+            reason,
         };
+        if data_dir.exists() && !data_dir.is_dir() {
+            return Err(dir_err(std::io::Error::new(
+                std::io::ErrorKind::NotADirectory,
+                "it is a file, not a directory",
+            )));
+        }
         std::fs::create_dir_all(data_dir).map_err(dir_err)?;
         let lock = OpenOptions::new()
             .create(true)
@@ -542,7 +548,7 @@ fn not_a_log(path: &Path, e: rusqlite::Error) -> LogError {
         {
             LogError::DataDir {
                 path: path.parent().unwrap_or(path).to_owned(),
-                source: std::io::Error::new(std::io::ErrorKind::PermissionDenied, e.to_string()),
+                reason: std::io::Error::new(std::io::ErrorKind::PermissionDenied, e.to_string()),
             }
         }
         _ => LogError::Storage {

@@ -1,0 +1,91 @@
+//! `hotline log tail`: the log as JSON lines, the same form auditors and Kafka consumers read.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use hotline_events::{Recorded, StreamName};
+use hotline_infra::{EventLog, SqliteLog};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Start at this log position (with --stream: this stream version). Without it, the
+    /// last 10 events are shown.
+    #[arg(long)]
+    from: Option<u64>,
+    /// Only this stream's events.
+    #[arg(long)]
+    stream: Option<String>,
+    /// Keep printing new events as they are appended (Ctrl-C to stop).
+    #[arg(long)]
+    follow: bool,
+}
+
+pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
+    let stream = args
+        .stream
+        .as_deref()
+        .map(StreamName::parse)
+        .transpose()
+        .context("--stream")?;
+    let log = SqliteLog::open_read_only(data_dir)?;
+    let mut out = std::io::stdout().lock();
+    let mut print = |r: &Recorded| -> Result<()> {
+        serde_json::to_writer(&mut out, r)
+            .with_context(|| format!("event {} cannot be written as JSON", r.position))?;
+        out.write_all(b"\n")?;
+        Ok(out.flush()?)
+    };
+
+    let mut next_position = 1;
+    match &stream {
+        Some(stream) => {
+            let events = log.read_stream(stream, args.from.unwrap_or(1)).await?;
+            let skip = if args.from.is_some() {
+                0
+            } else {
+                events.len().saturating_sub(10)
+            };
+            for r in &events[skip..] {
+                print(r)?;
+            }
+            // Follow from after the stream's last event (or from the head, if it has none).
+            next_position = match events.last() {
+                Some(last) => last.position + 1,
+                None => log.head().await? + 1,
+            };
+        }
+        None => {
+            let head = log.head().await?;
+            let mut from = args.from.unwrap_or_else(|| head.saturating_sub(9).max(1));
+            while from <= head {
+                let batch = log.read_all(from, 4096).await?;
+                let Some(last) = batch.last() else { break };
+                from = last.position + 1;
+                for r in batch.iter().filter(|r| r.position <= head) {
+                    print(r)?;
+                }
+            }
+            next_position = next_position.max(from);
+        }
+    }
+    if args.follow {
+        let mut feed = log.subscribe(next_position);
+        loop {
+            tokio::select! {
+                next = feed.next() => match next {
+                    Some(r) => {
+                        let r = r?;
+                        if stream.as_ref().is_none_or(|s| *s == r.stream) {
+                            print(&r)?;
+                        }
+                    }
+                    None => break,
+                },
+                _ = tokio::signal::ctrl_c() => break,
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
