@@ -53,6 +53,9 @@ CREATE UNIQUE INDEX events_stream_version ON events (stream, version);
 
 const COLUMNS: &str = "position, stream, version, type, schema, occurred_at, event_id, \
                        correlation_id, causation_id, data, prev_hash, hash";
+const INSERT: &str = "INSERT INTO events (position, stream, version, type, schema, occurred_at, event_id, \
+                      correlation_id, causation_id, data, prev_hash, hash) \
+                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 
 /// A handle on the embedded log; clones share it.
 #[derive(Debug, Clone)]
@@ -421,9 +424,7 @@ impl Writer {
                 }
                 let first_position = self.head + 1;
                 let mut version = current;
-                let mut insert = self.conn.prepare_cached(&format!(
-                    "INSERT INTO events ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-                ))?;
+                let mut insert = self.conn.prepare_cached(INSERT)?;
                 for row in &rows {
                     version += 1;
                     let position = self.head + 1;
