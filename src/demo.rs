@@ -202,6 +202,28 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
     })
 }
 
+/// The call rings at the agent: `offered` on the call, `reserved` on the agent.
+async fn offer(
+    call: &mut Writer<'_>,
+    agent: &mut Writer<'_>,
+    at: Timestamp,
+    conversation: MessageId,
+    id: AgentId,
+    c: &Call,
+) -> Result<()> {
+    let offered = CallEvent::Offered {
+        agent: id,
+        queue: c.queue.clone(),
+        ring_timeout_ms: 15_000,
+    };
+    call.write(at, conversation, vec![offered.into()]).await?;
+    let reserved = AgentEvent::Reserved {
+        call: c.id,
+        queue: c.queue.clone(),
+    };
+    agent.write(at, conversation, vec![reserved.into()]).await
+}
+
 /// One agent's morning: log in, take the calls in turn, log out. Returns the events written
 /// and, if one of its calls makes a good story (held, answered), that call.
 async fn agent_morning(
@@ -304,32 +326,7 @@ async fn agent_morning(
         }
         let mut ring_at = offered_at;
         if c.missed_first_offer {
-            call.write(
-                ring_at,
-                conversation,
-                vec![
-                    CallEvent::Offered {
-                        agent: id,
-                        queue: c.queue.clone(),
-                        ring_timeout_ms: 15_000,
-                    }
-                    .into(),
-                ],
-            )
-            .await?;
-            agent
-                .write(
-                    ring_at,
-                    conversation,
-                    vec![
-                        AgentEvent::Reserved {
-                            call: c.id,
-                            queue: c.queue.clone(),
-                        }
-                        .into(),
-                    ],
-                )
-                .await?;
+            offer(&mut call, &mut agent, ring_at, conversation, id, &c).await?;
             ring_at = ring_at.plus_millis(15_000);
             call.write(
                 ring_at,
@@ -347,32 +344,7 @@ async fn agent_morning(
                 .write(ring_at, conversation, vec![AgentEvent::Ready.into()])
                 .await?;
         }
-        call.write(
-            ring_at,
-            conversation,
-            vec![
-                CallEvent::Offered {
-                    agent: id,
-                    queue: c.queue.clone(),
-                    ring_timeout_ms: 15_000,
-                }
-                .into(),
-            ],
-        )
-        .await?;
-        agent
-            .write(
-                ring_at,
-                conversation,
-                vec![
-                    AgentEvent::Reserved {
-                        call: c.id,
-                        queue: c.queue.clone(),
-                    }
-                    .into(),
-                ],
-            )
-            .await?;
+        offer(&mut call, &mut agent, ring_at, conversation, id, &c).await?;
         let answered = ring_at.plus_millis(4_000);
         call.write(
             answered,

@@ -51,8 +51,12 @@ CREATE TABLE events (
 CREATE UNIQUE INDEX events_stream_version ON events (stream, version);
 ";
 
-const COLUMNS: &str = "position, stream, version, type, schema, occurred_at, event_id, \
-                       correlation_id, causation_id, data, prev_hash, hash";
+const READ_STREAM: &str = "SELECT position, stream, version, type, schema, occurred_at, event_id, \
+                           correlation_id, causation_id, data, prev_hash, hash \
+                           FROM events WHERE stream = ?1 AND version >= ?2 ORDER BY version";
+const READ_ALL: &str = "SELECT position, stream, version, type, schema, occurred_at, event_id, \
+                        correlation_id, causation_id, data, prev_hash, hash \
+                        FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2";
 const INSERT: &str = "INSERT INTO events (position, stream, version, type, schema, occurred_at, event_id, \
                       correlation_id, causation_id, data, prev_hash, hash) \
                       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
@@ -267,13 +271,10 @@ impl EventLog for SqliteLog {
     ) -> Result<Vec<Recorded>, LogError> {
         let stream = stream.clone();
         self.with_reader(move |conn, path| {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM events WHERE stream = ?1 AND version >= ?2 ORDER BY version"
-            );
             query(
                 conn,
                 path,
-                &sql,
+                READ_STREAM,
                 params![stream.as_str(), to_sql(from_version)],
             )
         })
@@ -282,13 +283,10 @@ impl EventLog for SqliteLog {
 
     async fn read_all(&self, from_position: u64, max: usize) -> Result<Vec<Recorded>, LogError> {
         self.with_reader(move |conn, path| {
-            let sql = format!(
-                "SELECT {COLUMNS} FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2"
-            );
             query(
                 conn,
                 path,
-                &sql,
+                READ_ALL,
                 params![to_sql(from_position), to_sql(max as u64)],
             )
         })
