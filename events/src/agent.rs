@@ -99,6 +99,14 @@ pub enum AgentEvent {
     SkillsChanged {
         skills: Vec<Skill>,
     },
+    /// An offer for `call` rang out or was declined; the reservation is over.
+    OfferMissed {
+        call: CallId,
+    },
+    /// The queues this agent takes calls from.
+    QueuesChanged {
+        queues: Vec<QueueId>,
+    },
 }
 
 impl AgentEvent {

@@ -84,6 +84,16 @@ pub enum TransferTarget {
     Queue { queue: QueueId },
 }
 
+/// Why a call went to voicemail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoicemailReason {
+    /// The queue was outside its business hours.
+    Closed,
+    /// The caller waited the queue's maximum wait.
+    MaxWait,
+}
+
 /// What happens to one call. The stream's first event is `arrived`; its last is `ended`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -151,6 +161,38 @@ pub enum CallEvent {
     Ended {
         by: Party,
         reason: EndReason,
+    },
+    /// Warm transfer, first step: the caller is held while agent `by` talks to `to`.
+    ConsultStarted {
+        by: AgentId,
+        to: TransferTarget,
+    },
+    /// The consulted party declined or the agent changed their mind: back to the caller.
+    ConsultCancelled {
+        by: AgentId,
+    },
+    /// `agent` joined the conversation as a third party, brought in by `by`.
+    ConferenceJoined {
+        agent: AgentId,
+        by: AgentId,
+    },
+    /// `agent` left a three-party conference; the others talk on.
+    ConferenceLeft {
+        agent: AgentId,
+    },
+    /// The caller was sent to the voicemail box of `queue`.
+    SentToVoicemail {
+        queue: QueueId,
+        reason: VoicemailReason,
+    },
+    /// Virtual hold: the caller hung up but keeps the place in `queue`; call back `number`.
+    CallbackRequested {
+        queue: QueueId,
+        number: String,
+    },
+    /// The place came up: the center dialed the caller back on `number`.
+    CallbackDialed {
+        number: String,
     },
 }
 

@@ -18,7 +18,7 @@ pub mod timestamp;
 pub use agent::{AgentEvent, Skill, SkillName};
 pub use call::{
     CallEvent, Channel, EndReason, OfferMissReason, OverflowReason, Party, TransferKind,
-    TransferTarget,
+    TransferTarget, VoicemailReason,
 };
 pub use campaign::{AttemptOutcome, CampaignEvent, DialMode};
 pub use envelope::{NewEvent, Recorded};

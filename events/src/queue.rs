@@ -3,14 +3,21 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::id::{AgentId, CallId};
+use crate::agent::SkillName;
+use crate::call::OverflowReason;
+use crate::id::{AgentId, CallId, QueueId};
 
 /// What the router decides and announces for one queue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum QueueEvent {
     /// A call joined the waiting list.
-    CallWaiting { call: CallId, priority: u8 },
+    CallWaiting {
+        call: CallId,
+        priority: u8,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        skills: Vec<SkillName>,
+    },
     /// The call's place in line and its estimated wait, for announcements and wallboards.
     PositionEstimated {
         call: CallId,
@@ -29,6 +36,12 @@ pub enum QueueEvent {
     CallbackRequested { call: CallId, number: String },
     /// The callback's turn came and it was dialed.
     CallbackDialed { call: CallId },
+    /// The call, still waiting here, is now also offered to the agents of `to`.
+    CallOverflowed {
+        call: CallId,
+        to: QueueId,
+        reason: OverflowReason,
+    },
     /// The call no longer waits here (answered, abandoned, moved).
     CallLeft { call: CallId },
 }

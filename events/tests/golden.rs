@@ -109,7 +109,11 @@ fn every_event() -> Vec<(StreamName, Event)> {
         AgentEvent::LoggedOut,
     ];
     let queue = [
-        QueueEvent::CallWaiting { call, priority: 5 },
+        QueueEvent::CallWaiting {
+            call,
+            priority: 5,
+            skills: vec![],
+        },
         QueueEvent::PositionEstimated {
             call,
             position: 3,
@@ -154,11 +158,46 @@ fn every_event() -> Vec<(StreamName, Event)> {
         CampaignEvent::Paused,
         CampaignEvent::Completed,
     ];
+    // Added with the inbound core; kept after the first set so its golden lines stand.
+    let later_calls = [
+        CallEvent::ConsultStarted {
+            by: agent,
+            to: TransferTarget::Agent { agent: agent2 },
+        },
+        CallEvent::ConsultCancelled { by: agent },
+        CallEvent::ConferenceJoined { agent: agent2, by: agent },
+        CallEvent::ConferenceLeft { agent: agent2 },
+        CallEvent::SentToVoicemail {
+            queue: sales.clone(),
+            reason: VoicemailReason::MaxWait,
+        },
+        CallEvent::CallbackRequested {
+            queue: sales.clone(),
+            number: "+15555550123".into(),
+        },
+        CallEvent::CallbackDialed {
+            number: "+15555550123".into(),
+        },
+    ];
+    let later_agents = [
+        AgentEvent::OfferMissed { call },
+        AgentEvent::QueuesChanged {
+            queues: vec![sales.clone(), billing.clone()],
+        },
+    ];
+    let later_queue = [QueueEvent::CallOverflowed {
+        call,
+        to: billing.clone(),
+        reason: OverflowReason::QueueTooLong,
+    }];
     let mut all: Vec<(StreamName, Event)> = Vec::new();
     all.extend(calls.into_iter().map(|e| (call.stream(), e.into())));
     all.extend(agents.into_iter().map(|e| (agent.stream(), e.into())));
     all.extend(queue.into_iter().map(|e| (sales.stream(), e.into())));
     all.extend(campaigns.into_iter().map(|e| (campaign.stream(), e.into())));
+    all.extend(later_calls.into_iter().map(|e| (call.stream(), e.into())));
+    all.extend(later_agents.into_iter().map(|e| (agent.stream(), e.into())));
+    all.extend(later_queue.into_iter().map(|e| (sales.stream(), e.into())));
     all
 }
 
@@ -241,7 +280,7 @@ fn every_variant_has_a_golden_line() {
         .map(|(s, e)| format!("{}/{}", s.category(), e.encode().unwrap().event_type))
         .collect();
     assert_eq!(types.len(), every_event().len(), "each variant once");
-    let counts = [("call", 12), ("agent", 9), ("queue", 6), ("campaign", 7)];
+    let counts = [("call", 19), ("agent", 11), ("queue", 7), ("campaign", 7)];
     for (category, n) in counts {
         assert_eq!(
             types
