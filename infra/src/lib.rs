@@ -5,6 +5,7 @@
 //! beyond the event vocabulary of `hotline-events`.
 
 pub mod clock;
+pub mod config;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod log;
