@@ -1,3 +1,7 @@
-//! One module per entity (call, agent, router, campaign): a pure `decide` / `evolve` core
-//! and its ractor shell, and the supervision tree. Empty until the inbound issue: the
-//! manifest already fixes what this crate may depend on (events, infra, media).
+//! One module per entity (call, agent, router): a pure `decide` / `evolve` core and its
+//! ractor shell, and the supervision tree that runs them on the event log and the
+//! telephony port.
+
+pub mod agent;
+pub mod call;
+pub mod decider;

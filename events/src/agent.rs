@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::call::OfferMissReason;
 use crate::id::{CallId, IdError, QueueId};
 
 /// A skill, named by the administrator (`spanish`, `billing`).
@@ -99,9 +100,11 @@ pub enum AgentEvent {
     SkillsChanged {
         skills: Vec<Skill>,
     },
-    /// An offer for `call` rang out or was declined; the reservation is over.
+    /// The offer for `call` ended unanswered; the reservation is over. Only `no_answer`
+    /// and `declined` count towards auto-pause.
     OfferMissed {
         call: CallId,
+        reason: OfferMissReason,
     },
     /// The queues this agent takes calls from.
     QueuesChanged {

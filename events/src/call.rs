@@ -57,6 +57,9 @@ pub enum OfferMissReason {
     Declined,
     /// Another agent of a ring-all offer answered first.
     AnsweredElsewhere,
+    /// The call stopped waiting before anyone answered (the caller hung up, went to
+    /// voicemail, or the system withdrew the offer); not the agent's miss.
+    Withdrawn,
 }
 
 /// Why a call was also offered to another queue.

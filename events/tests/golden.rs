@@ -165,7 +165,10 @@ fn every_event() -> Vec<(StreamName, Event)> {
             to: TransferTarget::Agent { agent: agent2 },
         },
         CallEvent::ConsultCancelled { by: agent },
-        CallEvent::ConferenceJoined { agent: agent2, by: agent },
+        CallEvent::ConferenceJoined {
+            agent: agent2,
+            by: agent,
+        },
         CallEvent::ConferenceLeft { agent: agent2 },
         CallEvent::SentToVoicemail {
             queue: sales.clone(),
@@ -180,7 +183,10 @@ fn every_event() -> Vec<(StreamName, Event)> {
         },
     ];
     let later_agents = [
-        AgentEvent::OfferMissed { call },
+        AgentEvent::OfferMissed {
+            call,
+            reason: OfferMissReason::NoAnswer,
+        },
         AgentEvent::QueuesChanged {
             queues: vec![sales.clone(), billing.clone()],
         },

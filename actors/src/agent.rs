@@ -1,0 +1,891 @@
+//! The agent: presence (logged out, available, not ready with a reason), the offer and
+//! the call it holds, after-call work, skills and queues. A pure core: the actor shell
+//! and the router call it.
+//!
+//! The rules an agent keeps, whoever asks:
+//! - **one voice call at a time**: an agent reserved for, on, or wrapping up a call cannot
+//!   be reserved for another;
+//! - a missed offer frees the agent again, unless it was the `auto_pause_after`-th miss in
+//!   a row: then the agent is made not ready with the reason `auto_pause`;
+//! - an agent cannot log out or go not ready in the middle of a call.
+
+use hotline_events::{AgentEvent, CallId, OfferMissReason, QueueId, Skill, SkillName, Timestamp};
+
+use crate::decider::Decider;
+
+/// The reason code recorded when missed offers pause an agent.
+pub const AUTO_PAUSE: &str = "auto_pause";
+
+/// Where an agent stands.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Presence {
+    #[default]
+    LoggedOut,
+    /// Ready and free: the router may offer calls.
+    Available,
+    NotReady {
+        reason: String,
+    },
+    /// An offer rings at the agent.
+    Reserved {
+        call: CallId,
+        queue: QueueId,
+    },
+    /// On a call (its own, a consult or a conference).
+    Busy {
+        call: CallId,
+    },
+    /// After-call work, ending by itself after `limit_ms`.
+    WrappingUp {
+        call: CallId,
+        limit_ms: u64,
+    },
+}
+
+/// The fold of an agent's stream.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AgentState {
+    /// Events folded so far: the expected version of the next append.
+    pub version: u64,
+    pub presence: Presence,
+    /// When the current presence began.
+    pub since: Option<Timestamp>,
+    pub name: String,
+    pub extension: Option<String>,
+    pub skills: Vec<Skill>,
+    pub queues: Vec<QueueId>,
+    /// Offers missed in a row (an answered call resets it).
+    pub missed_in_row: u32,
+    /// Calls answered since the agent's first login, and talk time on them; the
+    /// projections keep the per-day figures.
+    pub calls_answered: u32,
+    pub talk_ms: u64,
+}
+
+impl AgentState {
+    /// Free for an offer.
+    pub fn is_available(&self) -> bool {
+        self.presence == Presence::Available
+    }
+
+    pub fn is_logged_in(&self) -> bool {
+        self.presence != Presence::LoggedOut
+    }
+
+    /// The call the agent is reserved for, on, or wrapping up.
+    pub fn call(&self) -> Option<CallId> {
+        match &self.presence {
+            Presence::Reserved { call, .. }
+            | Presence::Busy { call }
+            | Presence::WrappingUp { call, .. } => Some(*call),
+            _ => None,
+        }
+    }
+
+    pub fn skill_level(&self, skill: &SkillName) -> Option<u8> {
+        self.skills
+            .iter()
+            .find(|s| &s.name == skill)
+            .map(|s| s.level)
+    }
+}
+
+/// What an agent, a supervisor or the system asks of an agent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentCommand {
+    LogIn {
+        name: String,
+        extension: Option<String>,
+        skills: Vec<Skill>,
+        queues: Vec<QueueId>,
+    },
+    LogOut,
+    Ready,
+    NotReady {
+        reason: String,
+    },
+    /// The router picked this agent for `call`.
+    Reserve {
+        call: CallId,
+        queue: QueueId,
+    },
+    /// The offer for `call` ended unanswered; pause after `auto_pause_after` misses in a
+    /// row (0: never) that were the agent's (rang out or declined).
+    MissOffer {
+        call: CallId,
+        reason: OfferMissReason,
+        auto_pause_after: u32,
+    },
+    /// The agent picked up `call`, offered to them or reached as a consult or conference.
+    Answer {
+        call: CallId,
+    },
+    /// `call` is over for this agent: after-call work for at most `wrap_up_ms`.
+    Release {
+        call: CallId,
+        wrap_up_ms: u64,
+    },
+    /// After-call work done (by the agent, or by the clock when the limit passed).
+    CompleteWrapUp {
+        call: CallId,
+        disposition: Option<String>,
+        notes: Option<String>,
+    },
+    ChangeSkills {
+        skills: Vec<Skill>,
+    },
+    ChangeQueues {
+        queues: Vec<QueueId>,
+    },
+}
+
+/// Why an agent command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AgentRejection {
+    #[error("the agent is not logged in")]
+    NotLoggedIn,
+    #[error("the agent is already logged in")]
+    AlreadyLoggedIn,
+    #[error("the agent is not free for an offer (now {0})")]
+    NotAvailable(&'static str),
+    #[error("the agent is handling call {0}; finish it first")]
+    OnACall(CallId),
+    #[error("the agent holds no offer, call or wrap-up for call {0}")]
+    NotThatCall(CallId),
+    #[error("skill `{skill}` has level {level}; levels go from 1 to 10")]
+    SkillLevel { skill: SkillName, level: u8 },
+    #[error("skill `{0}` is listed twice")]
+    DuplicateSkill(SkillName),
+    #[error("a not-ready reason is needed (e.g. `lunch`, `training`)")]
+    NoReason,
+    #[error("the agent is already {0}")]
+    Unchanged(&'static str),
+}
+
+impl Presence {
+    fn label(&self) -> &'static str {
+        match self {
+            Presence::LoggedOut => "logged out",
+            Presence::Available => "available",
+            Presence::NotReady { .. } => "not ready",
+            Presence::Reserved { .. } => "reserved for an offer",
+            Presence::Busy { .. } => "on a call",
+            Presence::WrappingUp { .. } => "wrapping up",
+        }
+    }
+}
+
+/// Whether the agent, not the caller or the system, let the offer go.
+fn agents_miss(reason: OfferMissReason) -> bool {
+    matches!(
+        reason,
+        OfferMissReason::NoAnswer | OfferMissReason::Declined
+    )
+}
+
+/// The agent's pure core.
+#[derive(Debug)]
+pub struct Agent;
+
+fn check_skills(skills: &[Skill]) -> Result<(), AgentRejection> {
+    for (i, s) in skills.iter().enumerate() {
+        if !(1..=10).contains(&s.level) {
+            return Err(AgentRejection::SkillLevel {
+                skill: s.name.clone(),
+                level: s.level,
+            });
+        }
+        if skills[..i].iter().any(|o| o.name == s.name) {
+            return Err(AgentRejection::DuplicateSkill(s.name.clone()));
+        }
+    }
+    Ok(())
+}
+
+impl Decider for Agent {
+    type State = AgentState;
+    type Command = AgentCommand;
+    type Event = AgentEvent;
+    type Rejection = AgentRejection;
+
+    fn decide(
+        s: &AgentState,
+        command: &AgentCommand,
+        _now: Timestamp,
+    ) -> Result<Vec<AgentEvent>, AgentRejection> {
+        use AgentCommand as C;
+        use AgentRejection as R;
+        if !s.is_logged_in() && !matches!(command, C::LogIn { .. }) {
+            return Err(R::NotLoggedIn);
+        }
+        let on_call = || match s.call() {
+            Some(call) => Err(R::OnACall(call)),
+            None => Ok(()),
+        };
+        Ok(match command {
+            C::LogIn {
+                name,
+                extension,
+                skills,
+                queues,
+            } => {
+                if s.is_logged_in() {
+                    return Err(R::AlreadyLoggedIn);
+                }
+                check_skills(skills)?;
+                // Logging in leaves the agent not ready: going ready is the agent's choice.
+                vec![AgentEvent::LoggedIn {
+                    name: name.clone(),
+                    extension: extension.clone(),
+                    skills: skills.clone(),
+                    queues: queues.clone(),
+                }]
+            }
+            C::LogOut => {
+                on_call()?;
+                vec![AgentEvent::LoggedOut]
+            }
+            C::Ready => {
+                on_call()?;
+                if s.is_available() {
+                    return Err(R::Unchanged("available"));
+                }
+                vec![AgentEvent::Ready]
+            }
+            C::NotReady { reason } => {
+                on_call()?;
+                if reason.trim().is_empty() {
+                    return Err(R::NoReason);
+                }
+                if matches!(&s.presence, Presence::NotReady { reason: r } if r == reason) {
+                    return Err(R::Unchanged("not ready for that reason"));
+                }
+                vec![AgentEvent::NotReady {
+                    reason: reason.clone(),
+                }]
+            }
+            C::Reserve { call, queue } => {
+                if !s.is_available() {
+                    return Err(R::NotAvailable(s.presence.label()));
+                }
+                vec![AgentEvent::Reserved {
+                    call: *call,
+                    queue: queue.clone(),
+                }]
+            }
+            C::MissOffer {
+                call,
+                reason,
+                auto_pause_after,
+            } => {
+                if !matches!(&s.presence, Presence::Reserved { call: c, .. } if c == call) {
+                    return Err(R::NotThatCall(*call));
+                }
+                let mut events = vec![AgentEvent::OfferMissed {
+                    call: *call,
+                    reason: *reason,
+                }];
+                if agents_miss(*reason)
+                    && *auto_pause_after > 0
+                    && s.missed_in_row + 1 >= *auto_pause_after
+                {
+                    events.push(AgentEvent::NotReady {
+                        reason: AUTO_PAUSE.to_owned(),
+                    });
+                }
+                events
+            }
+            C::Answer { call } => match &s.presence {
+                Presence::Reserved { call: c, .. } if c == call => {
+                    vec![AgentEvent::Busy { call: *call }]
+                }
+                // Reached directly as a consult or conference party: no offer came first.
+                Presence::Available => vec![AgentEvent::Busy { call: *call }],
+                Presence::Busy { call: c } if c == call => return Err(R::Unchanged("on it")),
+                other => return Err(R::NotAvailable(other.label())),
+            },
+            C::Release { call, wrap_up_ms } => {
+                if !matches!(&s.presence, Presence::Busy { call: c } if c == call) {
+                    return Err(R::NotThatCall(*call));
+                }
+                vec![AgentEvent::WrappingUp {
+                    call: *call,
+                    limit_ms: *wrap_up_ms,
+                }]
+            }
+            C::CompleteWrapUp {
+                call,
+                disposition,
+                notes,
+            } => {
+                if !matches!(&s.presence, Presence::WrappingUp { call: c, .. } if c == call) {
+                    return Err(R::NotThatCall(*call));
+                }
+                vec![AgentEvent::WrapUpCompleted {
+                    call: *call,
+                    disposition: disposition.clone(),
+                    notes: notes.clone(),
+                }]
+            }
+            C::ChangeSkills { skills } => {
+                check_skills(skills)?;
+                if &s.skills == skills {
+                    return Err(R::Unchanged("skilled so"));
+                }
+                vec![AgentEvent::SkillsChanged {
+                    skills: skills.clone(),
+                }]
+            }
+            C::ChangeQueues { queues } => {
+                if &s.queues == queues {
+                    return Err(R::Unchanged("in those queues"));
+                }
+                vec![AgentEvent::QueuesChanged {
+                    queues: queues.clone(),
+                }]
+            }
+        })
+    }
+
+    fn evolve(mut s: AgentState, event: &AgentEvent, at: Timestamp) -> AgentState {
+        s.version += 1;
+        let presence = match event {
+            AgentEvent::LoggedIn {
+                name,
+                extension,
+                skills,
+                queues,
+            } => {
+                s.name = name.clone();
+                s.extension = extension.clone();
+                s.skills = skills.clone();
+                s.queues = queues.clone();
+                s.missed_in_row = 0;
+                Some(Presence::NotReady {
+                    reason: "logged_in".to_owned(),
+                })
+            }
+            AgentEvent::LoggedOut => Some(Presence::LoggedOut),
+            AgentEvent::Ready => {
+                s.missed_in_row = 0;
+                Some(Presence::Available)
+            }
+            AgentEvent::NotReady { reason } => Some(Presence::NotReady {
+                reason: reason.clone(),
+            }),
+            AgentEvent::Reserved { call, queue } => Some(Presence::Reserved {
+                call: *call,
+                queue: queue.clone(),
+            }),
+            AgentEvent::OfferMissed { reason, .. } => {
+                if agents_miss(*reason) {
+                    s.missed_in_row += 1;
+                }
+                Some(Presence::Available)
+            }
+            AgentEvent::Busy { call } => {
+                s.missed_in_row = 0;
+                s.calls_answered += 1;
+                Some(Presence::Busy { call: *call })
+            }
+            AgentEvent::WrappingUp { call, limit_ms } => {
+                if let Some(since) = s.since {
+                    s.talk_ms += at.millis_since(since);
+                }
+                Some(Presence::WrappingUp {
+                    call: *call,
+                    limit_ms: *limit_ms,
+                })
+            }
+            AgentEvent::WrapUpCompleted { .. } => Some(Presence::Available),
+            AgentEvent::SkillsChanged { skills } => {
+                s.skills = skills.clone();
+                None
+            }
+            AgentEvent::QueuesChanged { queues } => {
+                s.queues = queues.clone();
+                None
+            }
+        };
+        if let Some(p) = presence {
+            s.presence = p;
+            s.since = Some(at);
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decider::spec::{at, given};
+    use hotline_events::CallId;
+    use uuid::Uuid;
+
+    fn call(n: u128) -> CallId {
+        CallId::from_uuid(Uuid::from_u128(n))
+    }
+
+    fn sales() -> QueueId {
+        QueueId::new("sales").unwrap()
+    }
+
+    fn skill(name: &str, level: u8) -> Skill {
+        Skill {
+            name: SkillName::new(name).unwrap(),
+            level,
+        }
+    }
+
+    fn logged_in() -> AgentEvent {
+        AgentEvent::LoggedIn {
+            name: "Alice".into(),
+            extension: Some("2001".into()),
+            skills: vec![skill("spanish", 9)],
+            queues: vec![sales()],
+        }
+    }
+
+    fn ready() -> Vec<AgentEvent> {
+        vec![logged_in(), AgentEvent::Ready]
+    }
+
+    fn reserved(n: u128) -> Vec<AgentEvent> {
+        let mut e = ready();
+        e.push(AgentEvent::Reserved {
+            call: call(n),
+            queue: sales(),
+        });
+        e
+    }
+
+    fn busy(n: u128) -> Vec<AgentEvent> {
+        let mut e = reserved(n);
+        e.push(AgentEvent::Busy { call: call(n) });
+        e
+    }
+
+    fn wrapping(n: u128) -> Vec<AgentEvent> {
+        let mut e = busy(n);
+        e.push(AgentEvent::WrappingUp {
+            call: call(n),
+            limit_ms: 30_000,
+        });
+        e
+    }
+
+    #[test]
+    fn an_agent_logs_in_not_ready_then_goes_ready() {
+        let s = given::<Agent>([])
+            .when(AgentCommand::LogIn {
+                name: "Alice".into(),
+                extension: Some("2001".into()),
+                skills: vec![skill("spanish", 9)],
+                queues: vec![sales()],
+            })
+            .then([logged_in()]);
+        assert!(s.is_logged_in() && !s.is_available());
+        let s = given::<Agent>([logged_in()])
+            .when(AgentCommand::Ready)
+            .then([AgentEvent::Ready]);
+        assert!(s.is_available());
+    }
+
+    #[test]
+    fn a_logged_out_agent_can_do_nothing_but_log_in() {
+        given::<Agent>([])
+            .when(AgentCommand::Ready)
+            .then_err(AgentRejection::NotLoggedIn);
+        given::<Agent>([logged_in(), AgentEvent::LoggedOut])
+            .when(AgentCommand::Reserve {
+                call: call(1),
+                queue: sales(),
+            })
+            .then_err(AgentRejection::NotLoggedIn);
+    }
+
+    #[test]
+    fn logging_in_twice_is_refused() {
+        given::<Agent>([logged_in()])
+            .when(AgentCommand::LogIn {
+                name: "Alice".into(),
+                extension: None,
+                skills: vec![],
+                queues: vec![],
+            })
+            .then_err(AgentRejection::AlreadyLoggedIn);
+    }
+
+    #[test]
+    fn skill_levels_go_from_one_to_ten() {
+        given::<Agent>([])
+            .when(AgentCommand::LogIn {
+                name: "Alice".into(),
+                extension: None,
+                skills: vec![skill("spanish", 11)],
+                queues: vec![],
+            })
+            .then_err(AgentRejection::SkillLevel {
+                skill: SkillName::new("spanish").unwrap(),
+                level: 11,
+            });
+        given::<Agent>(ready())
+            .when(AgentCommand::ChangeSkills {
+                skills: vec![skill("billing", 0)],
+            })
+            .then_err(AgentRejection::SkillLevel {
+                skill: SkillName::new("billing").unwrap(),
+                level: 0,
+            });
+        given::<Agent>(ready())
+            .when(AgentCommand::ChangeSkills {
+                skills: vec![skill("billing", 3), skill("billing", 4)],
+            })
+            .then_err(AgentRejection::DuplicateSkill(
+                SkillName::new("billing").unwrap(),
+            ));
+    }
+
+    #[test]
+    fn skills_and_queues_change_without_changing_presence() {
+        let s = given::<Agent>(busy(1))
+            .when(AgentCommand::ChangeSkills {
+                skills: vec![skill("billing", 4)],
+            })
+            .then([AgentEvent::SkillsChanged {
+                skills: vec![skill("billing", 4)],
+            }]);
+        assert_eq!(s.presence, Presence::Busy { call: call(1) });
+        assert_eq!(s.skill_level(&SkillName::new("billing").unwrap()), Some(4));
+        let support = QueueId::new("support").unwrap();
+        let s = given::<Agent>(ready())
+            .when(AgentCommand::ChangeQueues {
+                queues: vec![support.clone()],
+            })
+            .then([AgentEvent::QueuesChanged {
+                queues: vec![support.clone()],
+            }]);
+        assert_eq!(s.queues, vec![support]);
+        given::<Agent>(ready())
+            .when(AgentCommand::ChangeQueues {
+                queues: vec![sales()],
+            })
+            .then_err(AgentRejection::Unchanged("in those queues"));
+    }
+
+    #[test]
+    fn a_free_agent_is_reserved_for_one_call() {
+        let s = given::<Agent>(ready())
+            .when(AgentCommand::Reserve {
+                call: call(1),
+                queue: sales(),
+            })
+            .then([AgentEvent::Reserved {
+                call: call(1),
+                queue: sales(),
+            }]);
+        assert_eq!(s.call(), Some(call(1)));
+    }
+
+    #[test]
+    fn an_agent_is_never_reserved_for_two_calls() {
+        given::<Agent>(reserved(1))
+            .when(AgentCommand::Reserve {
+                call: call(2),
+                queue: sales(),
+            })
+            .then_err(AgentRejection::NotAvailable("reserved for an offer"));
+        given::<Agent>(busy(1))
+            .when(AgentCommand::Reserve {
+                call: call(2),
+                queue: sales(),
+            })
+            .then_err(AgentRejection::NotAvailable("on a call"));
+        given::<Agent>(wrapping(1))
+            .when(AgentCommand::Reserve {
+                call: call(2),
+                queue: sales(),
+            })
+            .then_err(AgentRejection::NotAvailable("wrapping up"));
+        given::<Agent>([logged_in()])
+            .when(AgentCommand::Reserve {
+                call: call(2),
+                queue: sales(),
+            })
+            .then_err(AgentRejection::NotAvailable("not ready"));
+    }
+
+    #[test]
+    fn an_agent_on_a_call_cannot_answer_another() {
+        given::<Agent>(busy(1))
+            .when(AgentCommand::Answer { call: call(2) })
+            .then_err(AgentRejection::NotAvailable("on a call"));
+        given::<Agent>(reserved(1))
+            .when(AgentCommand::Answer { call: call(2) })
+            .then_err(AgentRejection::NotAvailable("reserved for an offer"));
+    }
+
+    #[test]
+    fn an_answered_offer_makes_the_agent_busy() {
+        let s = given::<Agent>(reserved(1))
+            .when(AgentCommand::Answer { call: call(1) })
+            .then([AgentEvent::Busy { call: call(1) }]);
+        assert_eq!(s.presence, Presence::Busy { call: call(1) });
+        assert_eq!(s.calls_answered, 1);
+    }
+
+    #[test]
+    fn a_free_agent_can_be_reached_directly_for_a_consult() {
+        given::<Agent>(ready())
+            .when(AgentCommand::Answer { call: call(7) })
+            .then([AgentEvent::Busy { call: call(7) }]);
+    }
+
+    #[test]
+    fn a_missed_offer_frees_the_agent_again() {
+        let s = given::<Agent>(reserved(1))
+            .when(AgentCommand::MissOffer {
+                call: call(1),
+                reason: OfferMissReason::NoAnswer,
+                auto_pause_after: 2,
+            })
+            .then([AgentEvent::OfferMissed {
+                call: call(1),
+                reason: OfferMissReason::NoAnswer,
+            }]);
+        assert!(s.is_available());
+        assert_eq!(s.missed_in_row, 1);
+    }
+
+    #[test]
+    fn the_second_missed_offer_in_a_row_pauses_the_agent() {
+        let mut history = reserved(1);
+        history.push(AgentEvent::OfferMissed {
+            call: call(1),
+            reason: OfferMissReason::NoAnswer,
+        });
+        history.push(AgentEvent::Reserved {
+            call: call(2),
+            queue: sales(),
+        });
+        let s = given::<Agent>(history)
+            .when(AgentCommand::MissOffer {
+                call: call(2),
+                reason: OfferMissReason::NoAnswer,
+                auto_pause_after: 2,
+            })
+            .then([
+                AgentEvent::OfferMissed {
+                    call: call(2),
+                    reason: OfferMissReason::NoAnswer,
+                },
+                AgentEvent::NotReady {
+                    reason: AUTO_PAUSE.into(),
+                },
+            ]);
+        assert_eq!(
+            s.presence,
+            Presence::NotReady {
+                reason: AUTO_PAUSE.into()
+            }
+        );
+    }
+
+    #[test]
+    fn an_answered_call_resets_the_missed_count() {
+        let mut history = reserved(1);
+        history.push(AgentEvent::OfferMissed {
+            call: call(1),
+            reason: OfferMissReason::NoAnswer,
+        });
+        history.push(AgentEvent::Reserved {
+            call: call(2),
+            queue: sales(),
+        });
+        history.push(AgentEvent::Busy { call: call(2) });
+        history.push(AgentEvent::WrappingUp {
+            call: call(2),
+            limit_ms: 0,
+        });
+        history.push(AgentEvent::WrapUpCompleted {
+            call: call(2),
+            disposition: None,
+            notes: None,
+        });
+        history.push(AgentEvent::Reserved {
+            call: call(3),
+            queue: sales(),
+        });
+        given::<Agent>(history)
+            .when(AgentCommand::MissOffer {
+                call: call(3),
+                reason: OfferMissReason::NoAnswer,
+                auto_pause_after: 2,
+            })
+            .then([AgentEvent::OfferMissed {
+                call: call(3),
+                reason: OfferMissReason::NoAnswer,
+            }]);
+    }
+
+    #[test]
+    fn auto_pause_zero_never_pauses() {
+        let mut history = reserved(1);
+        for n in 1..5 {
+            history.push(AgentEvent::OfferMissed {
+                call: call(n),
+                reason: OfferMissReason::NoAnswer,
+            });
+            history.push(AgentEvent::Reserved {
+                call: call(n + 1),
+                queue: sales(),
+            });
+        }
+        given::<Agent>(history)
+            .when(AgentCommand::MissOffer {
+                call: call(5),
+                reason: OfferMissReason::NoAnswer,
+                auto_pause_after: 0,
+            })
+            .then([AgentEvent::OfferMissed {
+                call: call(5),
+                reason: OfferMissReason::NoAnswer,
+            }]);
+    }
+
+    #[test]
+    fn a_withdrawn_offer_is_not_the_agents_miss() {
+        let mut history = reserved(1);
+        history.push(AgentEvent::OfferMissed {
+            call: call(1),
+            reason: OfferMissReason::NoAnswer,
+        });
+        history.push(AgentEvent::Reserved {
+            call: call(2),
+            queue: sales(),
+        });
+        let s = given::<Agent>(history)
+            .when(AgentCommand::MissOffer {
+                call: call(2),
+                reason: OfferMissReason::Withdrawn,
+                auto_pause_after: 2,
+            })
+            .then([AgentEvent::OfferMissed {
+                call: call(2),
+                reason: OfferMissReason::Withdrawn,
+            }]);
+        assert!(s.is_available());
+        assert_eq!(s.missed_in_row, 1);
+    }
+
+    #[test]
+    fn only_the_reserved_call_can_be_missed() {
+        given::<Agent>(reserved(1))
+            .when(AgentCommand::MissOffer {
+                call: call(2),
+                reason: OfferMissReason::NoAnswer,
+                auto_pause_after: 2,
+            })
+            .then_err(AgentRejection::NotThatCall(call(2)));
+        given::<Agent>(busy(1))
+            .when(AgentCommand::MissOffer {
+                call: call(1),
+                reason: OfferMissReason::NoAnswer,
+                auto_pause_after: 2,
+            })
+            .then_err(AgentRejection::NotThatCall(call(1)));
+    }
+
+    #[test]
+    fn a_released_call_leads_to_wrap_up_then_available() {
+        let s = given::<Agent>(busy(1))
+            .when(AgentCommand::Release {
+                call: call(1),
+                wrap_up_ms: 30_000,
+            })
+            .then([AgentEvent::WrappingUp {
+                call: call(1),
+                limit_ms: 30_000,
+            }]);
+        assert_eq!(s.talk_ms, 1000, "busy for the one second before release");
+        let s = given::<Agent>(wrapping(1))
+            .when(AgentCommand::CompleteWrapUp {
+                call: call(1),
+                disposition: Some("sale".into()),
+                notes: Some("wants the blue one".into()),
+            })
+            .then([AgentEvent::WrapUpCompleted {
+                call: call(1),
+                disposition: Some("sale".into()),
+                notes: Some("wants the blue one".into()),
+            }]);
+        assert!(s.is_available());
+    }
+
+    #[test]
+    fn only_the_call_the_agent_is_on_can_be_released_or_wrapped_up() {
+        given::<Agent>(busy(1))
+            .when(AgentCommand::Release {
+                call: call(2),
+                wrap_up_ms: 0,
+            })
+            .then_err(AgentRejection::NotThatCall(call(2)));
+        given::<Agent>(busy(1))
+            .when(AgentCommand::CompleteWrapUp {
+                call: call(1),
+                disposition: None,
+                notes: None,
+            })
+            .then_err(AgentRejection::NotThatCall(call(1)));
+    }
+
+    #[test]
+    fn nobody_logs_out_or_pauses_in_the_middle_of_a_call() {
+        for history in [reserved(1), busy(1), wrapping(1)] {
+            given::<Agent>(history.clone())
+                .when(AgentCommand::LogOut)
+                .then_err(AgentRejection::OnACall(call(1)));
+            given::<Agent>(history.clone())
+                .when(AgentCommand::NotReady {
+                    reason: "lunch".into(),
+                })
+                .then_err(AgentRejection::OnACall(call(1)));
+            given::<Agent>(history)
+                .when(AgentCommand::Ready)
+                .then_err(AgentRejection::OnACall(call(1)));
+        }
+    }
+
+    #[test]
+    fn not_ready_needs_a_reason_and_a_change() {
+        given::<Agent>(ready())
+            .when(AgentCommand::NotReady { reason: " ".into() })
+            .then_err(AgentRejection::NoReason);
+        let mut h = ready();
+        h.push(AgentEvent::NotReady {
+            reason: "lunch".into(),
+        });
+        given::<Agent>(h.clone())
+            .when(AgentCommand::NotReady {
+                reason: "lunch".into(),
+            })
+            .then_err(AgentRejection::Unchanged("not ready for that reason"));
+        given::<Agent>(h)
+            .when(AgentCommand::NotReady {
+                reason: "training".into(),
+            })
+            .then([AgentEvent::NotReady {
+                reason: "training".into(),
+            }]);
+        given::<Agent>(ready())
+            .when(AgentCommand::Ready)
+            .then_err(AgentRejection::Unchanged("available"));
+    }
+
+    #[test]
+    fn time_in_state_starts_at_the_event() {
+        let g = given::<Agent>(ready());
+        assert_eq!(g.state().since, Some(at(1)));
+        assert_eq!(g.state().version, 2);
+    }
+}
