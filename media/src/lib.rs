@@ -1,3 +1,19 @@
-//! The telephony port (answer, play, collect digits, ring, bridge, hold, transfer, record,
-//! hang up) and the simulated phone network behind it. Empty until the inbound issue: the
-//! manifest already fixes what this crate may depend on (events and infra only).
+//! Hotline's telephony port and the simulated phone network behind it.
+//!
+//! The call actors drive calls through the [`Telephony`] trait: commands that return at
+//! once, with outcomes coming back as [`NetworkReport`]s on one bounded channel that the
+//! system's switchboard reads. [`SimNetwork`] implements the port with synthetic callers
+//! ([`CallerScript`]) and agents' phones ([`AgentModel`]) whose timings are drawn from
+//! [`Dist`]ributions, on tokio time: on a current-thread runtime with paused time it is a
+//! deterministic virtual network for tests, demos, load runs and simulations. SIP/RTP and
+//! recording files come later, behind the same port.
+//!
+//! This crate depends on the event vocabulary (for call and agent ids) and nothing above it.
+
+pub mod sim;
+pub mod telephony;
+
+pub use sim::{
+    AgentModel, Arrivals, CallerScript, Dist, DistError, SimNetwork, SimStats, poisson_gap,
+};
+pub use telephony::{DialFailure, NetworkReport, Telephony, TelephonyError};
