@@ -40,7 +40,8 @@ pub enum Phase {
     Transferring {
         target: TransferTarget,
     },
-    /// Virtual hold: the caller hung up and keeps the place; ring the agent, then dial back.
+    /// Virtual hold: the caller hung up and keeps the place; when it comes up, the customer
+    /// is dialed back while the agent's phone rings.
     CallbackWaiting {
         number: String,
     },
@@ -82,6 +83,8 @@ pub struct CallState {
     /// Queues the call also overflowed to.
     pub overflowed_to: Vec<QueueId>,
     pub offers: Vec<Offer>,
+    /// When an agent first answered: handle time runs from here.
+    pub answered_at: Option<Timestamp>,
     /// Agents who handled the call, in order.
     pub agents: Vec<AgentId>,
     /// Notes that traveled with transfers.
@@ -371,11 +374,22 @@ impl Decider for Call {
                 if s.offer(*agent).is_some() {
                     return Err(R::AlreadyOffered(*agent));
                 }
-                vec![CallEvent::Offered {
+                let mut events = Vec::new();
+                if let Phase::CallbackWaiting { number } = &s.phase
+                    && !s.callback_dialed
+                {
+                    // The place came up: dial the customer back while the agent's phone
+                    // rings, so both are on the line together.
+                    events.push(CallEvent::CallbackDialed {
+                        number: number.clone(),
+                    });
+                }
+                events.push(CallEvent::Offered {
                     agent: *agent,
                     queue: queue.clone(),
                     ring_timeout_ms: *ring_timeout_ms,
-                }]
+                });
+                events
             }
             C::MissOffer { agent, reason } => {
                 if s.offer(*agent).is_none() {
@@ -400,12 +414,6 @@ impl Decider for Call {
                         reason: OfferMissReason::AnsweredElsewhere,
                     }
                 }));
-                if let Phase::CallbackWaiting { number } = &s.phase {
-                    // The agent is on the line first; now the customer is dialed back.
-                    events.push(CallEvent::CallbackDialed {
-                        number: number.clone(),
-                    });
-                }
                 events
             }
             C::Hold { by } => {
@@ -531,7 +539,8 @@ impl Decider for Call {
             }
             C::CallerHangUp => match &s.phase {
                 Phase::Arrived => vec![ended(Party::Caller, EndReason::Abandoned)],
-                Phase::Waiting | Phase::Transferring { .. } => {
+                Phase::CallbackWaiting { .. } if !s.callback_dialed => return Err(R::CallerGone),
+                Phase::Waiting | Phase::Transferring { .. } | Phase::CallbackWaiting { .. } => {
                     let mut events = withdraw_offers(s);
                     if let Some(queue) = &s.queue {
                         events.push(CallEvent::Abandoned {
@@ -542,7 +551,6 @@ impl Decider for Call {
                     events.push(ended(Party::Caller, EndReason::Abandoned));
                     events
                 }
-                Phase::CallbackWaiting { .. } => return Err(R::CallerGone),
                 Phase::Talking { .. } => vec![ended(Party::Caller, EndReason::Completed)],
                 Phase::Voicemail { .. } => vec![ended(Party::Caller, EndReason::Voicemail)],
                 Phase::New | Phase::Ended { .. } => return Err(R::Ended),
@@ -611,6 +619,7 @@ impl Decider for Call {
             CallEvent::OfferMissed { agent, .. } => s.offers.retain(|o| o.agent != *agent),
             CallEvent::Answered { agent, .. } => {
                 s.offers.retain(|o| o.agent != *agent);
+                s.answered_at.get_or_insert(at);
                 s.agents.push(*agent);
                 s.phase = Phase::Talking {
                     agent: *agent,
@@ -1349,28 +1358,52 @@ mod tests {
         given::<Call>(cb.clone())
             .when(CallCommand::CallerHangUp)
             .then_err(CallRejection::CallerGone);
+        let s = given::<Call>(cb)
+            .when(CallCommand::Offer {
+                agent: agent(A),
+                queue: q("sales"),
+                ring_timeout_ms: 15_000,
+            })
+            .then([
+                CallEvent::CallbackDialed {
+                    number: "+15555550123".into(),
+                },
+                CallEvent::Offered {
+                    agent: agent(A),
+                    queue: q("sales"),
+                    ring_timeout_ms: 15_000,
+                },
+            ]);
+        assert!(s.callback_dialed);
+        let dialed = push(
+            push(
+                waiting(),
+                CallEvent::CallbackRequested {
+                    queue: q("sales"),
+                    number: "+15555550123".into(),
+                },
+            ),
+            CallEvent::CallbackDialed {
+                number: "+15555550123".into(),
+            },
+        );
         let offered = push(
-            cb,
+            dialed,
             CallEvent::Offered {
                 agent: agent(A),
                 queue: q("sales"),
                 ring_timeout_ms: 15_000,
             },
         );
-        // Queued at 1 s; the agent answers at 100 s.
+        // A second offer (the first rang out) does not dial again. Queued at 1 s; the
+        // agent answers at 100 s.
         let s = given::<Call>(offered)
             .at(at(100))
             .when(CallCommand::Answer { agent: agent(A) })
-            .then([
-                CallEvent::Answered {
-                    agent: agent(A),
-                    waited_ms: 99_000,
-                },
-                CallEvent::CallbackDialed {
-                    number: "+15555550123".into(),
-                },
-            ]);
-        assert!(s.callback_dialed);
+            .then([CallEvent::Answered {
+                agent: agent(A),
+                waited_ms: 99_000,
+            }]);
         assert_eq!(s.agent(), Some(agent(A)));
     }
 

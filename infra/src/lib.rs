@@ -9,9 +9,11 @@ pub mod config;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod log;
+pub mod virtual_time;
 
 pub use clock::Clock;
 pub use log::sqlite::SqliteLog;
 pub use log::{
     Appended, ChainBreak, EventLog, ExpectedVersion, LogError, Subscription, VerifyReport,
 };
+pub use virtual_time::VirtualTimeLog;

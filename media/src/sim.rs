@@ -496,6 +496,10 @@ impl Telephony for SimNetwork {
         state.stats.ended_by_system += 1;
         Ok(())
     }
+
+    fn is_live(&self, call: CallId) -> bool {
+        self.shared.lock().calls.contains_key(&call)
+    }
 }
 
 impl Shared {

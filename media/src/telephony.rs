@@ -72,6 +72,10 @@ pub trait Telephony: Send + Sync + std::fmt::Debug + 'static {
 
     /// End the call, for every party on it. Nothing is reported.
     fn hang_up(&self, call: CallId) -> Result<(), TelephonyError>;
+
+    /// Whether the network still has the call: after a restart, the system asks this of
+    /// every call its log says is live, since reports sent while it was down are lost.
+    fn is_live(&self, call: CallId) -> bool;
 }
 
 /// Something that happened on the network, for one call.
