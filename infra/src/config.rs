@@ -2,12 +2,23 @@
 //! business hours, as the administrator writes them in TOML.
 //!
 //! These are the validated types the rest of the system reads; loading (with errors that
-//! name the file, line and field) lives beside them.
+//! name the file, line and field) lives beside them: [`CenterConfig::load`] and
+//! [`CenterConfig::parse`]. `config/center.toml` at the repository root documents the format.
 
+mod duration;
+mod error;
+mod hours;
+mod load;
+
+use std::path::Path;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use hotline_events::{AgentId, QueueId, SkillName};
+
+pub use duration::{DurationError, parse_duration};
+pub use error::{ConfigError, ConfigErrors};
 
 /// Everything a center needs to route calls.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +41,56 @@ pub struct RouterSettings {
     pub announce_every: Duration,
     /// How many recent handle times the estimated wait averages.
     pub estimate_window: u32,
+}
+
+impl CenterConfig {
+    /// Reads and validates the file at `path`. Errors name the path as given, so that they
+    /// read as `config/center.toml:14:6: …` and editors can jump to them.
+    pub fn load(path: &Path) -> Result<CenterConfig, ConfigErrors> {
+        load::load(path)
+    }
+
+    /// Validates `text`, reporting errors against `file_name`. Every problem is reported,
+    /// not only the first, so that one edit-and-retry round fixes them all.
+    pub fn parse(text: &str, file_name: &str) -> Result<CenterConfig, ConfigErrors> {
+        load::parse(text, file_name)
+    }
+
+    pub fn queue(&self, id: &QueueId) -> Option<&QueueConfig> {
+        self.queues.iter().find(|q| &q.id == id)
+    }
+
+    /// The configuration of a dialled number, exactly as the network delivers it.
+    pub fn number(&self, number: &str) -> Option<&NumberConfig> {
+        self.numbers.iter().find(|n| n.number == number)
+    }
+
+    pub fn hours(&self, name: &str) -> Option<&BusinessHours> {
+        self.hours.iter().find(|h| h.name == name)
+    }
+
+    /// The agents who take calls of `queue`, in file order: the queue's hunting order for
+    /// [`Strategy::Linear`]. The iterator borrows only the configuration, not `queue`.
+    pub fn members(&self, queue: &QueueId) -> impl Iterator<Item = &AgentConfig> + use<'_> {
+        let queue = queue.clone();
+        self.agents
+            .iter()
+            .filter(move |a| a.queues.contains(&queue))
+    }
+
+    /// Whether `queue` takes calls at `at`: a queue without hours is always open; an
+    /// unknown queue never is (there is nobody to take the call).
+    pub fn is_open(&self, queue: &QueueId, at: DateTime<Utc>) -> bool {
+        match self.queue(queue) {
+            None => false,
+            Some(QueueConfig { hours: None, .. }) => true,
+            // Validation guarantees the name exists; a hand-built config that names missing
+            // hours is treated as closed rather than silently always open.
+            Some(QueueConfig {
+                hours: Some(name), ..
+            }) => self.hours(name).is_some_and(|h| h.is_open(at)),
+        }
+    }
 }
 
 impl Default for RouterSettings {
@@ -79,6 +140,11 @@ impl Strategy {
             Strategy::WeightedRandom => "weighted_random",
             Strategy::Skills => "skills",
         }
+    }
+
+    /// The strategy a configuration file names, if any does.
+    pub fn from_name(name: &str) -> Option<Strategy> {
+        Strategy::ALL.into_iter().find(|s| s.name() == name)
     }
 
     pub const ALL: [Strategy; 9] = [
@@ -169,6 +235,38 @@ pub struct AgentConfig {
     pub queues: Vec<QueueId>,
     /// For [`Strategy::WeightedRandom`]; 1 by default.
     pub weight: u32,
+}
+
+impl AgentConfig {
+    /// The id of an agent whose entry gives none: the same login yields the same id on
+    /// every start and every build, so the agent's stream survives restarts.
+    ///
+    /// The 16 bytes are two FNV-1a 64-bit hashes (big-endian), the first of
+    /// `"hotline-agent:" + login`, the second of `"hotline-agent/2:" + login`; then the
+    /// version nibble is set to 8 (custom, RFC 9562) and the variant bits to RFC 4122.
+    /// FNV rather than SHA-256 because infra does not depend on a SHA-256 crate; the ids
+    /// need to be stable and well spread, not secret. Changing this changes every agent's
+    /// id: it is pinned by a test.
+    pub fn derived_id(login: &str) -> AgentId {
+        let hi = fnv1a64(&[b"hotline-agent:", login.as_bytes()]);
+        let lo = fnv1a64(&[b"hotline-agent/2:", login.as_bytes()]);
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&hi.to_be_bytes());
+        bytes[8..].copy_from_slice(&lo.to_be_bytes());
+        bytes[6] = (bytes[6] & 0x0f) | 0x80;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        AgentId::from_uuid(uuid::Uuid::from_bytes(bytes))
+    }
+}
+
+/// FNV-1a, 64 bits, over the concatenation of `parts`.
+fn fnv1a64(parts: &[&[u8]]) -> u64 {
+    const OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    parts
+        .iter()
+        .flat_map(|p| p.iter())
+        .fold(OFFSET_BASIS, |h, &b| (h ^ u64::from(b)).wrapping_mul(PRIME))
 }
 
 /// A number callers dial (DID), and where its calls go.
