@@ -29,7 +29,9 @@
 //!    - PASS / MISS against each goal: ≥ 250,000 events/s at 256 × 1, p99 < 5 ms at 256 × 1,
 //!      scan ≥ 2,000,000 events/s.
 //!
-//! `HOTLINE_BENCH=criterion` runs part 1 only, `HOTLINE_BENCH=summary` part 2 only. Under
+//! `HOTLINE_BENCH=criterion` runs part 1 only, `HOTLINE_BENCH=summary` part 2 only;
+//! `HOTLINE_BENCH=profile:256x1` (any AxB, or `profile:scan`) runs one figure alone for 10 s,
+//! for a profiler to watch. Under
 //! `cargo test` (no `--bench` argument) each criterion benchmark runs once as a smoke test
 //! and the summary is skipped.
 
@@ -503,6 +505,47 @@ fn summary_part(rt: &Runtime) {
     println!("(summary took {:.0} s)", started.elapsed().as_secs_f64());
 }
 
+/// One figure alone for 10 s, to run under a profiler: `profile:scan` or
+/// `profile:{appenders}x{batch}` (such as `profile:256x1`).
+fn profile_part(rt: &Runtime, what: &str) {
+    const PROFILE_TIME: Duration = Duration::from_secs(10);
+    if what == "scan" {
+        let filled = filled_log(rt, SCAN_EVENTS);
+        let started = Instant::now();
+        let mut figures = Figures::default();
+        while started.elapsed() < PROFILE_TIME {
+            figures.add(&rt.block_on(scan_run(&filled.log)));
+        }
+        close(rt, filled);
+        println!(
+            "scan: {} events/s (runs {})",
+            thousands(figures.events()),
+            figures.spread()
+        );
+        return;
+    }
+    let (appenders, batch) = what
+        .split_once('x')
+        .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+        .unwrap_or_else(|| panic!("HOTLINE_BENCH=profile:{what}: expected scan or AxB"));
+    let fresh = fresh_log();
+    let run = rt.block_on(append_run(
+        &fresh.log,
+        appenders,
+        batch,
+        Until::Elapsed(PROFILE_TIME),
+    ));
+    close(rt, fresh);
+    println!(
+        "{appenders}x{batch}: {} events/s, {} appends/s, p50 {}, p99 {}, max {}",
+        thousands(run.events_per_sec()),
+        thousands(run.calls_per_sec()),
+        ms(run.latency(0.5)),
+        ms(run.latency(0.99)),
+        ms(run.latency(1.0)),
+    );
+}
+
 fn main() {
     let started = Instant::now();
     let args: Vec<String> = std::env::args().collect();
@@ -515,12 +558,14 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    if part != "summary" {
+    if part != "summary" && !part.starts_with("profile:") {
         // A smoke test (`cargo test`) scans a small log.
         let scan_events = if benchmarking { SCAN_EVENTS } else { 10_000 };
         criterion_part(&rt, scan_events);
     }
-    if benchmarking && part != "criterion" {
+    if let Some(what) = part.strip_prefix("profile:") {
+        profile_part(&rt, what);
+    } else if benchmarking && part != "criterion" {
         summary_part(&rt);
     }
     if benchmarking {

@@ -269,3 +269,54 @@ async fn an_event_is_refused_by_a_stream_of_another_category() {
     assert!(matches!(err, LogError::Codec(_)), "{err:?}");
     assert_eq!(log.head().await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn a_broken_link_between_the_events_of_a_stream_is_an_error_not_a_wrong_answer() {
+    for alteration in [
+        "UPDATE events SET previous = NULL WHERE position = 4",
+        "UPDATE events SET previous = 2 WHERE position = 4",
+        "UPDATE streams SET last = 4",
+        "DELETE FROM events WHERE position = 3",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let file = log_with_events(dir.path(), 5).await;
+        rusqlite::Connection::open(&file)
+            .unwrap()
+            .execute_batch(alteration)
+            .unwrap();
+        let log = SqliteLog::open_read_only(dir.path()).unwrap();
+        let err = log.read_stream(&stream("kept"), 1).await.unwrap_err();
+        assert!(
+            matches!(err, LogError::Corrupt { .. }),
+            "{alteration}: {err:?}"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    log_with_events(dir.path(), 5).await;
+    let log = SqliteLog::open_read_only(dir.path()).unwrap();
+    let versions: Vec<u64> = log
+        .read_stream(&stream("kept"), 2)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.version)
+        .collect();
+    assert_eq!(versions, [2, 3, 4, 5]);
+}
+
+#[tokio::test]
+async fn a_log_of_an_unreleased_layout_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = SqliteLog::file_in(dir.path());
+    rusqlite::Connection::open(&file)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE events (position INTEGER PRIMARY KEY, stream TEXT NOT NULL);
+             PRAGMA application_id = 1213158476; PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    let before = file_bytes(&file);
+    let err = SqliteLog::open(dir.path()).unwrap_err();
+    assert!(matches!(err, LogError::NotALog { .. }), "{err:?}");
+    assert_eq!(file_bytes(&file), before, "the file was not changed");
+}
