@@ -529,21 +529,65 @@ fn profile_part(rt: &Runtime, what: &str) {
         .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
         .unwrap_or_else(|| panic!("HOTLINE_BENCH=profile:{what}: expected scan or AxB"));
     let fresh = fresh_log();
+    let before = thread_cpu();
     let run = rt.block_on(append_run(
         &fresh.log,
         appenders,
         batch,
         Until::Elapsed(PROFILE_TIME),
     ));
+    let after = thread_cpu();
     close(rt, fresh);
+    let per_event = |name: &str| {
+        let spent = after.get(name).copied().unwrap_or_default()
+            - before.get(name).copied().unwrap_or_default();
+        format!("{:.2} us", spent.as_secs_f64() * 1e6 / run.events as f64)
+    };
     println!(
-        "{appenders}x{batch}: {} events/s, {} appends/s, p50 {}, p99 {}, max {}",
+        "{appenders}x{batch}: {} events/s, {} appends/s, p50 {}, p99 {}, max {}; CPU per event: writer {}, log threads {}, tokio {}",
         thousands(run.events_per_sec()),
         thousands(run.calls_per_sec()),
         ms(run.latency(0.5)),
         ms(run.latency(0.99)),
         ms(run.latency(1.0)),
+        per_event("hotline-log-wri"),
+        per_event("hotline-log"),
+        per_event("tokio-rt-worker"),
     );
+}
+
+/// CPU time (user + system) so far of this process's threads, summed by thread name (Linux
+/// truncates names to 15 bytes), and of all the log's threads as "hotline-log", from
+/// `/proc/self/task` (Linux only; empty elsewhere).
+fn thread_cpu() -> std::collections::HashMap<String, Duration> {
+    let mut out = std::collections::HashMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return out;
+    };
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ... utime stime: fields 14 and 15, counted after the ")".
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let name = head.split_once('(').map_or("", |(_, n)| n).to_owned();
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        // Linux reports in clock ticks of 1/100 s.
+        let spent = Duration::from_millis((ticks(11) + ticks(12)) * 10);
+        if name.starts_with("hotline-log") {
+            *out.entry("hotline-log".to_owned()).or_default() += spent;
+        }
+        *out.entry(name).or_default() += spent;
+    }
+    out
 }
 
 fn main() {

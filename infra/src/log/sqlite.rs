@@ -15,6 +15,7 @@
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -178,6 +179,7 @@ impl SqliteLog {
         )
         .map_err(|e| not_a_log(&path, e))?;
         prepare_for_writing(&conn, &path)?;
+        let checkpointer = Checkpointer::start(&path)?;
         let (head, last_hash) = last_event(&conn, &path)?;
         let next_stream_id = next_stream_id(&conn).map_err(|e| not_a_log(&path, e))?;
         let (head_tx, _) = watch::channel(head);
@@ -191,6 +193,7 @@ impl SqliteLog {
             streams_complete: head == 0,
             next_stream_id,
             head_tx: head_tx.clone(),
+            checkpointer,
         };
         let thread = std::thread::Builder::new()
             .name("hotline-log-writer".into())
@@ -377,6 +380,7 @@ struct Writer {
     streams_complete: bool,
     next_stream_id: i64,
     head_tx: watch::Sender<u64>,
+    checkpointer: Checkpointer,
 }
 
 /// A stream's row in `streams`, as the writer last wrote it.
@@ -423,7 +427,15 @@ impl Writer {
             if !group.is_empty() {
                 self.commit_group(group);
             }
+            if self.checkpointer.flags.finish.swap(false, Ordering::AcqRel) {
+                // What the checkpointer left is small now: copying it here lets the next
+                // transaction start the WAL over.
+                if let Err(e) = checkpoint(&self.conn) {
+                    tracing::warn!(path = %self.path.display(), error = %e, "checkpoint failed; the WAL grows until one succeeds");
+                }
+            }
         }
+        self.checkpointer.stop();
         // Fold the WAL into the main file so the log is one self-contained file at rest.
         let _ = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
         drop(self.conn);
@@ -546,6 +558,7 @@ impl Writer {
         })();
         match result {
             Ok(()) => {
+                self.checkpointer.committed();
                 self.head_tx.send_replace(self.head);
                 for a in accepted {
                     let _ = a.reply.send(Ok(a.appended));
@@ -602,6 +615,123 @@ fn stream_state(
 fn next_stream_id(conn: &Connection) -> Result<i64, rusqlite::Error> {
     let max: Option<i64> = conn.query_row("SELECT MAX(id) FROM streams", [], |r| r.get(0))?;
     Ok(max.unwrap_or(0) + 1)
+}
+
+/// Copies the WAL into the database file on its own thread and connection, so that the
+/// writer's commits never wait for it. SQLite's automatic checkpoint runs inside the commit
+/// that crosses 1000 WAL pages: it copies them and syncs the database file, and every
+/// appender of that group (and of the groups queued behind it) waits the several
+/// milliseconds that takes. Here the copying is done beside the writer; only the WAL's
+/// restart needs the writer, because SQLite starts the WAL over only when a write
+/// transaction begins with every frame copied. So once the WAL is long and the checkpointer
+/// has caught up to within a few frames, it asks the writer to copy that small rest between
+/// two groups.
+struct Checkpointer {
+    flags: Arc<CheckpointFlags>,
+    /// Wakes the checkpointer; dropped to stop it.
+    nudge: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Debug, Default)]
+struct CheckpointFlags {
+    /// Set when the writer should finish a checkpoint between two groups.
+    finish: AtomicBool,
+    /// Set while the checkpointer sleeps until the next commit.
+    idle: AtomicBool,
+}
+
+impl Checkpointer {
+    /// How often the WAL is copied while it is short.
+    const INTERVAL: Duration = Duration::from_millis(10);
+    /// A WAL this long (in pages) is started over: 16 MiB with 4 KiB pages.
+    const RESTART_PAGES: i64 = 4096;
+    /// The writer finishes once less than this (in pages) came in during the last pass.
+    const FINISH_PAGES: i64 = 256;
+
+    fn start(path: &Path) -> Result<Self, LogError> {
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
+            .map_err(|e| not_a_log(path, e))?;
+        let flags = Arc::new(CheckpointFlags::default());
+        let (nudge, nudged) = std::sync::mpsc::channel();
+        let shared = flags.clone();
+        let file = path.to_owned();
+        let thread = std::thread::Builder::new()
+            .name("hotline-log-checkpoint".into())
+            .spawn(move || Self::run(&conn, &file, &shared, &nudged))
+            .map_err(|e| LogError::Storage {
+                path: path.to_owned(),
+                detail: e.to_string(),
+            })?;
+        Ok(Self {
+            flags,
+            nudge: Some(nudge),
+            thread: Some(thread),
+        })
+    }
+
+    /// Called after each commit.
+    fn committed(&self) {
+        if self.flags.idle.swap(false, Ordering::AcqRel)
+            && let Some(nudge) = &self.nudge
+        {
+            let _ = nudge.send(());
+        }
+    }
+
+    fn run(
+        conn: &Connection,
+        path: &Path,
+        flags: &CheckpointFlags,
+        nudged: &std::sync::mpsc::Receiver<()>,
+    ) {
+        use std::sync::mpsc::RecvTimeoutError;
+        let mut last = 0;
+        let mut wait = Some(Self::INTERVAL);
+        loop {
+            let woken = match wait {
+                Some(wait) => nudged.recv_timeout(wait),
+                None => nudged.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            };
+            if let Err(RecvTimeoutError::Disconnected) = woken {
+                return;
+            }
+            let pages = match checkpoint(conn) {
+                Ok(pages) => pages,
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "checkpoint failed; the WAL grows until one succeeds");
+                    0
+                }
+            };
+            wait = Some(Self::INTERVAL);
+            if pages >= Self::RESTART_PAGES {
+                if pages - last < Self::FINISH_PAGES {
+                    flags.finish.store(true, Ordering::Release);
+                } else {
+                    // Catch up pass after pass until what comes in during one is small.
+                    wait = Some(Duration::ZERO);
+                }
+            } else if pages == last {
+                // Nothing was committed since the last pass: sleep until something is.
+                flags.idle.store(true, Ordering::Release);
+                wait = None;
+            }
+            last = pages;
+        }
+    }
+
+    fn stop(&mut self) {
+        self.nudge.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A passive checkpoint (copies what it can without waiting for anyone); returns the
+/// length of the WAL in pages.
+fn checkpoint(conn: &Connection) -> Result<i64, rusqlite::Error> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))
 }
 
 fn to_sql(v: u64) -> i64 {
@@ -714,7 +844,7 @@ fn prepare_for_writing(conn: &Connection, path: &Path) -> Result<(), LogError> {
             detail: format!("cannot use WAL (got {mode})"),
         });
     }
-    conn.execute_batch("PRAGMA synchronous = FULL;")
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0;")
         .map_err(storage)?;
     if !existing {
         conn.execute_batch(&format!(
