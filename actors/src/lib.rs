@@ -5,3 +5,4 @@
 pub mod agent;
 pub mod call;
 pub mod decider;
+pub mod router;
