@@ -45,11 +45,18 @@ impl Harness for Sqlite {
             })
             .expect("read the event to alter");
         let mut bytes = std::fs::read(&file).expect("read the log file");
-        let at = bytes
+        // SQLite leaves stale copies of cells in the free space of pages it rebalanced, so
+        // every copy is altered: one of them is the live one.
+        let copies: Vec<usize> = bytes
             .windows(data.len())
-            .position(|w| w == data.as_bytes())
-            .expect("the event's data is in the file");
-        bytes[at + 12] ^= 0x01;
+            .enumerate()
+            .filter(|(_, w)| *w == data.as_bytes())
+            .map(|(at, _)| at)
+            .collect();
+        assert!(!copies.is_empty(), "the event's data is in the file");
+        for at in copies {
+            bytes[at + 12] ^= 0x01;
+        }
         std::fs::write(&file, bytes).expect("write the altered file");
     }
 

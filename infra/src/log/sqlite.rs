@@ -31,6 +31,11 @@ use super::{Appended, EventLog, ExpectedVersion, LogError, Subscription};
 const APPLICATION_ID: i64 = 0x484F_544C;
 /// `PRAGMA user_version`: the layout of the file. Bump with a migration.
 const FORMAT: i64 = 1;
+/// The page size of a new log. Each commit writes every page it touched to the WAL, with
+/// one `pwrite` for each page and one for its frame header; 16 KiB pages hold a group of
+/// 128 events in 3 pages instead of 11, and the writer spends a fifth of its time in
+/// `pwrite`. (Existing files keep the size they were made with.)
+const PAGE_SIZE: u32 = 16 * 1024;
 /// At most this many events go into one group commit.
 const MAX_GROUP_EVENTS: usize = 8192;
 
@@ -696,21 +701,25 @@ struct CheckpointFlags {
 impl Checkpointer {
     /// How often the WAL is copied while it is short.
     const INTERVAL: Duration = Duration::from_millis(10);
-    /// A WAL this long (in pages) is started over: 16 MiB with 4 KiB pages.
-    const RESTART_PAGES: i64 = 4096;
-    /// The writer finishes once less than this (in pages) came in during the last pass.
-    const FINISH_PAGES: i64 = 256;
+    /// A WAL this long is started over.
+    const RESTART_BYTES: i64 = 16 << 20;
+    /// The writer finishes once less than this came in during the last pass.
+    const FINISH_BYTES: i64 = 1 << 20;
 
     fn start(path: &Path) -> Result<Self, LogError> {
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
             .map_err(|e| not_a_log(path, e))?;
+        let page_size: i64 = conn
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .map_err(|e| not_a_log(path, e))?;
+        let page_size = page_size.max(512);
         let flags = Arc::new(CheckpointFlags::default());
         let (nudge, nudged) = std::sync::mpsc::channel();
         let shared = flags.clone();
         let file = path.to_owned();
         let thread = std::thread::Builder::new()
             .name("hotline-log-checkpoint".into())
-            .spawn(move || Self::run(&conn, &file, &shared, &nudged))
+            .spawn(move || Self::run(&conn, &file, page_size, &shared, &nudged))
             .map_err(|e| LogError::Storage {
                 path: path.to_owned(),
                 detail: e.to_string(),
@@ -734,6 +743,7 @@ impl Checkpointer {
     fn run(
         conn: &Connection,
         path: &Path,
+        page_size: i64,
         flags: &CheckpointFlags,
         nudged: &std::sync::mpsc::Receiver<()>,
     ) {
@@ -756,8 +766,8 @@ impl Checkpointer {
                 }
             };
             wait = Some(Self::INTERVAL);
-            if pages >= Self::RESTART_PAGES {
-                if pages - last < Self::FINISH_PAGES {
+            if pages * page_size >= Self::RESTART_BYTES {
+                if (pages - last) * page_size < Self::FINISH_BYTES {
                     flags.finish.store(true, Ordering::Release);
                 } else {
                     // Catch up pass after pass until what comes in during one is small.
@@ -887,6 +897,11 @@ fn prepare_for_writing(conn: &Connection, path: &Path) -> Result<(), LogError> {
     let storage = |e: rusqlite::Error| not_a_log(path, e);
     conn.busy_timeout(Duration::from_secs(5)).map_err(storage)?;
     let existing = check_header(conn, path)?;
+    if !existing {
+        // Only possible before the first write, which turning WAL on is.
+        conn.execute_batch(&format!("PRAGMA page_size = {PAGE_SIZE};"))
+            .map_err(storage)?;
+    }
     let mode: String = conn
         .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
         .map_err(storage)?;
