@@ -16,15 +16,15 @@ pub async fn verify(data_dir: &Path) -> Result<ExitCode> {
     let seconds = started.elapsed().as_secs_f64();
     match report.first_break {
         None => {
-            println!(
+            say!(
                 "ok: {} events verified in {seconds:.2} s; the hash chain of {} is intact.",
                 report.events_checked,
                 log.path().display()
-            );
-            println!(
+            )?;
+            say!(
                 "last hash: {} (note it: a later verify proves the log still extends it)",
                 report.last_hash
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Some(broken) => {
@@ -34,16 +34,17 @@ pub async fn verify(data_dir: &Path) -> Result<ExitCode> {
                     .map(|r| format!(" ({} version {}, {})", r.stream, r.version, r.event_type)),
                 Err(_) => None,
             };
-            println!(
+            say!(
                 "ALTERED: the hash chain breaks at position {}{}: {}.",
                 broken.position,
                 what.unwrap_or_default(),
                 broken.problem
-            );
-            println!(
+            )?;
+            say!(
                 "Events 1 to {} verify; position {} and everything after it cannot be trusted. Restore the log from a backup and compare.",
-                report.events_checked, broken.position
-            );
+                report.events_checked,
+                broken.position
+            )?;
             Ok(ExitCode::from(1))
         }
     }
@@ -54,11 +55,11 @@ pub async fn history(data_dir: &Path, stream: &str) -> Result<ExitCode> {
     let log = SqliteLog::open_read_only(data_dir)?;
     let events = log.read_stream(&stream, 1).await?;
     if events.is_empty() {
-        println!("{stream} has no events in {}.", log.path().display());
+        say!("{stream} has no events in {}.", log.path().display())?;
         return Ok(ExitCode::from(1));
     }
     let altered = events.iter().filter(|r| !r.hash_is_valid()).count();
-    println!(
+    say!(
         "{stream}: {} events, from {} to {} (UTC){}",
         events.len(),
         events[0].occurred_at,
@@ -68,9 +69,9 @@ pub async fn history(data_dir: &Path, stream: &str) -> Result<ExitCode> {
         } else {
             format!("; {altered} ALTERED (run `hotline audit verify`)")
         }
-    );
+    )?;
     for r in &events {
-        println!("{}", line(r));
+        say!("{}", line(r))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,15 @@
 //! `hotline`: the one command of the Hotline contact center. It runs the demo, tails the
 //! event log and audits its history; later it serves the live system.
 
+/// `println!` that returns the error instead of panicking when stdout is closed (`| head`):
+/// main treats a broken pipe as a normal end.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)
+    }};
+}
+
 mod audit;
 mod demo;
 mod tail;

@@ -9,6 +9,8 @@
 //!   a row: then the agent is made not ready with the reason `auto_pause`;
 //! - an agent cannot log out or go not ready in the middle of a call.
 
+pub mod actor;
+
 use hotline_events::{AgentEvent, CallId, OfferMissReason, QueueId, Skill, SkillName, Timestamp};
 
 use crate::decider::Decider;

@@ -10,6 +10,8 @@
 //! - the customer context (customer, digits, notes) stays with the call through transfers;
 //! - `ended` is the last event: an ended call refuses every command.
 
+pub mod actor;
+
 use hotline_events::{
     AgentId, CallEvent, Channel, CustomerId, EndReason, OfferMissReason, OverflowReason, Party,
     QueueId, SkillName, Timestamp, TransferKind, TransferTarget, VoicemailReason,

@@ -4,5 +4,10 @@
 
 pub mod agent;
 pub mod call;
+pub mod center;
 pub mod decider;
+pub mod directory;
 pub mod router;
+mod store;
+
+pub use center::{Center, CenterError, CommandError, Services};

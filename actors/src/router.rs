@@ -77,6 +77,7 @@
 //! updated in place (`&mut self`): it holds thousands of agents and must not be cloned
 //! per event, which is also why [`Router`] is not a `Decider` with a by-value `evolve`.
 
+pub mod actor;
 pub mod agents;
 pub mod estimate;
 pub mod strategy;

@@ -50,12 +50,18 @@ fn verify_passes_on_an_intact_log_and_names_the_position_of_one_altered_byte() {
 fn history_tells_a_calls_story_in_order() {
     let dir = demo(30);
     let events = all_events(dir.path());
-    // A call that was answered: its stream has an `answered` event.
+    // A call that went through the IVR menu and was answered.
+    let has = |stream: &hotline_events::StreamName, t: &str| {
+        events
+            .iter()
+            .any(|r| &r.stream == stream && r.event_type == t)
+    };
     let call = events
         .iter()
-        .find(|r| r.event_type == "answered")
+        .filter(|r| r.event_type == "answered")
         .map(|r| r.stream.clone())
-        .expect("an answered call");
+        .find(|s| has(s, "ivr_input"))
+        .expect("an answered call that keyed digits");
     let out = hotline(dir.path(), &["audit", "history", call.as_str()]);
     assert!(out.status.success());
     let text = stdout(&out);

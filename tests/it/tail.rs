@@ -67,8 +67,13 @@ fn follow_prints_events_appended_by_another_process() {
         .unwrap();
     let lines = BufReader::new(tail.stdout.take().unwrap()).lines();
     // Another process appends while the tail follows.
-    let more = hotline(dir.path(), &["demo", "--calls", "5", "--agents", "2"]);
-    assert!(more.status.success());
+    let more = hotline(dir.path(), &["demo", "--calls", "5", "--minutes", "10"]);
+    if !more.status.success() {
+        // Not left running behind a failed test.
+        let _ = tail.kill();
+        let _ = tail.wait();
+        panic!("the second demo failed: {}", crate::stderr(&more));
+    }
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut seen = Vec::new();
     for line in lines {

@@ -1,0 +1,228 @@
+//! The agent's ractor shell: commands from the agent's desktop, a supervisor, the router
+//! and the calls; after each durable change it tells the router what the agent can take.
+
+use std::time::Duration;
+
+use hotline_events::{AgentId, CallId, Event, OfferMissReason, QueueId};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+
+use crate::agent::{Agent, AgentCommand, AgentEvent, AgentState, Presence};
+use crate::call::CallCommand;
+use crate::call::actor::CallMsg;
+use crate::center::{CommandError, Services};
+use crate::decider::Decider;
+use crate::router::AgentView;
+use crate::router::actor::RouterMsg;
+use crate::store::{self, Versioned};
+
+impl Versioned for AgentState {
+    fn set_version(&mut self, version: u64) {
+        self.version = version;
+    }
+}
+
+/// What an agent actor is told.
+#[derive(Debug)]
+pub enum AgentMsg {
+    Command(AgentCommand, Option<RpcReplyPort<Result<(), CommandError>>>),
+    /// The router picked this agent for `call`: reserve, then have the call ring here.
+    Reserve {
+        call: CallId,
+        queue: QueueId,
+        ring_timeout_ms: u64,
+    },
+    /// After-call work on `call` reached its limit.
+    WrapUpLimit {
+        call: CallId,
+    },
+    State(RpcReplyPort<AgentState>),
+}
+
+/// The actor; one per agent the center knows.
+#[derive(Debug)]
+pub struct AgentActor;
+
+#[derive(Debug)]
+pub struct AgentShell {
+    id: AgentId,
+    state: AgentState,
+    services: Services,
+    weight: u32,
+}
+
+impl Actor for AgentActor {
+    type Msg = AgentMsg;
+    type State = AgentShell;
+    type Arguments = (AgentId, Services);
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<AgentMsg>,
+        (id, services): (AgentId, Services),
+    ) -> Result<AgentShell, ActorProcessingErr> {
+        let state = store::load::<Agent>(services.log.as_ref(), &id.stream(), |e| match e {
+            Event::Agent(a) => Some(a),
+            _ => None,
+        })
+        .await?;
+        let weight = services
+            .config
+            .agents
+            .iter()
+            .find(|a| a.id == id)
+            .map_or(1, |a| a.weight);
+        services.directory.set_agent(id, myself.clone());
+        let shell = AgentShell {
+            id,
+            state,
+            services,
+            weight,
+        };
+        // The router's view of agents is volatile: every (re)started agent reports itself.
+        shell.report();
+        if let Presence::WrappingUp { call, limit_ms } = shell.state.presence {
+            let left = shell.wrap_up_left(limit_ms);
+            myself.send_after(left, move || AgentMsg::WrapUpLimit { call });
+        }
+        Ok(shell)
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<AgentMsg>,
+        msg: AgentMsg,
+        shell: &mut AgentShell,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            AgentMsg::Command(cmd, reply) => {
+                let result = shell.run(&myself, cmd).await?;
+                if let Some(reply) = reply {
+                    let _ = reply.send(result);
+                }
+            }
+            AgentMsg::Reserve {
+                call,
+                queue,
+                ring_timeout_ms,
+            } => {
+                let cmd = AgentCommand::Reserve {
+                    call,
+                    queue: queue.clone(),
+                };
+                match shell.run(&myself, cmd).await? {
+                    Ok(()) => {
+                        if let Some(c) = shell.services.directory.call(call) {
+                            let offer = CallCommand::Offer {
+                                agent: shell.id,
+                                queue,
+                                ring_timeout_ms,
+                            };
+                            let _ = c.cast(CallMsg::Command(offer, None));
+                        } else {
+                            // The call is gone: the reservation is void.
+                            let cmd = AgentCommand::MissOffer {
+                                call,
+                                reason: OfferMissReason::Withdrawn,
+                                auto_pause_after: 0,
+                            };
+                            shell.run(&myself, cmd).await?.ok();
+                            shell.offer_ended(call);
+                        }
+                    }
+                    Err(_) => shell.offer_ended(call),
+                }
+            }
+            AgentMsg::WrapUpLimit { call } => {
+                let cmd = AgentCommand::CompleteWrapUp {
+                    call,
+                    disposition: None,
+                    notes: None,
+                };
+                shell.run(&myself, cmd).await?.ok();
+            }
+            AgentMsg::State(reply) => {
+                let _ = reply.send(shell.state.clone());
+            }
+        }
+        Ok(())
+    }
+}
+
+impl AgentShell {
+    async fn run(
+        &mut self,
+        myself: &ActorRef<AgentMsg>,
+        cmd: AgentCommand,
+    ) -> Result<Result<(), CommandError>, ActorProcessingErr> {
+        let now = self.services.clock.now();
+        let events = match Agent::decide(&self.state, &cmd, now) {
+            Ok(events) => events,
+            Err(rejection) => {
+                tracing::debug!(agent = %self.id, ?cmd, %rejection, "agent command refused");
+                return Ok(Err(CommandError::Rejected(rejection.to_string())));
+            }
+        };
+        store::append(
+            self.services.log.as_ref(),
+            &self.id.stream(),
+            self.state.version,
+            &events,
+            now,
+        )
+        .await?;
+        for e in &events {
+            self.state = Agent::evolve(std::mem::take(&mut self.state), e, now);
+        }
+        for e in &events {
+            if let AgentEvent::WrappingUp { call, limit_ms } = e {
+                let call = *call;
+                myself.send_after(Duration::from_millis(*limit_ms), move || {
+                    AgentMsg::WrapUpLimit { call }
+                });
+            }
+        }
+        self.report();
+        Ok(Ok(()))
+    }
+
+    /// What remains of a wrap-up after a restart.
+    fn wrap_up_left(&self, limit_ms: u64) -> Duration {
+        let spent = self
+            .state
+            .since
+            .map_or(0, |since| self.services.clock.now().millis_since(since));
+        Duration::from_millis(limit_ms.saturating_sub(spent))
+    }
+
+    fn offer_ended(&self, call: CallId) {
+        if let Some(r) = self.services.directory.router() {
+            let _ = r.cast(RouterMsg::OfferEnded {
+                call,
+                agent: self.id,
+            });
+        }
+    }
+
+    /// Tells the router what this agent can take now.
+    fn report(&self) {
+        let Some(router) = self.services.directory.router() else {
+            return;
+        };
+        let s = &self.state;
+        let msg = if s.is_logged_in() {
+            RouterMsg::AgentChanged(AgentView {
+                id: self.id,
+                available_since: if s.is_available() { s.since } else { None },
+                logged_in: true,
+                skills: s.skills.iter().map(|k| (k.name.clone(), k.level)).collect(),
+                queues: s.queues.clone(),
+                weight: self.weight,
+                calls_today: s.calls_answered,
+                talk_ms_today: s.talk_ms,
+            })
+        } else {
+            RouterMsg::AgentGone(self.id)
+        };
+        let _ = router.cast(msg);
+    }
+}

@@ -1,0 +1,418 @@
+//! The supervision tree of one contact center: a supervisor actor over the router, one
+//! actor per agent and one per live call, and the switchboard that turns the network's
+//! reports into messages to calls.
+//!
+//! ractor stops a supervisor when a child dies unless told otherwise, and has no restart
+//! strategies of its own: the supervisor here respawns a failed child, which rebuilds its
+//! state from its stream. A failed call does not disturb the others.
+//!
+//! At start, the center finds the calls the log says are still live (a stream with no
+//! `ended`), respawns their actors and tells each to resume; the router folds its queue
+//! streams and drops waiting calls that ended meanwhile.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use hotline_events::{AgentId, CallEvent, CallId, Event};
+use hotline_infra::config::CenterConfig;
+use hotline_infra::{Clock, EventLog, LogError};
+use hotline_media::{NetworkReport, Telephony};
+use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use tokio::sync::{Mutex, mpsc};
+use tokio::task::JoinHandle;
+
+use crate::agent::actor::{AgentActor, AgentMsg};
+use crate::agent::{AgentCommand, AgentState};
+use crate::call::actor::{CallActor, CallMsg};
+use crate::call::{CallCommand, CallState};
+use crate::directory::Directory;
+use crate::router::actor::{RouterActor, RouterMsg};
+
+/// What every actor of a center shares.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub log: Arc<dyn EventLog>,
+    pub telephony: Arc<dyn Telephony>,
+    pub clock: Clock,
+    pub config: Arc<CenterConfig>,
+    pub directory: Directory,
+}
+
+/// Why a command to an entity did not happen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// The entity's rules refused it (the text says which rule).
+    #[error("{0}")]
+    Rejected(String),
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error("the center is stopping")]
+    Stopped,
+}
+
+/// Why a center could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum CenterError {
+    #[error("reading the event log: {0}")]
+    Log(#[from] LogError),
+    #[error("starting the actors: {0}")]
+    Spawn(String),
+}
+
+/// Which entity a supervised actor is, to respawn the right one.
+#[derive(Debug, Clone, Copy)]
+enum Entity {
+    Router,
+    Agent(AgentId),
+    Call(CallId),
+}
+
+#[derive(Debug)]
+enum SupervisorMsg {
+    /// Spawn `entity`'s actor, then give it `first`; answers once it is running.
+    Spawn {
+        entity: Entity,
+        first: Option<CallMsg>,
+        reply: RpcReplyPort<Result<(), String>>,
+    },
+}
+
+#[derive(Debug)]
+struct Supervisor;
+
+#[derive(Debug)]
+struct SupervisorState {
+    services: Services,
+    children: HashMap<ractor::ActorId, Entity>,
+    seed: u64,
+}
+
+impl SupervisorState {
+    async fn spawn(
+        &mut self,
+        myself: &ActorRef<SupervisorMsg>,
+        entity: Entity,
+    ) -> Result<ActorCell, ActorProcessingErr> {
+        let services = self.services.clone();
+        let cell = match entity {
+            Entity::Router => {
+                let (r, _) = Actor::spawn_linked(
+                    None,
+                    RouterActor,
+                    (services, self.seed),
+                    myself.get_cell(),
+                )
+                .await?;
+                r.get_cell()
+            }
+            Entity::Agent(id) => {
+                let (a, _) =
+                    Actor::spawn_linked(None, AgentActor, (id, services), myself.get_cell())
+                        .await?;
+                a.get_cell()
+            }
+            Entity::Call(id) => {
+                let (c, _) =
+                    Actor::spawn_linked(None, CallActor, (id, services), myself.get_cell()).await?;
+                c.get_cell()
+            }
+        };
+        self.children.insert(cell.get_id(), entity);
+        Ok(cell)
+    }
+}
+
+impl Actor for Supervisor {
+    type Msg = SupervisorMsg;
+    type State = SupervisorState;
+    type Arguments = (Services, u64);
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<SupervisorMsg>,
+        (services, seed): (Services, u64),
+    ) -> Result<SupervisorState, ActorProcessingErr> {
+        Ok(SupervisorState {
+            services,
+            children: HashMap::new(),
+            seed,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<SupervisorMsg>,
+        msg: SupervisorMsg,
+        state: &mut SupervisorState,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            SupervisorMsg::Spawn {
+                entity,
+                first,
+                reply,
+            } => {
+                let result = match state.spawn(&myself, entity).await {
+                    Ok(cell) => {
+                        if let Some(m) = first {
+                            let _ = ActorRef::<CallMsg>::from(cell).cast(m);
+                        }
+                        Ok(())
+                    }
+                    Err(error) => {
+                        tracing::error!(?entity, %error, "actor did not start");
+                        Err(error.to_string())
+                    }
+                };
+                let _ = reply.send(result);
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<SupervisorMsg>,
+        event: SupervisionEvent,
+        state: &mut SupervisorState,
+    ) -> Result<(), ActorProcessingErr> {
+        match event {
+            SupervisionEvent::ActorTerminated(cell, _, _) => {
+                state.children.remove(&cell.get_id());
+            }
+            SupervisionEvent::ActorFailed(cell, error) => {
+                let Some(entity) = state.children.remove(&cell.get_id()) else {
+                    return Ok(());
+                };
+                tracing::warn!(?entity, %error, "actor failed; restarting it from its stream");
+                match state.spawn(&myself, entity).await {
+                    Ok(cell) => {
+                        if let Entity::Call(_) = entity {
+                            let _ = ActorRef::<CallMsg>::from(cell).cast(CallMsg::Resume);
+                        }
+                    }
+                    Err(error) => tracing::error!(?entity, %error, "restart failed"),
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// A running contact center.
+#[derive(Debug)]
+pub struct Center {
+    services: Services,
+    supervisor: ActorRef<SupervisorMsg>,
+    switchboard: JoinHandle<()>,
+    reports: Arc<Mutex<mpsc::Receiver<NetworkReport>>>,
+}
+
+impl Center {
+    /// Starts the actors on `log` and `telephony`, resuming whatever the log says is live.
+    /// `seed` makes the router's random strategies repeatable.
+    pub async fn start(
+        config: CenterConfig,
+        log: Arc<dyn EventLog>,
+        telephony: Arc<dyn Telephony>,
+        reports: mpsc::Receiver<NetworkReport>,
+        clock: Clock,
+        seed: u64,
+    ) -> Result<Center, CenterError> {
+        let services = Services {
+            log,
+            telephony,
+            clock,
+            config: Arc::new(config),
+            directory: Directory::default(),
+        };
+        let live = live_calls(services.log.as_ref()).await?;
+        let (supervisor, _) = Actor::spawn(None, Supervisor, (services.clone(), seed))
+            .await
+            .map_err(|e| CenterError::Spawn(e.to_string()))?;
+        // The router first, so that agents and calls find it when they report.
+        spawn(&supervisor, Entity::Router, None).await?;
+        for a in &services.config.agents {
+            spawn(&supervisor, Entity::Agent(a.id), None).await?;
+        }
+        if let Some(router) = services.directory.router() {
+            let _ = router.cast(RouterMsg::Reconcile { live: live.clone() });
+        }
+        for call in live {
+            spawn(&supervisor, Entity::Call(call), Some(CallMsg::Resume)).await?;
+        }
+        let reports = Arc::new(Mutex::new(reports));
+        let switchboard = tokio::spawn(switchboard(
+            reports.clone(),
+            services.directory.clone(),
+            supervisor.clone(),
+        ));
+        Ok(Center {
+            services,
+            supervisor,
+            switchboard,
+            reports,
+        })
+    }
+
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// Runs `cmd` on `agent`'s actor and answers with its outcome.
+    pub async fn agent(&self, agent: AgentId, cmd: AgentCommand) -> Result<(), CommandError> {
+        let actor = self
+            .services
+            .directory
+            .agent(agent)
+            .ok_or(CommandError::NotFound("agent"))?;
+        ractor::call!(actor, |reply| AgentMsg::Command(cmd, Some(reply)))
+            .map_err(|_| CommandError::Stopped)?
+    }
+
+    /// Runs `cmd` on a live call's actor and answers with its outcome.
+    pub async fn call(&self, call: CallId, cmd: CallCommand) -> Result<(), CommandError> {
+        let actor = self
+            .services
+            .directory
+            .call(call)
+            .ok_or(CommandError::NotFound("live call"))?;
+        ractor::call!(actor, |reply| CallMsg::Command(cmd, Some(reply)))
+            .map_err(|_| CommandError::Stopped)?
+    }
+
+    pub async fn agent_state(&self, agent: AgentId) -> Option<AgentState> {
+        let actor = self.services.directory.agent(agent)?;
+        ractor::call!(actor, AgentMsg::State).ok()
+    }
+
+    /// A live call's state (`None` once it ended and its actor stopped).
+    pub async fn call_state(&self, call: CallId) -> Option<CallState> {
+        let actor = self.services.directory.call(call)?;
+        ractor::call!(actor, CallMsg::State).ok()
+    }
+
+    pub fn live_calls(&self) -> Vec<CallId> {
+        let mut calls = self.services.directory.calls();
+        calls.sort();
+        calls
+    }
+
+    /// The calls waiting in each queue, in the order they will be served.
+    pub async fn waiting(&self) -> Vec<(hotline_events::QueueId, Vec<CallId>)> {
+        match self.services.directory.router() {
+            Some(r) => ractor::call!(r, RouterMsg::Waiting).unwrap_or_default(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Stops every actor at once, as a crash would (messages in flight are lost), and
+    /// hands back the network's report channel so a new center can take the line over.
+    pub async fn kill(self) -> mpsc::Receiver<NetworkReport> {
+        self.switchboard.abort();
+        let _ = self.switchboard.await;
+        for cell in self.services.directory.all_cells() {
+            cell.kill();
+        }
+        self.supervisor.kill();
+        let _ = self.supervisor.get_cell().kill_and_wait(None).await;
+        match Arc::try_unwrap(self.reports) {
+            Ok(m) => m.into_inner(),
+            Err(shared) => {
+                // The aborted switchboard dropped its lock guard; this only waits for it.
+                let mut guard = shared.lock().await;
+                let (_, empty) = mpsc::channel(1);
+                std::mem::replace(&mut *guard, empty)
+            }
+        }
+    }
+
+    /// Stops taking reports and stops the actors; the log stays as it is.
+    pub async fn stop(self) {
+        self.switchboard.abort();
+        let _ = self.switchboard.await;
+        let _ = self
+            .supervisor
+            .get_cell()
+            .stop_and_wait(None, Some(std::time::Duration::from_secs(5)))
+            .await;
+    }
+}
+
+async fn spawn(
+    supervisor: &ActorRef<SupervisorMsg>,
+    entity: Entity,
+    first: Option<CallMsg>,
+) -> Result<(), CenterError> {
+    ractor::call!(supervisor, |reply| SupervisorMsg::Spawn {
+        entity,
+        first,
+        reply
+    })
+    .map_err(|e| CenterError::Spawn(e.to_string()))?
+    .map_err(CenterError::Spawn)
+}
+
+/// Calls whose stream has no `ended` yet.
+async fn live_calls(log: &dyn EventLog) -> Result<Vec<CallId>, LogError> {
+    let mut live: HashSet<CallId> = HashSet::new();
+    let mut from = 1;
+    loop {
+        let batch = log.read_all(from, 10_000).await?;
+        let Some(last) = batch.last() else { break };
+        from = last.position + 1;
+        for r in &batch {
+            if r.stream.category() != "call" {
+                continue;
+            }
+            let Ok(id) = r.stream.id().parse::<uuid::Uuid>() else {
+                continue;
+            };
+            let id = CallId::from_uuid(id);
+            match r.event() {
+                Event::Call(CallEvent::Arrived { .. }) => {
+                    live.insert(id);
+                }
+                Event::Call(CallEvent::Ended { .. }) => {
+                    live.remove(&id);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut live: Vec<CallId> = live.into_iter().collect();
+    live.sort();
+    Ok(live)
+}
+
+/// Network reports to call actors; a new call gets a new actor.
+async fn switchboard(
+    reports: Arc<Mutex<mpsc::Receiver<NetworkReport>>>,
+    directory: Directory,
+    supervisor: ActorRef<SupervisorMsg>,
+) {
+    let mut reports = reports.lock().await;
+    while let Some(report) = reports.recv().await {
+        let call = report.call();
+        if let NetworkReport::Incoming { number, caller, .. } = &report {
+            let arrive = CallCommand::Arrive {
+                number: number.clone(),
+                caller: caller.clone(),
+                channel: hotline_events::Channel::Voice,
+                customer: None,
+            };
+            // Awaited, so the call's next report finds its actor.
+            let first = Some(CallMsg::Command(arrive, None));
+            if let Err(error) = spawn(&supervisor, Entity::Call(call), first).await {
+                tracing::error!(%call, %error, "an incoming call got no actor");
+            }
+            continue;
+        }
+        match directory.call(call) {
+            Some(actor) => {
+                let _ = actor.cast(CallMsg::Network(report));
+            }
+            None => tracing::debug!(%call, ?report, "report for a call with no actor"),
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Where each live entity's actor is: calls by id, agents by id, the router. Owned by one
+//! center, so two centers in one process (tests, simulations) never see each other's
+//! actors, which ractor's global name registry could not promise.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use hotline_events::{AgentId, CallId};
+use ractor::ActorRef;
+
+use crate::agent::actor::AgentMsg;
+use crate::call::actor::CallMsg;
+use crate::router::actor::RouterMsg;
+
+#[derive(Debug, Default)]
+struct Inner {
+    calls: HashMap<CallId, ActorRef<CallMsg>>,
+    agents: HashMap<AgentId, ActorRef<AgentMsg>>,
+    router: Option<ActorRef<RouterMsg>>,
+}
+
+/// Shared by every actor of one center.
+#[derive(Debug, Clone, Default)]
+pub struct Directory(Arc<Mutex<Inner>>);
+
+impl Directory {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic elsewhere cannot leave the maps half-updated: every update is one insert
+        // or remove. So a poisoned lock is still good to use.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn call(&self, id: CallId) -> Option<ActorRef<CallMsg>> {
+        self.lock().calls.get(&id).cloned()
+    }
+
+    pub fn calls(&self) -> Vec<CallId> {
+        self.lock().calls.keys().copied().collect()
+    }
+
+    pub(crate) fn set_call(&self, id: CallId, actor: ActorRef<CallMsg>) {
+        self.lock().calls.insert(id, actor);
+    }
+
+    pub(crate) fn remove_call(&self, id: CallId, actor: &ActorRef<CallMsg>) {
+        let mut inner = self.lock();
+        if inner
+            .calls
+            .get(&id)
+            .is_some_and(|a| a.get_id() == actor.get_id())
+        {
+            inner.calls.remove(&id);
+        }
+    }
+
+    pub fn agent(&self, id: AgentId) -> Option<ActorRef<AgentMsg>> {
+        self.lock().agents.get(&id).cloned()
+    }
+
+    pub(crate) fn set_agent(&self, id: AgentId, actor: ActorRef<AgentMsg>) {
+        self.lock().agents.insert(id, actor);
+    }
+
+    pub fn router(&self) -> Option<ActorRef<RouterMsg>> {
+        self.lock().router.clone()
+    }
+
+    pub(crate) fn set_router(&self, actor: ActorRef<RouterMsg>) {
+        self.lock().router = Some(actor);
+    }
+
+    /// Every actor, for an abrupt stop.
+    pub(crate) fn all_cells(&self) -> Vec<ractor::ActorCell> {
+        let inner = self.lock();
+        inner
+            .calls
+            .values()
+            .map(|a| a.get_cell())
+            .chain(inner.agents.values().map(|a| a.get_cell()))
+            .chain(inner.router.iter().map(|a| a.get_cell()))
+            .collect()
+    }
+}

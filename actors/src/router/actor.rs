@@ -1,0 +1,292 @@
+//! The router's ractor shell: one actor for every queue of the center, so that an agent in
+//! several queues and a call overflowing between queues are decided in one place, with no
+//! race between two routers over one agent. It writes the `queue-<id>` streams.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use hotline_events::{CallId, Event, QueueEvent, QueueId, SkillName};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use tokio::task::JoinHandle;
+
+use crate::agent::actor::AgentMsg;
+use crate::call::CallCommand;
+use crate::call::actor::CallMsg;
+use crate::center::Services;
+use crate::router::{AgentView, Router, RouterCommand};
+use crate::store;
+
+/// What the router is told.
+#[derive(Debug)]
+pub enum RouterMsg {
+    Enqueue {
+        call: CallId,
+        queue: QueueId,
+        priority: u8,
+        skills: Vec<SkillName>,
+    },
+    Leave {
+        call: CallId,
+    },
+    RequestCallback {
+        call: CallId,
+        number: String,
+    },
+    AgentChanged(AgentView),
+    AgentGone(hotline_events::AgentId),
+    OfferEnded {
+        call: CallId,
+        agent: hotline_events::AgentId,
+    },
+    HandleTime {
+        queue: QueueId,
+        millis: u64,
+    },
+    /// After a restart: every call not in `live` has ended meanwhile and leaves its queue.
+    Reconcile {
+        live: Vec<CallId>,
+    },
+    Tick,
+    /// The calls waiting in each queue, in the order they will be served.
+    Waiting(RpcReplyPort<Vec<(QueueId, Vec<CallId>)>>),
+}
+
+#[derive(Debug)]
+pub struct RouterActor;
+
+#[derive(Debug)]
+pub struct RouterShell {
+    router: Router,
+    services: Services,
+    /// The version of each queue stream: the router is their one writer.
+    versions: HashMap<QueueId, u64>,
+    rng: StdRng,
+    timer: Option<JoinHandle<()>>,
+}
+
+impl Actor for RouterActor {
+    type Msg = RouterMsg;
+    type State = RouterShell;
+    type Arguments = (Services, u64);
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<RouterMsg>,
+        (services, seed): (Services, u64),
+    ) -> Result<RouterShell, ActorProcessingErr> {
+        let config = &services.config;
+        let mut router = Router::new(config.queues.clone(), config.router.clone());
+        let mut versions = HashMap::new();
+        for q in &config.queues {
+            let records = services.log.read_stream(&q.id.stream(), 1).await?;
+            for r in &records {
+                if let Event::Queue(e) = r.event() {
+                    router.evolve(&q.id, &e, r.occurred_at);
+                }
+            }
+            versions.insert(q.id.clone(), records.last().map_or(0, |r| r.version));
+        }
+        // The hunting order of each queue is the order of agents in the configuration.
+        for a in &config.agents {
+            router.agent_changed(AgentView {
+                id: a.id,
+                available_since: None,
+                logged_in: false,
+                skills: a.skills.clone(),
+                queues: a.queues.clone(),
+                weight: a.weight,
+                calls_today: 0,
+                talk_ms_today: 0,
+            });
+        }
+        services.directory.set_router(myself);
+        Ok(RouterShell {
+            router,
+            services,
+            versions,
+            rng: StdRng::seed_from_u64(seed),
+            timer: None,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<RouterMsg>,
+        msg: RouterMsg,
+        shell: &mut RouterShell,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            RouterMsg::Enqueue {
+                call,
+                queue,
+                priority,
+                skills,
+            } => {
+                let cmd = RouterCommand::Enqueue {
+                    call,
+                    queue,
+                    priority,
+                    skills,
+                };
+                shell.run(cmd).await?;
+            }
+            RouterMsg::Leave { call } => shell.run(RouterCommand::Leave { call }).await?,
+            RouterMsg::RequestCallback { call, number } => {
+                shell
+                    .run(RouterCommand::RequestCallback { call, number })
+                    .await?
+            }
+            RouterMsg::AgentChanged(view) => shell.router.agent_changed(view),
+            RouterMsg::AgentGone(agent) => shell.router.agent_gone(agent),
+            RouterMsg::OfferEnded { call, agent } => shell.router.offer_ended(call, agent),
+            RouterMsg::HandleTime { queue, millis } => {
+                shell.router.handle_time_observed(&queue, millis)
+            }
+            RouterMsg::Reconcile { live } => {
+                let live: std::collections::HashSet<CallId> = live.into_iter().collect();
+                let gone: Vec<CallId> = shell
+                    .waiting_by_queue()
+                    .into_iter()
+                    .flat_map(|(_, calls)| calls)
+                    .filter(|c| !live.contains(c))
+                    .collect();
+                for call in gone {
+                    shell.run(RouterCommand::Leave { call }).await?;
+                }
+            }
+            RouterMsg::Tick => shell.run(RouterCommand::Tick).await?,
+            RouterMsg::Waiting(reply) => {
+                let _ = reply.send(shell.waiting_by_queue());
+                return Ok(());
+            }
+        }
+        shell.run(RouterCommand::Dispatch).await?;
+        shell.schedule(&myself);
+        Ok(())
+    }
+}
+
+impl RouterShell {
+    /// Decide, append per queue stream, evolve, act. Rejections are logged and dropped:
+    /// the router's commands come from actors that re-send what matters after a restart.
+    async fn run(&mut self, cmd: RouterCommand) -> Result<(), ActorProcessingErr> {
+        let now = self.services.clock.now();
+        let events = match self.router.decide(&cmd, now, &mut self.rng) {
+            Ok(events) => events,
+            Err(rejection) => {
+                tracing::debug!(?cmd, %rejection, "router command refused");
+                return Ok(());
+            }
+        };
+        if events.is_empty() {
+            return Ok(());
+        }
+        // One append per queue stream, in the order the events were decided.
+        let mut batches: Vec<(QueueId, Vec<QueueEvent>)> = Vec::new();
+        for (queue, e) in events {
+            match batches.last_mut() {
+                Some((q, batch)) if *q == queue => batch.push(e),
+                _ => batches.push((queue, vec![e])),
+            }
+        }
+        for (queue, batch) in batches {
+            let version = self.versions.get(&queue).copied().unwrap_or(0);
+            store::append(
+                self.services.log.as_ref(),
+                &queue.stream(),
+                version,
+                &batch,
+                now,
+            )
+            .await?;
+            self.versions
+                .insert(queue.clone(), version + batch.len() as u64);
+            for e in &batch {
+                self.router.evolve(&queue, e, now);
+            }
+            for e in &batch {
+                self.act(&queue, e);
+            }
+        }
+        Ok(())
+    }
+
+    fn act(&self, queue: &QueueId, e: &QueueEvent) {
+        let dir = &self.services.directory;
+        match e {
+            QueueEvent::AgentsSelected { call, agents, .. } => {
+                let ring_timeout_ms = self
+                    .services
+                    .config
+                    .queue(queue)
+                    .map_or(15_000, |q| q.ring_timeout.as_millis() as u64);
+                for agent in agents {
+                    match dir.agent(*agent) {
+                        Some(a) => {
+                            let _ = a.cast(AgentMsg::Reserve {
+                                call: *call,
+                                queue: queue.clone(),
+                                ring_timeout_ms,
+                            });
+                        }
+                        None => tracing::warn!(%agent, "selected agent has no actor"),
+                    }
+                }
+            }
+            QueueEvent::CallOverflowed { call, to, reason } => {
+                if let Some(c) = dir.call(*call) {
+                    let cmd = CallCommand::Overflow {
+                        from: queue.clone(),
+                        to: to.clone(),
+                        reason: *reason,
+                    };
+                    let _ = c.cast(CallMsg::Command(cmd, None));
+                }
+            }
+            QueueEvent::PositionEstimated {
+                call,
+                position,
+                estimated_wait_ms,
+            } => {
+                let minutes = estimated_wait_ms.div_ceil(60_000);
+                let prompt = format!("position-{position}-wait-{minutes}-minutes");
+                // A callback's caller is not on the line: nothing to play to.
+                let _ = self.services.telephony.play(*call, &prompt);
+            }
+            QueueEvent::CallWaiting { .. }
+            | QueueEvent::CallbackRequested { .. }
+            | QueueEvent::CallbackDialed { .. }
+            | QueueEvent::CallLeft { .. } => {}
+        }
+    }
+
+    fn waiting_by_queue(&self) -> Vec<(QueueId, Vec<CallId>)> {
+        self.services
+            .config
+            .queues
+            .iter()
+            .map(|q| {
+                let calls = self.router.waiting(&q.id).into_iter().map(|w| w.call);
+                (q.id.clone(), calls.collect())
+            })
+            .collect()
+    }
+
+    /// One timer, for the earliest moment a tick has something to do.
+    fn schedule(&mut self, myself: &ActorRef<RouterMsg>) {
+        if let Some(t) = self.timer.take() {
+            t.abort();
+        }
+        let now = self.services.clock.now();
+        if let Some(deadline) = self.router.next_deadline(now) {
+            let wait = Duration::from_millis(deadline.millis_since(now).max(1));
+            let me = myself.clone();
+            self.timer = Some(tokio::spawn(async move {
+                tokio::time::sleep(wait).await;
+                let _ = me.cast(RouterMsg::Tick);
+            }));
+        }
+    }
+}

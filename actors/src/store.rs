@@ -1,0 +1,54 @@
+//! An entity's stream as its shell sees it: fold it into the state at start, append what
+//! `decide` returned with the version the state says, so a second writer is a conflict.
+
+use hotline_events::{Event, NewEvent, StreamName, Timestamp};
+use hotline_infra::{EventLog, ExpectedVersion, LogError};
+
+use crate::decider::Decider;
+
+/// Folds `stream` into `D`'s state. Events of another family or that this build cannot
+/// read are skipped by `typed`, but still counted, so the version stays the stream's.
+pub(crate) async fn load<D: Decider>(
+    log: &dyn EventLog,
+    stream: &StreamName,
+    typed: impl Fn(Event) -> Option<D::Event>,
+) -> Result<D::State, LogError>
+where
+    D::State: Versioned,
+{
+    let records = log.read_stream(stream, 1).await?;
+    let mut state = D::State::default();
+    for r in &records {
+        match typed(r.event()) {
+            Some(e) => state = D::evolve(state, &e, r.occurred_at),
+            None => {
+                tracing::warn!(stream = %stream, version = r.version, event_type = %r.event_type,
+                    "an event this build cannot apply was skipped");
+                state.set_version(r.version);
+            }
+        }
+    }
+    Ok(state)
+}
+
+/// States that count the version of their stream, even over events they skip.
+pub(crate) trait Versioned {
+    fn set_version(&mut self, version: u64);
+}
+
+/// Appends `events` to `stream`, expecting it at `version`.
+pub(crate) async fn append<E: Clone + Into<Event>>(
+    log: &dyn EventLog,
+    stream: &StreamName,
+    version: u64,
+    events: &[E],
+    now: Timestamp,
+) -> Result<(), LogError> {
+    let batch = events
+        .iter()
+        .map(|e| NewEvent::new(e.clone(), now))
+        .collect();
+    log.append(stream, ExpectedVersion::Exact(version), batch)
+        .await
+        .map(|_| ())
+}

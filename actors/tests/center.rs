@@ -1,0 +1,453 @@
+//! The actors together on a real SQLite log and the simulated network, on a paused clock:
+//! calls arrive, wait, ring, talk and end, and a center stopped abruptly comes back from
+//! its log.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hotline_actors::Center;
+use hotline_actors::agent::{Agent, AgentCommand, AgentState, Presence};
+use hotline_actors::call::{Call, CallState};
+use hotline_actors::decider::Decider;
+use hotline_events::{
+    AgentEvent, AgentId, CallEvent, CallId, EndReason, Event, QueueId, Recorded, Skill, SkillName,
+    StreamName, Timestamp,
+};
+use hotline_infra::config::{
+    AgentConfig, CenterConfig, NumberConfig, QueueConfig, RouterSettings, Strategy, Tiers,
+};
+use hotline_infra::{Clock, EventLog, SqliteLog, VirtualTimeLog};
+use hotline_media::{AgentModel, CallerScript, Dist, NetworkReport, SimNetwork};
+use tokio::sync::mpsc;
+
+const NUMBER: &str = "+18005550100";
+
+fn sales() -> QueueId {
+    QueueId::new("sales").unwrap()
+}
+
+fn agent_id(n: usize) -> AgentId {
+    AgentId::from_uuid(uuid::Uuid::from_u128(0xA000 + n as u128))
+}
+
+fn config(agents: usize, strategy: Strategy) -> CenterConfig {
+    let spanish = SkillName::new("spanish").unwrap();
+    CenterConfig {
+        router: RouterSettings::default(),
+        skills: vec![spanish.clone()],
+        queues: vec![QueueConfig {
+            id: sales(),
+            name: "Sales".into(),
+            strategy,
+            ring_timeout: Duration::from_secs(15),
+            wrap_up: Duration::from_secs(10),
+            skills: vec![],
+            tiers: Tiers::default(),
+            overflow: vec![],
+            max_wait: None,
+            hours: None,
+            service_level_threshold: Duration::from_secs(20),
+            service_level_target: 80,
+            callback: true,
+            default_handle_time: Duration::from_secs(120),
+        }],
+        agents: (0..agents)
+            .map(|n| AgentConfig {
+                id: agent_id(n),
+                login: format!("agent{n}"),
+                name: format!("Agent {n}"),
+                extension: None,
+                skills: vec![(spanish.clone(), 5)],
+                queues: vec![sales()],
+                weight: 1,
+            })
+            .collect(),
+        numbers: vec![NumberConfig {
+            number: NUMBER.into(),
+            queue: sales(),
+            menu: vec![],
+            priority: 0,
+        }],
+        hours: vec![],
+    }
+}
+
+struct Run {
+    center: Center,
+    net: SimNetwork,
+    log: Arc<dyn EventLog>,
+    _dir: tempfile::TempDir,
+}
+
+fn clock() -> Clock {
+    Clock::starting_at(Timestamp::parse("2026-11-24T09:00:00.000Z").unwrap())
+}
+
+async fn start(config: CenterConfig, model: AgentModel) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let log: Arc<dyn EventLog> = Arc::new(VirtualTimeLog::new(Arc::new(
+        SqliteLog::open(dir.path()).unwrap(),
+    )));
+    let (net, reports) = SimNetwork::new(7, 4096);
+    for a in &config.agents {
+        net.add_agent(a.id, model.clone());
+    }
+    let center = Center::start(
+        config.clone(),
+        log.clone(),
+        Arc::new(net.clone()),
+        reports,
+        clock(),
+        7,
+    )
+    .await
+    .unwrap();
+    for a in &config.agents {
+        log_in(&center, a).await;
+    }
+    Run {
+        center,
+        net,
+        log,
+        _dir: dir,
+    }
+}
+
+async fn log_in(center: &Center, a: &AgentConfig) {
+    let skills = a
+        .skills
+        .iter()
+        .map(|(name, level)| Skill {
+            name: name.clone(),
+            level: *level,
+        })
+        .collect();
+    center
+        .agent(
+            a.id,
+            AgentCommand::LogIn {
+                name: a.name.clone(),
+                extension: None,
+                skills,
+                queues: a.queues.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    center.agent(a.id, AgentCommand::Ready).await.unwrap();
+}
+
+fn prompt_agent() -> AgentModel {
+    AgentModel {
+        answer_delay: Dist::Fixed { secs: 2.0 },
+        answer_probability: 1.0,
+    }
+}
+
+fn caller(patience: f64, talk: f64) -> CallerScript {
+    CallerScript {
+        number: NUMBER.into(),
+        caller: "+15555550123".into(),
+        digits: None,
+        patience: Dist::Fixed { secs: patience },
+        talk: Dist::Fixed { secs: talk },
+        callee_answers: true,
+    }
+}
+
+async fn types(log: &dyn EventLog, stream: &StreamName) -> Vec<String> {
+    log.read_stream(stream, 1)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.event_type)
+        .collect()
+}
+
+async fn everything(log: &dyn EventLog) -> Vec<Recorded> {
+    log.read_all(1, usize::MAX).await.unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_goes_from_arrival_through_talk_to_wrap_up() {
+    let run = start(config(1, Strategy::LongestIdle), prompt_agent()).await;
+    let call = run.net.place_call(caller(300.0, 60.0)).await;
+    tokio::time::sleep(Duration::from_secs(120)).await;
+
+    let log = run.log.as_ref();
+    assert_eq!(
+        types(log, &call.stream()).await,
+        ["arrived", "queued", "offered", "answered", "ended"]
+    );
+    assert_eq!(
+        types(log, &agent_id(0).stream()).await,
+        [
+            "logged_in",
+            "ready",
+            "reserved",
+            "busy",
+            "wrapping_up",
+            "wrap_up_completed"
+        ]
+    );
+    assert_eq!(
+        types(log, &sales().stream()).await,
+        [
+            "call_waiting",
+            "position_estimated",
+            "agents_selected",
+            "call_left"
+        ]
+    );
+    let history = log.read_stream(&call.stream(), 1).await.unwrap();
+    let at = |t: &str| {
+        history
+            .iter()
+            .find(|r| r.event_type == t)
+            .map(|r| r.occurred_at)
+            .unwrap()
+    };
+    // The agent picks up 2 s after the ring; the caller talks 60 s then hangs up.
+    assert_eq!(at("answered").millis_since(at("offered")), 2000);
+    assert_eq!(at("ended").millis_since(at("answered")), 60_000);
+    let Event::Call(CallEvent::Ended { reason, .. }) = history.last().unwrap().event() else {
+        panic!("the last event is the end");
+    };
+    assert_eq!(reason, EndReason::Completed);
+    let agent = run.center.agent_state(agent_id(0)).await.unwrap();
+    assert_eq!(agent.presence, Presence::Available);
+    assert!(
+        run.center.live_calls().is_empty(),
+        "the ended call's actor stopped"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_caller_out_of_patience_abandons_and_the_queue_forgets_the_call() {
+    // Nobody is ready: the caller waits 30 s, then hangs up.
+    let run = start(config(0, Strategy::LongestIdle), prompt_agent()).await;
+    let call = run.net.place_call(caller(30.0, 60.0)).await;
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(
+        types(run.log.as_ref(), &call.stream()).await,
+        ["arrived", "queued", "abandoned", "ended"]
+    );
+    assert!(run.center.waiting().await.iter().all(|(_, c)| c.is_empty()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_agent_who_misses_two_offers_is_paused_and_the_call_goes_to_another() {
+    let mut config = config(2, Strategy::Linear);
+    config.router.auto_pause_after = 2;
+    let run = start(config, prompt_agent()).await;
+    // Agent 0 (first in hunting order) never answers; agent 1 does.
+    run.net.add_agent(
+        agent_id(0),
+        AgentModel {
+            answer_delay: Dist::Fixed { secs: 1.0 },
+            answer_probability: 0.0,
+        },
+    );
+    let first = run.net.place_call(caller(600.0, 30.0)).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let second = run.net.place_call(caller(600.0, 30.0)).await;
+    tokio::time::sleep(Duration::from_secs(200)).await;
+
+    let a0 = run.center.agent_state(agent_id(0)).await.unwrap();
+    assert_eq!(
+        a0.presence,
+        Presence::NotReady {
+            reason: "auto_pause".into()
+        }
+    );
+    for call in [first, second] {
+        let history = run.log.read_stream(&call.stream(), 1).await.unwrap();
+        let answered_by = history.iter().find_map(|r| match r.event() {
+            Event::Call(CallEvent::Answered { agent, .. }) => Some(agent),
+            _ => None,
+        });
+        assert_eq!(answered_by, Some(agent_id(1)), "{call} went to agent 1");
+    }
+}
+
+/// Folds every call and agent stream of the log.
+async fn folded(log: &dyn EventLog) -> (HashMap<CallId, CallState>, HashMap<AgentId, AgentState>) {
+    let mut calls: HashMap<StreamName, Vec<(CallEvent, Timestamp)>> = HashMap::new();
+    let mut agents: HashMap<StreamName, Vec<(AgentEvent, Timestamp)>> = HashMap::new();
+    for r in everything(log).await {
+        match r.event() {
+            Event::Call(e) => calls
+                .entry(r.stream.clone())
+                .or_default()
+                .push((e, r.occurred_at)),
+            Event::Agent(e) => agents
+                .entry(r.stream.clone())
+                .or_default()
+                .push((e, r.occurred_at)),
+            _ => {}
+        }
+    }
+    let id = |s: &StreamName| uuid::Uuid::parse_str(s.id()).unwrap();
+    (
+        calls
+            .iter()
+            .map(|(s, es)| {
+                (
+                    CallId::from_uuid(id(s)),
+                    Call::fold(es.iter().map(|(e, t)| (e, *t))),
+                )
+            })
+            .collect(),
+        agents
+            .iter()
+            .map(|(s, es)| {
+                (
+                    AgentId::from_uuid(id(s)),
+                    Agent::fold(es.iter().map(|(e, t)| (e, *t))),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Walks the whole log and checks the promises that must hold across a restart.
+async fn check_invariants(log: &dyn EventLog) {
+    // Outstanding offers per call, and the call each agent holds.
+    let mut ringing: HashMap<StreamName, HashSet<AgentId>> = HashMap::new();
+    let mut holding: HashMap<StreamName, Option<CallId>> = HashMap::new();
+    for r in everything(log).await {
+        match r.event() {
+            Event::Call(CallEvent::Offered { agent, .. }) => {
+                let set = ringing.entry(r.stream.clone()).or_default();
+                set.insert(agent);
+                assert!(
+                    set.len() <= 1,
+                    "{} was offered to two agents at once",
+                    r.stream
+                );
+            }
+            Event::Call(
+                CallEvent::OfferMissed { agent, .. } | CallEvent::Answered { agent, .. },
+            ) => {
+                ringing.entry(r.stream.clone()).or_default().remove(&agent);
+            }
+            Event::Agent(AgentEvent::Reserved { call, .. } | AgentEvent::Busy { call }) => {
+                let held = holding.entry(r.stream.clone()).or_default();
+                assert!(
+                    held.is_none() || *held == Some(call),
+                    "{} holds {held:?} and took {call}",
+                    r.stream
+                );
+                *held = Some(call);
+            }
+            Event::Agent(AgentEvent::OfferMissed { .. } | AgentEvent::WrapUpCompleted { .. }) => {
+                holding.insert(r.stream.clone(), None);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_center_stopped_abruptly_comes_back_from_its_log() {
+    let config = config(6, Strategy::LongestIdle);
+    let mut model = prompt_agent();
+    model.answer_probability = 0.9;
+    model.answer_delay = Dist::Exponential { mean_secs: 4.0 };
+    let run = start(config.clone(), model).await;
+
+    // Half an hour of traffic, a call every 20 s on average, for six agents talking 2 min.
+    let traffic = {
+        let net = run.net.clone();
+        tokio::spawn(async move {
+            let mut arrivals = hotline_media::Arrivals::new(1.0 / 20.0, 11).unwrap();
+            let mut placed = Vec::new();
+            for n in 0..100 {
+                tokio::time::sleep(arrivals.next().unwrap()).await;
+                let mut script = caller(90.0, 120.0);
+                script.patience = Dist::Exponential { mean_secs: 90.0 };
+                script.talk = Dist::Exponential { mean_secs: 120.0 };
+                script.caller = format!("+1555555{n:04}");
+                placed.push(net.place_call(script).await);
+            }
+            placed
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(300)).await;
+
+    // What the actors hold just before the crash…
+    let mut before_calls = HashMap::new();
+    for call in run.center.live_calls() {
+        if let Some(s) = run.center.call_state(call).await {
+            before_calls.insert(call, s);
+        }
+    }
+    let mut before_agents = HashMap::new();
+    for a in &config.agents {
+        before_agents.insert(a.id, run.center.agent_state(a.id).await.unwrap());
+    }
+    assert!(before_calls.len() > 3, "calls are live at the crash");
+    let reports: mpsc::Receiver<NetworkReport> = run.center.kill().await;
+    let crash = run.log.head().await.unwrap();
+
+    // …is what their streams say.
+    let (calls, agents) = folded(run.log.as_ref()).await;
+    for (id, state) in &before_calls {
+        assert_eq!(&calls[id], state, "call {id} rebuilt from its stream");
+    }
+    for (id, state) in &before_agents {
+        assert_eq!(&agents[id], state, "agent {id} rebuilt from its stream");
+    }
+
+    // A new center takes over the same log and the same line.
+    let center = Center::start(
+        config,
+        run.log.clone(),
+        Arc::new(run.net.clone()),
+        reports,
+        clock(),
+        7,
+    )
+    .await
+    .unwrap();
+    let placed = traffic.await.unwrap();
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+
+    check_invariants(run.log.as_ref()).await;
+    let (calls, _) = folded(run.log.as_ref()).await;
+    for call in &placed {
+        let state = &calls[call];
+        assert!(state.is_ended(), "{call} ended: {:?}", state.phase);
+    }
+    // Calls that were talking at the crash talked on to their end.
+    let mut answered_before = HashSet::new();
+    let mut talked_on = 0;
+    let mut answered_after = 0;
+    let mut restarted = 0;
+    for r in everything(run.log.as_ref()).await {
+        match r.event() {
+            Event::Call(CallEvent::Answered { .. }) if r.position <= crash => {
+                answered_before.insert(r.stream.clone());
+            }
+            Event::Call(CallEvent::Answered { .. }) => answered_after += 1,
+            Event::Call(CallEvent::Ended { reason, .. }) if r.position > crash => {
+                if reason == EndReason::SystemRestart {
+                    restarted += 1;
+                } else if reason == EndReason::Completed && answered_before.contains(&r.stream) {
+                    talked_on += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    println!(
+        "{talked_on} calls talked on across the restart, {answered_after} answered after it, \
+         {restarted} ended by it"
+    );
+    assert!(talked_on > 0, "conversations survive the restart");
+    assert!(answered_after > 10, "traffic goes on after the restart");
+    assert!(center.live_calls().is_empty());
+}
