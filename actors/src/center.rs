@@ -75,6 +75,8 @@ enum SupervisorMsg {
         first: Option<CallMsg>,
         reply: RpcReplyPort<Result<(), String>>,
     },
+    /// The center is stopping: children that stop now are not restarted.
+    Stopping(RpcReplyPort<()>),
 }
 
 #[derive(Debug)]
@@ -85,6 +87,7 @@ struct SupervisorState {
     services: Services,
     children: HashMap<ractor::ActorId, Entity>,
     seed: u64,
+    stopping: bool,
 }
 
 impl SupervisorState {
@@ -136,6 +139,7 @@ impl Actor for Supervisor {
             services,
             children: HashMap::new(),
             seed,
+            stopping: false,
         })
     }
 
@@ -165,6 +169,10 @@ impl Actor for Supervisor {
                 };
                 let _ = reply.send(result);
             }
+            SupervisorMsg::Stopping(reply) => {
+                state.stopping = true;
+                let _ = reply.send(());
+            }
         }
         Ok(())
     }
@@ -175,25 +183,32 @@ impl Actor for Supervisor {
         event: SupervisionEvent,
         state: &mut SupervisorState,
     ) -> Result<(), ActorProcessingErr> {
-        match event {
-            SupervisionEvent::ActorTerminated(cell, _, _) => {
-                state.children.remove(&cell.get_id());
-            }
-            SupervisionEvent::ActorFailed(cell, error) => {
-                let Some(entity) = state.children.remove(&cell.get_id()) else {
+        let (cell, why) = match event {
+            SupervisionEvent::ActorTerminated(cell, _, reason) => {
+                let ended = reason.as_deref() == Some(crate::call::actor::ENDED);
+                if ended || state.stopping {
+                    state.children.remove(&cell.get_id());
                     return Ok(());
-                };
-                tracing::warn!(?entity, %error, "actor failed; restarting it from its stream");
-                match state.spawn(&myself, entity).await {
-                    Ok(cell) => {
-                        if let Entity::Call(_) = entity {
-                            let _ = ActorRef::<CallMsg>::from(cell).cast(CallMsg::Resume);
-                        }
-                    }
-                    Err(error) => tracing::error!(?entity, %error, "restart failed"),
+                }
+                (cell, reason.unwrap_or_else(|| "stopped".to_owned()))
+            }
+            SupervisionEvent::ActorFailed(cell, error) => (cell, error.to_string()),
+            _ => return Ok(()),
+        };
+        let Some(entity) = state.children.remove(&cell.get_id()) else {
+            return Ok(());
+        };
+        if state.stopping {
+            return Ok(());
+        }
+        tracing::warn!(?entity, %why, "actor failed; restarting it from its stream");
+        match state.spawn(&myself, entity).await {
+            Ok(cell) => {
+                if let Entity::Call(_) = entity {
+                    let _ = ActorRef::<CallMsg>::from(cell).cast(CallMsg::Resume);
                 }
             }
-            _ => {}
+            Err(error) => tracing::error!(?entity, %error, "restart failed"),
         }
         Ok(())
     }
@@ -311,6 +326,8 @@ impl Center {
     pub async fn kill(self) -> mpsc::Receiver<NetworkReport> {
         self.switchboard.abort();
         let _ = self.switchboard.await;
+        // Not a fault to recover from: the whole center goes down at once.
+        let _ = ractor::call!(self.supervisor, SupervisorMsg::Stopping);
         for cell in self.services.directory.all_cells() {
             cell.kill();
         }
@@ -331,6 +348,7 @@ impl Center {
     pub async fn stop(self) {
         self.switchboard.abort();
         let _ = self.switchboard.await;
+        let _ = ractor::call!(self.supervisor, SupervisorMsg::Stopping);
         let _ = self
             .supervisor
             .get_cell()

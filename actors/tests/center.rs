@@ -451,3 +451,139 @@ async fn a_center_stopped_abruptly_comes_back_from_its_log() {
     assert!(answered_after > 10, "traffic goes on after the restart");
     assert!(center.live_calls().is_empty());
 }
+
+/// A telephony driver with a bug: the third ring it is asked for panics, once.
+#[derive(Debug)]
+struct PanicsOnce {
+    inner: SimNetwork,
+    rings: std::sync::atomic::AtomicU32,
+    victim: std::sync::Mutex<Option<CallId>>,
+}
+
+impl hotline_media::Telephony for PanicsOnce {
+    fn answer(&self, call: CallId) -> Result<(), hotline_media::TelephonyError> {
+        self.inner.answer(call)
+    }
+    fn play(&self, call: CallId, prompt: &str) -> Result<(), hotline_media::TelephonyError> {
+        self.inner.play(call, prompt)
+    }
+    fn collect_digits(
+        &self,
+        call: CallId,
+        max: u8,
+        timeout: Duration,
+    ) -> Result<(), hotline_media::TelephonyError> {
+        self.inner.collect_digits(call, max, timeout)
+    }
+    fn ring_agent(
+        &self,
+        call: CallId,
+        agent: AgentId,
+        timeout: Duration,
+    ) -> Result<(), hotline_media::TelephonyError> {
+        if self.rings.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 2 {
+            *self.victim.lock().unwrap() = Some(call);
+            panic!("driver bug while ringing {agent} for {call}");
+        }
+        self.inner.ring_agent(call, agent, timeout)
+    }
+    fn stop_ringing(
+        &self,
+        call: CallId,
+        agent: AgentId,
+    ) -> Result<(), hotline_media::TelephonyError> {
+        self.inner.stop_ringing(call, agent)
+    }
+    fn bridge(&self, call: CallId, agent: AgentId) -> Result<(), hotline_media::TelephonyError> {
+        self.inner.bridge(call, agent)
+    }
+    fn hold(&self, call: CallId) -> Result<(), hotline_media::TelephonyError> {
+        self.inner.hold(call)
+    }
+    fn resume(&self, call: CallId) -> Result<(), hotline_media::TelephonyError> {
+        self.inner.resume(call)
+    }
+    fn conference(
+        &self,
+        call: CallId,
+        agent: AgentId,
+    ) -> Result<(), hotline_media::TelephonyError> {
+        self.inner.conference(call, agent)
+    }
+    fn drop_agent(
+        &self,
+        call: CallId,
+        agent: AgentId,
+    ) -> Result<(), hotline_media::TelephonyError> {
+        self.inner.drop_agent(call, agent)
+    }
+    fn record(&self, call: CallId, on: bool) -> Result<(), hotline_media::TelephonyError> {
+        self.inner.record(call, on)
+    }
+    fn originate(&self, call: CallId, number: &str) -> Result<(), hotline_media::TelephonyError> {
+        self.inner.originate(call, number)
+    }
+    fn hang_up(&self, call: CallId) -> Result<(), hotline_media::TelephonyError> {
+        self.inner.hang_up(call)
+    }
+    fn is_live(&self, call: CallId) -> bool {
+        self.inner.is_live(call)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_actor_that_panics_is_restarted_from_its_stream_without_disturbing_the_others() {
+    let config = config(3, Strategy::LongestIdle);
+    let dir = tempfile::tempdir().unwrap();
+    let log: Arc<dyn EventLog> = Arc::new(VirtualTimeLog::new(Arc::new(
+        SqliteLog::open(dir.path()).unwrap(),
+    )));
+    let (net, reports) = SimNetwork::new(7, 4096);
+    for a in &config.agents {
+        net.add_agent(a.id, prompt_agent());
+    }
+    let buggy = Arc::new(PanicsOnce {
+        inner: net.clone(),
+        rings: Default::default(),
+        victim: Default::default(),
+    });
+    let center = Center::start(
+        config.clone(),
+        log.clone(),
+        buggy.clone(),
+        reports,
+        clock(),
+        7,
+    )
+    .await
+    .unwrap();
+    for a in &config.agents {
+        log_in(&center, a).await;
+    }
+    let mut calls = Vec::new();
+    for _ in 0..5 {
+        calls.push(net.place_call(caller(600.0, 30.0)).await);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(300)).await;
+
+    let victim = buggy.victim.lock().unwrap().expect("the driver panicked");
+    for call in &calls {
+        let t = types(log.as_ref(), &call.stream()).await;
+        assert_eq!(t.last().map(String::as_str), Some("ended"), "{call}: {t:?}");
+        assert!(t.contains(&"answered".to_owned()), "{call}: {t:?}");
+        if *call == victim {
+            // Its ring died with the actor: the restarted actor withdrew the offer and the
+            // call was offered again.
+            assert_eq!(t.iter().filter(|t| *t == "offered").count(), 2, "{t:?}");
+            assert!(t.contains(&"offer_missed".to_owned()), "{t:?}");
+        } else {
+            assert_eq!(
+                t,
+                ["arrived", "queued", "offered", "answered", "ended"],
+                "{call} was not disturbed"
+            );
+        }
+    }
+    check_invariants(log.as_ref()).await;
+}

@@ -29,6 +29,10 @@ impl Versioned for CallState {
     }
 }
 
+/// The stop reason of a call actor whose call ended: any other stop is a fault, and the
+/// supervisor restarts the actor.
+pub(crate) const ENDED: &str = "call ended";
+
 /// What a call actor is told.
 #[derive(Debug)]
 pub enum CallMsg {
@@ -148,7 +152,7 @@ impl Actor for CallActor {
             }
         }
         if shell.state.is_ended() {
-            myself.stop(None);
+            myself.stop(Some(ENDED.to_owned()));
         }
         Ok(())
     }
