@@ -513,14 +513,18 @@ fn profile_part(rt: &Runtime, what: &str) {
         let filled = filled_log(rt, SCAN_EVENTS);
         let started = Instant::now();
         let mut figures = Figures::default();
+        let before = thread_cpu().values().sum::<Duration>();
         while started.elapsed() < PROFILE_TIME {
             figures.add(&rt.block_on(scan_run(&filled.log)));
         }
+        let spent = thread_cpu().values().sum::<Duration>() - before;
         close(rt, filled);
+        let events = SCAN_EVENTS as f64 * figures.events_per_sec.len() as f64;
         println!(
-            "scan: {} events/s (runs {})",
+            "scan: {} events/s (runs {}); CPU per event {:.3} us",
             thousands(figures.events()),
-            figures.spread()
+            figures.spread(),
+            spent.as_secs_f64() * 1e6 / events
         );
         return;
     }
@@ -538,9 +542,14 @@ fn profile_part(rt: &Runtime, what: &str) {
     ));
     let after = thread_cpu();
     close(rt, fresh);
-    let per_event = |name: &str| {
-        let spent = after.get(name).copied().unwrap_or_default()
-            - before.get(name).copied().unwrap_or_default();
+    let per_event = |prefix: &str| {
+        let sum = |cpu: &std::collections::HashMap<String, Duration>| {
+            cpu.iter()
+                .filter(|(name, _)| name.starts_with(prefix))
+                .map(|(_, spent)| *spent)
+                .sum::<Duration>()
+        };
+        let spent = sum(&after) - sum(&before);
         format!("{:.2} us", spent.as_secs_f64() * 1e6 / run.events as f64)
     };
     println!(
@@ -557,8 +566,7 @@ fn profile_part(rt: &Runtime, what: &str) {
 }
 
 /// CPU time (user + system) so far of this process's threads, summed by thread name (Linux
-/// truncates names to 15 bytes), and of all the log's threads as "hotline-log", from
-/// `/proc/self/task` (Linux only; empty elsewhere).
+/// truncates names to 15 bytes), from `/proc/self/task` (Linux only; empty elsewhere).
 fn thread_cpu() -> std::collections::HashMap<String, Duration> {
     let mut out = std::collections::HashMap::new();
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
@@ -582,9 +590,6 @@ fn thread_cpu() -> std::collections::HashMap<String, Duration> {
         };
         // Linux reports in clock ticks of 1/100 s.
         let spent = Duration::from_millis((ticks(11) + ticks(12)) * 10);
-        if name.starts_with("hotline-log") {
-            *out.entry("hotline-log".to_owned()).or_default() += spent;
-        }
         *out.entry(name).or_default() += spent;
     }
     out

@@ -327,3 +327,37 @@ async fn a_log_of_an_unreleased_layout_is_refused_and_left_alone() {
     assert!(matches!(err, LogError::NotALog { .. }), "{err:?}");
     assert_eq!(file_bytes(&file), before, "the file was not changed");
 }
+
+#[tokio::test]
+async fn correlation_and_causation_ids_come_back_as_they_were_appended() {
+    use hotline_events::MessageId;
+    let dir = tempfile::tempdir().unwrap();
+    let log = SqliteLog::open(dir.path()).unwrap();
+    let (a, b) = (MessageId::generate(), MessageId::generate());
+    let events = vec![
+        probe(r#""i":1"#),
+        probe(r#""i":2"#).correlated(a),
+        probe(r#""i":3"#).caused_by(b),
+        probe(r#""i":4"#).correlated(a).caused_by(b),
+    ];
+    let sent: Vec<_> = events
+        .iter()
+        .map(|e| (e.event_id, e.correlation_id, e.causation_id))
+        .collect();
+    log.append(&stream("ids"), ExpectedVersion::Exact(0), events)
+        .await
+        .unwrap();
+    log.close().await.unwrap();
+    let log = SqliteLog::open_read_only(dir.path()).unwrap();
+    for read in [
+        log.read_all(1, 10).await.unwrap(),
+        log.read_stream(&stream("ids"), 1).await.unwrap(),
+    ] {
+        let got: Vec<_> = read
+            .iter()
+            .map(|r| (r.event_id, r.correlation_id, r.causation_id))
+            .collect();
+        assert_eq!(got, sent);
+    }
+    assert_eq!(log.verify().await.unwrap().first_break, None);
+}
