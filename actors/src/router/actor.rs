@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use hotline_events::{CallId, Event, QueueEvent, QueueId, SkillName};
+use hotline_events::{CallId, Event, NewEvent, QueueEvent, QueueId, SkillName, Timestamp};
+use hotline_infra::ExpectedVersion;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -16,7 +17,6 @@ use crate::call::CallCommand;
 use crate::call::actor::CallMsg;
 use crate::center::Services;
 use crate::router::{AgentView, Router, RouterCommand};
-use crate::store;
 
 /// What the router is told.
 #[derive(Debug)]
@@ -49,6 +49,8 @@ pub enum RouterMsg {
         live: Vec<CallId>,
     },
     Tick,
+    /// Write the events decided since the last flush (sent by the router to itself).
+    Flush,
     /// The calls waiting in each queue, in the order they will be served.
     Waiting(RpcReplyPort<Vec<(QueueId, Vec<CallId>)>>),
 }
@@ -64,6 +66,9 @@ pub struct RouterShell {
     versions: HashMap<QueueId, u64>,
     rng: StdRng,
     timer: Option<JoinHandle<()>>,
+    /// Decided and folded, not yet durable, not yet acted on.
+    pending: Vec<(QueueId, QueueEvent, Timestamp)>,
+    flush_scheduled: bool,
 }
 
 impl Actor for RouterActor {
@@ -108,6 +113,8 @@ impl Actor for RouterActor {
             versions,
             rng: StdRng::seed_from_u64(seed),
             timer: None,
+            pending: Vec::new(),
+            flush_scheduled: false,
         })
     }
 
@@ -130,13 +137,11 @@ impl Actor for RouterActor {
                     priority,
                     skills,
                 };
-                shell.run(cmd).await?;
+                shell.run(cmd);
             }
-            RouterMsg::Leave { call } => shell.run(RouterCommand::Leave { call }).await?,
+            RouterMsg::Leave { call } => shell.run(RouterCommand::Leave { call }),
             RouterMsg::RequestCallback { call, number } => {
-                shell
-                    .run(RouterCommand::RequestCallback { call, number })
-                    .await?
+                shell.run(RouterCommand::RequestCallback { call, number })
             }
             RouterMsg::AgentChanged(view) => shell.router.agent_changed(view),
             RouterMsg::AgentGone(agent) => shell.router.agent_gone(agent),
@@ -153,62 +158,80 @@ impl Actor for RouterActor {
                     .filter(|c| !live.contains(c))
                     .collect();
                 for call in gone {
-                    shell.run(RouterCommand::Leave { call }).await?;
+                    shell.run(RouterCommand::Leave { call });
                 }
             }
-            RouterMsg::Tick => shell.run(RouterCommand::Tick).await?,
+            RouterMsg::Tick => shell.run(RouterCommand::Tick),
+            RouterMsg::Flush => {
+                shell.flush_scheduled = false;
+                shell.flush().await?;
+                return Ok(());
+            }
             RouterMsg::Waiting(reply) => {
                 let _ = reply.send(shell.waiting_by_queue());
                 return Ok(());
             }
         }
-        shell.run(RouterCommand::Dispatch).await?;
+        shell.run(RouterCommand::Dispatch);
+        if !shell.pending.is_empty() && !shell.flush_scheduled {
+            shell.flush_scheduled = true;
+            let _ = myself.cast(RouterMsg::Flush);
+        }
         shell.schedule(&myself);
         Ok(())
     }
 }
 
 impl RouterShell {
-    /// Decide, append per queue stream, evolve, act. Rejections are logged and dropped:
-    /// the router's commands come from actors that re-send what matters after a restart.
-    async fn run(&mut self, cmd: RouterCommand) -> Result<(), ActorProcessingErr> {
+    /// Decide and evolve at once; append and act at the next flush. Rejections are logged
+    /// and dropped: the router's commands come from actors that re-send what matters after
+    /// a restart.
+    ///
+    /// The router serves every queue, so it must not wait for the disk once per message:
+    /// the messages that arrive while a flush is on disk are decided against the state
+    /// that includes the pending events, then written together by the next flush (one
+    /// append per queue stream), and only then acted on. If an append fails the actor
+    /// fails, and its restart folds the streams as they are on disk: no effect of an
+    /// event that did not become durable was ever performed.
+    fn run(&mut self, cmd: RouterCommand) {
         let now = self.services.clock.now();
-        let events = match self.router.decide(&cmd, now, &mut self.rng) {
-            Ok(events) => events,
-            Err(rejection) => {
-                tracing::debug!(?cmd, %rejection, "router command refused");
-                return Ok(());
+        match self.router.decide(&cmd, now, &mut self.rng) {
+            Ok(events) => {
+                for (queue, e) in events {
+                    self.router.evolve(&queue, &e, now);
+                    self.pending.push((queue, e, now));
+                }
             }
-        };
-        if events.is_empty() {
-            return Ok(());
+            Err(rejection) => tracing::debug!(?cmd, %rejection, "router command refused"),
         }
-        // One append per queue stream, in the order the events were decided.
-        let mut batches: Vec<(QueueId, Vec<QueueEvent>)> = Vec::new();
-        for (queue, e) in events {
-            match batches.last_mut() {
-                Some((q, batch)) if *q == queue => batch.push(e),
-                _ => batches.push((queue, vec![e])),
-            }
+    }
+
+    /// Appends the pending events, one append per run of a queue's events, then acts on
+    /// them in the order they were decided.
+    async fn flush(&mut self) -> Result<(), ActorProcessingErr> {
+        let pending = std::mem::take(&mut self.pending);
+        let mut start = 0;
+        while start < pending.len() {
+            let queue = &pending[start].0;
+            let end = pending[start..]
+                .iter()
+                .position(|(q, _, _)| q != queue)
+                .map_or(pending.len(), |n| start + n);
+            let batch: Vec<NewEvent> = pending[start..end]
+                .iter()
+                .map(|(_, e, at)| NewEvent::new(e.clone(), *at))
+                .collect();
+            let version = self.versions.get(queue).copied().unwrap_or(0);
+            let count = batch.len() as u64;
+            self.services
+                .log
+                .append(&queue.stream(), ExpectedVersion::Exact(version), batch)
+                .await?;
+            self.versions.insert(queue.clone(), version + count);
+            start = end;
         }
-        for (queue, batch) in batches {
-            let version = self.versions.get(&queue).copied().unwrap_or(0);
-            store::append(
-                self.services.log.as_ref(),
-                &queue.stream(),
-                version,
-                &batch,
-                now,
-            )
-            .await?;
-            self.versions
-                .insert(queue.clone(), version + batch.len() as u64);
-            for e in &batch {
-                self.router.evolve(&queue, e, now);
-            }
-            for e in &batch {
-                self.act(&queue, e);
-            }
+        for (queue, e, _) in &pending {
+            self.act(queue, e);
         }
         Ok(())
     }
