@@ -587,3 +587,144 @@ async fn a_call_actor_that_panics_is_restarted_from_its_stream_without_disturbin
     }
     check_invariants(log.as_ref()).await;
 }
+
+/// Waits (in virtual time) until `call` is talking with an agent, and returns the agent.
+async fn talking_agent(center: &Center, call: CallId) -> AgentId {
+    for _ in 0..600 {
+        if let Some(s) = center.call_state(call).await
+            && let Some(agent) = s.agent()
+        {
+            return agent;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{call} was never answered");
+}
+
+#[tokio::test(start_paused = true)]
+async fn agents_hold_transfer_consult_and_conference_through_the_actors() {
+    use hotline_actors::call::CallCommand;
+    use hotline_events::TransferTarget;
+
+    let run = start(config(4, Strategy::Linear), prompt_agent()).await;
+    let center = &run.center;
+    let call = run.net.place_call(caller(600.0, 3600.0)).await;
+    let first = talking_agent(center, call).await;
+
+    // Hold and resume.
+    center
+        .call(call, CallCommand::Hold { by: first })
+        .await
+        .unwrap();
+    center
+        .call(call, CallCommand::Resume { by: first })
+        .await
+        .unwrap();
+    // Someone else cannot put it on hold.
+    let other = agent_id(3);
+    let refused = center.call(call, CallCommand::Hold { by: other }).await;
+    assert!(refused.is_err(), "{refused:?}");
+
+    // Warm transfer: consult a free agent, then hand over with a note.
+    let consulted = (0..4).map(agent_id).find(|a| *a != first).unwrap();
+    center
+        .call(
+            call,
+            CallCommand::StartConsult {
+                by: first,
+                agent: consulted,
+            },
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let busy = center.agent_state(consulted).await.unwrap();
+    assert_eq!(busy.presence, Presence::Busy { call });
+    center
+        .call(
+            call,
+            CallCommand::CompleteConsult {
+                by: first,
+                notes: Some("wants a refund".into()),
+            },
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let s = center.call_state(call).await.unwrap();
+    assert_eq!(s.agent(), Some(consulted));
+    assert_eq!(s.notes, vec!["wants a refund".to_owned()]);
+    let released = center.agent_state(first).await.unwrap();
+    assert!(
+        matches!(released.presence, Presence::WrappingUp { .. }),
+        "{:?}",
+        released.presence
+    );
+
+    // Conference a third party in, who then leaves.
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    let third = (0..4)
+        .map(agent_id)
+        .find(|a| *a != first && *a != consulted)
+        .unwrap();
+    center
+        .call(
+            call,
+            CallCommand::Conference {
+                by: consulted,
+                agent: third,
+            },
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        center.call_state(call).await.unwrap().connected_agents(),
+        vec![consulted, third]
+    );
+    center
+        .call(call, CallCommand::LeaveConference { agent: third })
+        .await
+        .unwrap();
+
+    // Blind transfer to the queue: the call waits again and another agent answers.
+    center
+        .call(
+            call,
+            CallCommand::Transfer {
+                by: consulted,
+                to: TransferTarget::Queue { queue: sales() },
+                notes: Some("second opinion".into()),
+            },
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(40)).await;
+    let s = center.call_state(call).await.unwrap();
+    let last = s.agent().expect("answered again after the transfer");
+    assert_ne!(last, consulted);
+    assert_eq!(s.transfers, 2);
+    assert_eq!(s.notes.len(), 2, "the notes travel with the call");
+
+    let t = types(run.log.as_ref(), &call.stream()).await;
+    assert_eq!(
+        t,
+        [
+            "arrived",
+            "queued",
+            "offered",
+            "answered",
+            "held",
+            "resumed",
+            "consult_started",
+            "transferred",
+            "conference_joined",
+            "conference_left",
+            "transferred",
+            "queued",
+            "offered",
+            "answered"
+        ]
+    );
+    check_invariants(run.log.as_ref()).await;
+}
