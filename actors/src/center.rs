@@ -371,7 +371,8 @@ async fn spawn(
     .map_err(CenterError::Spawn)
 }
 
-/// Calls whose stream has no `ended` yet.
+/// Calls whose stream has no `ended` yet. A full scan of the log: fine for a restart today,
+/// to be served by a projection's checkpointed view once projections exist.
 async fn live_calls(log: &dyn EventLog) -> Result<Vec<CallId>, LogError> {
     let mut live: HashSet<CallId> = HashSet::new();
     let mut from = 1;
