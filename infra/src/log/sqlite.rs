@@ -79,11 +79,43 @@ const READ_ONE: &str = "SELECT position, stream, version, type, schema, occurred
                         previous FROM events WHERE position = ?1";
 const FIND_STREAM: &str = "SELECT id, version, last FROM streams WHERE name = ?1";
 const STREAM_NAME: &str = "SELECT name FROM streams WHERE id = ?1";
-const INSERT: &str = "INSERT INTO events (position, stream, version, previous, type, schema, \
-                      occurred_at, ids, data, chain) \
-                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-const NEW_STREAM: &str = "INSERT INTO streams (id, name, version, last) VALUES (?1, ?2, ?3, ?4)";
-const MOVE_STREAM: &str = "UPDATE streams SET version = ?2, last = ?3 WHERE id = ?1";
+/// How many rows one INSERT statement writes, largest first: a group's rows go in as few
+/// statements as these sizes allow. Each statement costs a step, a reset, a cursor opened
+/// and positioned at the end of the table, on top of its rows.
+const CHUNKS: [usize; 4] = [64, 16, 4, 1];
+
+/// INSERT statements of events and of stream rows, `CHUNKS[i]` rows each.
+struct Inserts {
+    events: [String; CHUNKS.len()],
+    streams: [String; CHUNKS.len()],
+}
+
+impl Inserts {
+    fn new() -> Self {
+        let rows = |n: usize, width: usize| {
+            let row = format!("({})", vec!["?"; width].join(", "));
+            vec![row; n].join(", ")
+        };
+        Self {
+            events: CHUNKS.map(|n| {
+                format!(
+                    "INSERT INTO events (position, stream, version, previous, type, schema, \
+                     occurred_at, ids, data, chain) VALUES {}",
+                    rows(n, 10)
+                )
+            }),
+            // A row of a known stream (same id) takes the ON CONFLICT branch, so one statement
+            // writes new and known streams alike; of two rows of one stream the later wins.
+            streams: CHUNKS.map(|n| {
+                format!(
+                    "INSERT INTO streams (id, name, version, last) VALUES {} \
+                     ON CONFLICT (id) DO UPDATE SET version = excluded.version, last = excluded.last",
+                    rows(n, 4)
+                )
+            }),
+        }
+    }
+}
 
 /// A handle on the embedded log; clones share it.
 #[derive(Debug, Clone)]
@@ -199,6 +231,7 @@ impl SqliteLog {
         )
         .map_err(|e| not_a_log(&path, e))?;
         prepare_for_writing(&conn, &path)?;
+        conn.set_prepared_statement_cache_capacity(32);
         let checkpointer = Checkpointer::start(&path)?;
         let (head, last_hash) = last_event(&conn, &path)?;
         let next_stream_id = next_stream_id(&conn).map_err(|e| not_a_log(&path, e))?;
@@ -214,6 +247,7 @@ impl SqliteLog {
             next_stream_id,
             head_tx: head_tx.clone(),
             checkpointer,
+            inserts: Inserts::new(),
         };
         let thread = std::thread::Builder::new()
             .name("hotline-log-writer".into())
@@ -412,6 +446,7 @@ struct Writer {
     next_stream_id: i64,
     head_tx: watch::Sender<u64>,
     checkpointer: Checkpointer,
+    inserts: Inserts,
 }
 
 /// A stream's row in `streams`, as the writer last wrote it.
@@ -421,8 +456,6 @@ struct StreamState {
     version: u64,
     /// The position of its last event.
     last: u64,
-    /// Whether its row exists (committed or in the open transaction).
-    stored: bool,
 }
 
 impl Writer {
@@ -509,8 +542,11 @@ impl Writer {
     }
 
     /// Writes the requests of `group` in one transaction, moving each to `accepted` or
-    /// answering it at once with a version conflict; on an error, the request being written
-    /// is left in `failed` and the rest in `group`.
+    /// answering it at once with a version conflict; on an error, the request being looked
+    /// at is left in `failed` and the rest in `group`.
+    ///
+    /// First every request is checked, placed and hashed, then all rows are written in as
+    /// few statements as [`CHUNKS`] allows.
     fn write_group(
         &mut self,
         group: &mut std::vec::IntoIter<Pending>,
@@ -518,9 +554,10 @@ impl Writer {
         failed: &mut Option<Pending>,
     ) -> Result<(), rusqlite::Error> {
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let mut insert = self.conn.prepare_cached(INSERT)?;
-        let mut new_stream = self.conn.prepare_cached(NEW_STREAM)?;
-        let mut move_stream = self.conn.prepare_cached(MOVE_STREAM)?;
+        // For each accepted request: its stream's id, and the position of the stream's
+        // event before it (0 for none); for each event, its chain (predecessor's hash, own).
+        let mut placed: Vec<(i64, u64)> = Vec::with_capacity(group.len());
+        let mut chains: Vec<[u8; 64]> = Vec::with_capacity(group.len());
         for pending in group {
             let Batch {
                 stream,
@@ -558,66 +595,33 @@ impl Writer {
                     id: self.next_stream_id - 1,
                     version: 0,
                     last: 0,
-                    stored: false,
                 }
             });
+            placed.push((state.id, state.last));
             let first_position = self.head + 1;
-            let mut write = || -> Result<(), rusqlite::Error> {
-                for row in rows {
-                    state.version += 1;
-                    let position = self.head + 1;
-                    let chained = Chained {
-                        position,
-                        stream: stream.as_str(),
-                        version: state.version,
-                        event_type: &row.event_type,
-                        schema: row.schema,
-                        occurred_at: row.occurred_at,
-                        event_id: row.event_id,
-                        correlation_id: row.correlation_id,
-                        causation_id: row.causation_id,
-                        data: &row.data,
-                    };
-                    let hash = chained.hash(&self.last_hash);
-                    let mut chain = [0; 64];
-                    chain[..32].copy_from_slice(&self.last_hash.0);
-                    chain[32..].copy_from_slice(&hash.0);
-                    insert.execute(params![
-                        to_sql(position),
-                        state.id,
-                        to_sql(state.version),
-                        (state.last != 0).then_some(to_sql(state.last)),
-                        row.event_type,
-                        row.schema,
-                        row.occurred_at.as_millis(),
-                        Ids::encode(row.event_id, row.correlation_id, row.causation_id).as_slice(),
-                        row.data,
-                        chain.as_slice(),
-                    ])?;
-                    state.last = position;
-                    self.head = position;
-                    self.last_hash = hash;
-                }
-                if state.stored {
-                    move_stream.execute(params![
-                        state.id,
-                        to_sql(state.version),
-                        to_sql(state.last)
-                    ])?;
-                } else {
-                    new_stream.execute(params![
-                        state.id,
-                        stream.as_str(),
-                        to_sql(state.version),
-                        to_sql(state.last)
-                    ])?;
-                    state.stored = true;
-                }
-                Ok(())
-            };
-            if let Err(e) = write() {
-                *failed = Some(pending);
-                return Err(e);
+            for row in rows {
+                state.version += 1;
+                let position = self.head + 1;
+                let chained = Chained {
+                    position,
+                    stream: stream.as_str(),
+                    version: state.version,
+                    event_type: &row.event_type,
+                    schema: row.schema,
+                    occurred_at: row.occurred_at,
+                    event_id: row.event_id,
+                    correlation_id: row.correlation_id,
+                    causation_id: row.causation_id,
+                    data: &row.data,
+                };
+                let hash = chained.hash(&self.last_hash);
+                let mut chain = [0; 64];
+                chain[..32].copy_from_slice(&self.last_hash.0);
+                chain[32..].copy_from_slice(&hash.0);
+                chains.push(chain);
+                state.last = position;
+                self.head = position;
+                self.last_hash = hash;
             }
             match self.streams.get_mut(stream.as_str()) {
                 Some(known) => *known = state,
@@ -632,8 +636,95 @@ impl Writer {
             };
             accepted.push((pending, appended));
         }
-        drop((insert, new_stream, move_stream));
+        self.write_events(accepted, &placed, &chains)?;
+        self.write_streams(accepted, &placed)?;
         self.conn.execute_batch("COMMIT")
+    }
+
+    fn write_events(
+        &self,
+        accepted: &[(Pending, Appended)],
+        placed: &[(i64, u64)],
+        chains: &[[u8; 64]],
+    ) -> Result<(), rusqlite::Error> {
+        let mut events = accepted
+            .iter()
+            .zip(placed)
+            .flat_map(|((pending, appended), &(id, before))| {
+                let first_version = appended.version + 1 - pending.batch.rows.len() as u64;
+                pending.batch.rows.iter().enumerate().map(move |(k, row)| {
+                    let k = k as u64;
+                    let previous = if k == 0 {
+                        before
+                    } else {
+                        appended.first_position + k - 1
+                    };
+                    (
+                        appended.first_position + k,
+                        id,
+                        first_version + k,
+                        previous,
+                        row,
+                    )
+                })
+            })
+            .zip(chains);
+        let mut left = chains.len();
+        while left > 0 {
+            let size = CHUNKS
+                .iter()
+                .position(|&n| n <= left)
+                .unwrap_or(CHUNKS.len() - 1);
+            let mut stmt = self.conn.prepare_cached(&self.inserts.events[size])?;
+            let mut at = 1;
+            for ((position, id, version, previous, row), chain) in
+                events.by_ref().take(CHUNKS[size])
+            {
+                let ids = Ids::encode(row.event_id, row.correlation_id, row.causation_id);
+                stmt.raw_bind_parameter(at, to_sql(position))?;
+                stmt.raw_bind_parameter(at + 1, id)?;
+                stmt.raw_bind_parameter(at + 2, to_sql(version))?;
+                stmt.raw_bind_parameter(at + 3, (previous != 0).then_some(to_sql(previous)))?;
+                stmt.raw_bind_parameter(at + 4, &row.event_type)?;
+                stmt.raw_bind_parameter(at + 5, row.schema)?;
+                stmt.raw_bind_parameter(at + 6, row.occurred_at.as_millis())?;
+                stmt.raw_bind_parameter(at + 7, ids.as_slice())?;
+                stmt.raw_bind_parameter(at + 8, &row.data)?;
+                stmt.raw_bind_parameter(at + 9, chain.as_slice())?;
+                at += 10;
+            }
+            stmt.raw_execute()?;
+            left -= CHUNKS[size];
+        }
+        Ok(())
+    }
+
+    /// Writes each touched stream's row as the group leaves it.
+    fn write_streams(
+        &self,
+        accepted: &[(Pending, Appended)],
+        placed: &[(i64, u64)],
+    ) -> Result<(), rusqlite::Error> {
+        let mut rows = accepted.iter().zip(placed);
+        let mut left = accepted.len();
+        while left > 0 {
+            let size = CHUNKS
+                .iter()
+                .position(|&n| n <= left)
+                .unwrap_or(CHUNKS.len() - 1);
+            let mut stmt = self.conn.prepare_cached(&self.inserts.streams[size])?;
+            let mut at = 1;
+            for ((pending, appended), &(id, _)) in rows.by_ref().take(CHUNKS[size]) {
+                stmt.raw_bind_parameter(at, id)?;
+                stmt.raw_bind_parameter(at + 1, pending.batch.stream.as_str())?;
+                stmt.raw_bind_parameter(at + 2, to_sql(appended.version))?;
+                stmt.raw_bind_parameter(at + 3, to_sql(appended.last_position))?;
+                at += 4;
+            }
+            stmt.raw_execute()?;
+            left -= CHUNKS[size];
+        }
+        Ok(())
     }
 }
 
@@ -657,7 +748,6 @@ fn stream_state(
                 id: r.get(0)?,
                 version: from_sql(r.get(1)?),
                 last: from_sql(r.get(2)?),
-                stored: true,
             })
         })
         .optional()?;
