@@ -1,3 +1,30 @@
-//! The projection runner (checkpoints, catch-up, live tail) and every read model built from
-//! the log. Empty until the projections issue: the manifest already fixes what this crate
-//! may depend on (events and infra; never the actors).
+//! The read models built from the log, each a pure fold over decoded events ([`Fact`]s),
+//! idempotent by log position. The runner (checkpoints, catch-up, live tail) and SQL come
+//! next; this crate may depend on events and infra, never on the actors.
+//!
+//! - [`calls`]: one row per call, with every timing, its outcome and disposition;
+//! - [`agent_states`]: one row per agent state interval, with the reason code;
+//! - [`queue_intervals`]: 15-minute aggregates per queue (offered, answered, SL, ASA, AHT);
+//! - [`boards`]: the live wallboards per queue and per agent, for the local day.
+//!
+//! The metric definitions are those of the domain brief; [`queue_counts`] states each
+//! rule and its denominator.
+
+pub mod agent_states;
+pub mod boards;
+mod call_progress;
+pub mod calls;
+#[cfg(test)]
+mod history;
+pub mod projection;
+pub mod queue_counts;
+pub mod queue_intervals;
+pub mod rules;
+
+pub use agent_states::{AgentStateKind, AgentStateRow, AgentStates};
+pub use boards::{AgentBoard, AgentsByState, Boards, QueueBoard};
+pub use calls::{CallRow, Calls, Outcome};
+pub use projection::{Checkpoint, Fact, Projection};
+pub use queue_counts::QueueCounts;
+pub use queue_intervals::{INTERVAL_MS, IntervalRow, QueueIntervals};
+pub use rules::MetricRules;

@@ -1,0 +1,364 @@
+//! The live boards: per queue (waiting now, longest current wait, offered / answered /
+//! abandoned today, SL, ASA, AHT, agents per state) and per agent (state, time in it,
+//! calls and talk / hold / wrap-up time today).
+//!
+//! "Today" is the local day in the rules' time zone: the counters start again at local
+//! midnight. A queue's counters follow [`crate::queue_counts`]: a call counts on the day
+//! it was queued. An agent's times count the part of each finished interval after the
+//! local midnight (the current interval shows as the time in state); calls today are the
+//! calls the agent answered today.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use hotline_events::{AgentEvent, AgentId, Event, QueueId, Timestamp};
+
+use crate::agent_states::{AgentStateKind, StateChange, state_change};
+use crate::projection::{Checkpoint, Fact, Projection};
+use crate::queue_counts::{QueueCounts, QueueTally};
+use crate::rules::MetricRules;
+
+fn local_date(zone: Tz, t: Timestamp) -> NaiveDate {
+    t.to_datetime().with_timezone(&zone).date_naive()
+}
+
+/// The instant the local day `date` starts (the first valid local time of the day, where
+/// a DST change skips midnight).
+fn day_start(zone: Tz, date: NaiveDate) -> Timestamp {
+    (0..3)
+        .filter_map(|h| date.and_hms_opt(h, 0, 0))
+        .find_map(|t| zone.from_local_datetime(&t).earliest())
+        .map_or(Timestamp::from_millis(i64::MIN), |t| {
+            Timestamp::from_datetime(t.with_timezone(&Utc))
+        })
+}
+
+/// How many of a queue's agents are in each state now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AgentsByState {
+    pub available: u32,
+    pub not_ready: u32,
+    pub reserved: u32,
+    pub busy: u32,
+    pub wrapping_up: u32,
+}
+
+impl AgentsByState {
+    fn add(&mut self, state: AgentStateKind) {
+        let n = match state {
+            AgentStateKind::Available => &mut self.available,
+            AgentStateKind::NotReady => &mut self.not_ready,
+            AgentStateKind::Reserved => &mut self.reserved,
+            AgentStateKind::Busy => &mut self.busy,
+            AgentStateKind::WrappingUp => &mut self.wrapping_up,
+        };
+        *n += 1;
+    }
+}
+
+/// One queue's board at a moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueBoard {
+    pub queue: QueueId,
+    /// Calls waiting in the queue now, callbacks keeping their place included; an
+    /// overflowed call waits (and shows) in the queue it was queued in.
+    pub waiting: u32,
+    pub longest_wait_ms: u64,
+    /// Today's counters (calls queued today).
+    pub today: QueueCounts,
+    pub service_level: Option<f64>,
+    pub asa_ms: Option<f64>,
+    pub aht_ms: Option<f64>,
+    /// The logged-in agents who take this queue's calls, by state.
+    pub agents: AgentsByState,
+}
+
+/// One agent's board at a moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentBoard {
+    pub agent: AgentId,
+    pub name: String,
+    /// `None` when logged out.
+    pub state: Option<AgentStateKind>,
+    pub reason: Option<String>,
+    pub since: Timestamp,
+    pub time_in_state_ms: u64,
+    pub calls_today: u32,
+    /// On calls minus on hold, today.
+    pub talk_ms_today: u64,
+    pub hold_ms_today: u64,
+    pub wrap_ms_today: u64,
+    /// (busy + wrap-up) / (available + reserved + busy + wrap-up) today: the share of
+    /// logged-in, not-ready-excluded time spent on contacts.
+    pub occupancy_today: Option<f64>,
+}
+
+/// An agent's finished time today, by state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct AgentDay {
+    date: Option<NaiveDate>,
+    calls: u32,
+    available_ms: u64,
+    not_ready_ms: u64,
+    reserved_ms: u64,
+    busy_ms: u64,
+    wrap_ms: u64,
+    hold_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AgentLive {
+    name: String,
+    queues: Vec<QueueId>,
+    state: Option<AgentStateKind>,
+    reason: Option<String>,
+    since: Timestamp,
+    day: AgentDay,
+}
+
+impl AgentLive {
+    /// Today's figures, started afresh on a new day.
+    fn day(&mut self, date: NaiveDate) -> &mut AgentDay {
+        if self.day.date != Some(date) {
+            self.day = AgentDay {
+                date: Some(date),
+                ..AgentDay::default()
+            };
+        }
+        &mut self.day
+    }
+}
+
+/// The boards read model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Boards {
+    checkpoint: Checkpoint,
+    rules: MetricRules,
+    tally: QueueTally<NaiveDate>,
+    agents: HashMap<AgentId, AgentLive>,
+    /// The latest local day seen and when the next one starts: older days are dropped.
+    today: Option<(NaiveDate, Timestamp)>,
+}
+
+impl Boards {
+    pub fn new(rules: MetricRules) -> Self {
+        Self {
+            checkpoint: Checkpoint::default(),
+            rules,
+            tally: QueueTally::default(),
+            agents: HashMap::new(),
+            today: None,
+        }
+    }
+
+    /// `queue`'s board at `now`.
+    pub fn queue(&self, queue: &QueueId, now: Timestamp) -> QueueBoard {
+        let zone = self.rules.time_zone;
+        let today = self
+            .tally
+            .counts(queue, local_date(zone, now))
+            .copied()
+            .unwrap_or_default();
+        let mut waiting = 0;
+        let mut longest_wait_ms = 0;
+        for (q, queued_at) in self.tally.waiting() {
+            if q == queue {
+                waiting += 1;
+                longest_wait_ms = longest_wait_ms.max(now.millis_since(queued_at));
+            }
+        }
+        let mut agents = AgentsByState::default();
+        for a in self.agents.values() {
+            if let Some(state) = a.state
+                && a.queues.contains(queue)
+            {
+                agents.add(state);
+            }
+        }
+        QueueBoard {
+            queue: queue.clone(),
+            waiting,
+            longest_wait_ms,
+            today,
+            service_level: today.service_level(),
+            asa_ms: today.asa_ms(),
+            aht_ms: today.aht_ms(),
+            agents,
+        }
+    }
+
+    /// Every queue seen today, waiting or staffed, by name.
+    pub fn queues(&self, now: Timestamp) -> Vec<QueueBoard> {
+        let date = local_date(self.rules.time_zone, now);
+        let mut names: BTreeSet<&QueueId> = self
+            .tally
+            .all()
+            .filter(|(_, d, _)| *d == date)
+            .map(|(q, _, _)| q)
+            .collect();
+        names.extend(self.tally.waiting().map(|(q, _)| q));
+        names.extend(
+            self.agents
+                .values()
+                .filter(|a| a.state.is_some())
+                .flat_map(|a| &a.queues),
+        );
+        names.into_iter().map(|q| self.queue(q, now)).collect()
+    }
+
+    /// `agent`'s board at `now`; `None` for an agent never seen.
+    pub fn agent(&self, agent: AgentId, now: Timestamp) -> Option<AgentBoard> {
+        let a = self.agents.get(&agent)?;
+        let date = local_date(self.rules.time_zone, now);
+        let day = if a.day.date == Some(date) {
+            a.day
+        } else {
+            AgentDay::default()
+        };
+        let logged_in = day.available_ms + day.reserved_ms + day.busy_ms + day.wrap_ms;
+        let occupancy_today =
+            (logged_in > 0).then(|| (day.busy_ms + day.wrap_ms) as f64 / logged_in as f64);
+        Some(AgentBoard {
+            agent,
+            name: a.name.clone(),
+            state: a.state,
+            reason: a.reason.clone(),
+            since: a.since,
+            time_in_state_ms: now.millis_since(a.since),
+            calls_today: day.calls,
+            talk_ms_today: day.busy_ms.saturating_sub(day.hold_ms),
+            hold_ms_today: day.hold_ms,
+            wrap_ms_today: day.wrap_ms,
+            occupancy_today,
+        })
+    }
+
+    /// Agents' boards at `now`, by id.
+    pub fn agents(&self, now: Timestamp) -> Vec<AgentBoard> {
+        let mut ids: Vec<_> = self.agents.keys().copied().collect();
+        ids.sort();
+        ids.into_iter().filter_map(|a| self.agent(a, now)).collect()
+    }
+
+    /// Moves "today" forward when `at` is past the next local midnight, and drops the
+    /// queue counters of the days before.
+    fn roll(&mut self, at: Timestamp) {
+        if matches!(self.today, Some((_, next)) if at < next) {
+            return;
+        }
+        let zone = self.rules.time_zone;
+        let date = local_date(zone, at);
+        let next = date
+            .succ_opt()
+            .map_or(Timestamp::from_millis(i64::MAX), |d| day_start(zone, d));
+        self.today = Some((date, next));
+        self.tally.retain_periods(|d| d >= date);
+    }
+
+    /// The part of `[from, to)` after the local midnight of `to`'s day.
+    fn today_part(&self, from: Timestamp, to: Timestamp) -> (NaiveDate, u64) {
+        let zone = self.rules.time_zone;
+        let date = local_date(zone, to);
+        (date, to.millis_since(from.max(day_start(zone, date))))
+    }
+
+    fn apply_agent(&mut self, agent: AgentId, at: Timestamp, event: &AgentEvent) {
+        self.tally.apply_agent(agent, at, event);
+        let change = state_change(event);
+        let a = self.agents.entry(agent).or_insert_with(|| AgentLive {
+            name: String::new(),
+            queues: Vec::new(),
+            state: None,
+            reason: None,
+            since: at,
+            day: AgentDay::default(),
+        });
+        match event {
+            AgentEvent::LoggedIn { name, queues, .. } => {
+                a.name.clone_from(name);
+                a.queues.clone_from(queues);
+            }
+            AgentEvent::QueuesChanged { queues } => a.queues.clone_from(queues),
+            _ => {}
+        }
+        if change == StateChange::Unchanged {
+            return;
+        }
+        let (since, previous) = (a.since, a.state);
+        let (date, ms) = self.today_part(since, at);
+        let Some(a) = self.agents.get_mut(&agent) else {
+            return;
+        };
+        if let Some(previous) = previous {
+            let day = a.day(date);
+            *match previous {
+                AgentStateKind::Available => &mut day.available_ms,
+                AgentStateKind::NotReady => &mut day.not_ready_ms,
+                AgentStateKind::Reserved => &mut day.reserved_ms,
+                AgentStateKind::Busy => &mut day.busy_ms,
+                AgentStateKind::WrappingUp => &mut day.wrap_ms,
+            } += ms;
+        }
+        a.since = at;
+        match change {
+            StateChange::Into { state, reason, .. } => {
+                a.state = Some(state);
+                a.reason = reason.map(str::to_owned);
+                if state == AgentStateKind::Busy {
+                    a.day(local_date(self.rules.time_zone, at)).calls += 1;
+                }
+            }
+            StateChange::LoggedOut | StateChange::Unchanged => {
+                a.state = None;
+                a.reason = None;
+            }
+        }
+    }
+}
+
+impl Projection for Boards {
+    fn name(&self) -> &'static str {
+        "boards"
+    }
+
+    fn apply(&mut self, fact: &Fact<'_>) {
+        if !self.checkpoint.advance(fact.position) {
+            return;
+        }
+        let at = fact.occurred_at;
+        match fact.event {
+            Event::Call(e) => {
+                self.roll(at);
+                let Ok(call) = fact.stream.id().parse() else {
+                    return;
+                };
+                let zone = self.rules.time_zone;
+                let hold = self
+                    .tally
+                    .apply_call(call, at, e, &self.rules, |t| local_date(zone, t));
+                if let Some((by, ms)) = hold {
+                    let from = Timestamp::from_millis(
+                        at.as_millis()
+                            .saturating_sub(i64::try_from(ms).unwrap_or(i64::MAX)),
+                    );
+                    let (date, held) = self.today_part(from, at);
+                    if let Some(a) = self.agents.get_mut(&by) {
+                        a.day(date).hold_ms += held;
+                    }
+                }
+            }
+            Event::Agent(e) => {
+                self.roll(at);
+                if let Ok(agent) = fact.stream.id().parse() {
+                    self.apply_agent(agent, at, e);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn position(&self) -> u64 {
+        self.checkpoint.position()
+    }
+}

@@ -1,0 +1,79 @@
+//! The [`Projection`] trait: a read model is a fold over the log, fed one decoded [`Fact`]
+//! at a time and idempotent by log position, so that a rebuild from position 0 and an
+//! incremental run from a checkpoint give the same tables.
+
+use hotline_events::{Event, Recorded, StreamName, Timestamp};
+
+/// One event of the log as every projection sees it. The runner decodes each log event
+/// once and lends the result to all projections: decoding the JSON per projection would
+/// cost more than all the folds together (the rebuild goal is 1M events/s).
+#[derive(Debug, Clone, Copy)]
+pub struct Fact<'a> {
+    /// Place in the whole log, from 1: the projection's checkpoint.
+    pub position: u64,
+    pub stream: &'a StreamName,
+    pub occurred_at: Timestamp,
+    pub event: &'a Event,
+}
+
+impl<'a> Fact<'a> {
+    /// The fact of a recorded event whose data `event` was decoded from.
+    pub fn new(recorded: &'a Recorded, event: &'a Event) -> Self {
+        Self {
+            position: recorded.position,
+            stream: &recorded.stream,
+            occurred_at: recorded.occurred_at,
+            event,
+        }
+    }
+}
+
+/// A read model folded from the log.
+pub trait Projection {
+    /// The projection's name, as `hotline replay --projection NAME` and SQL know it.
+    fn name(&self) -> &'static str;
+
+    /// Folds one fact. A fact at or before the last position applied is ignored (the
+    /// runner may deliver again after a restart), and so is an event the projection does
+    /// not use or cannot read ([`Event::Opaque`]): `apply` never fails and never panics,
+    /// because events are facts.
+    fn apply(&mut self, fact: &Fact<'_>);
+
+    /// The position of the last fact applied; 0 before the first.
+    fn position(&self) -> u64;
+}
+
+/// The last log position a projection applied. Positions only grow, so anything at or
+/// before it was already folded in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Checkpoint(u64);
+
+impl Checkpoint {
+    /// Whether a fact at `position` is new; if so, it becomes the checkpoint.
+    pub fn advance(&mut self, position: u64) -> bool {
+        if position <= self.0 {
+            return false;
+        }
+        self.0 = position;
+        true
+    }
+
+    pub fn position(self) -> u64 {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_checkpoint_accepts_only_later_positions() {
+        let mut c = Checkpoint::default();
+        assert!(c.advance(1));
+        assert!(c.advance(5), "positions may skip (a filtered feed)");
+        assert!(!c.advance(5), "the same position twice");
+        assert!(!c.advance(3), "an older position");
+        assert_eq!(c.position(), 5);
+    }
+}
