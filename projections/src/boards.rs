@@ -253,7 +253,7 @@ impl Boards {
             .succ_opt()
             .map_or(Timestamp::from_millis(i64::MAX), |d| day_start(zone, d));
         self.today = Some((date, next));
-        self.tally.retain_periods(|d| d >= date);
+        self.tally.forget_before(date);
     }
 
     /// The part of `[from, to)` after the local midnight of `to`'s day.
@@ -360,5 +360,210 @@ impl Projection for Boards {
 
     fn position(&self) -> u64 {
         self.checkpoint.position()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::history::{
+        A1, A2, History, agent, at, call, check_idempotent_and_incremental, morning, q, t,
+    };
+    use hotline_events::{CallEvent, EndReason, Party};
+
+    fn utc_rules() -> MetricRules {
+        MetricRules::default()
+            .with_threshold(q("sales"), 20_000)
+            .with_threshold(q("support"), 30_000)
+    }
+
+    #[test]
+    fn the_sales_board_after_the_morning() {
+        let mut boards = Boards::new(utc_rules());
+        morning().fold(&mut boards);
+        let b = boards.queue(&q("sales"), t("10:50:00"));
+        // Offered: 4 (09:00) + 1 (09:15) + 2 (09:30) + 1 (09:45) + 1 (10:00) + 1 (10:15).
+        // Answered: calls 1, 6, 4, 5, 7, 9; within 20 s: calls 1, 4, 7.
+        // Waits: 8 + 30 + 5 + 40 + 6 + 610 = 699 s. Handle: 540 + 200 + 330 + 130 s.
+        assert_eq!(
+            b.today,
+            QueueCounts {
+                offered: 10,
+                answered: 6,
+                abandoned: 1,
+                short_abandons: 1,
+                answered_within_threshold: 3,
+                answer_wait_ms: 699_000,
+                abandon_wait_ms: 48_000,
+                handled: 6,
+                handle_ms: 1_200_000,
+            }
+        );
+        // SL = 3 / (10 - 1); ASA = 699 / 6 = 116.5 s; AHT = 1200 / 6 = 200 s.
+        assert_eq!(b.service_level, Some(3.0 / 9.0));
+        assert_eq!(b.asa_ms, Some(116_500.0));
+        assert_eq!(b.aht_ms, Some(200_000.0));
+        assert_eq!((b.waiting, b.longest_wait_ms), (0, 0));
+        // Agents 1 and 2 are available; agent 4 logged out; agent 3 is support's.
+        assert_eq!(
+            b.agents,
+            AgentsByState {
+                available: 2,
+                ..AgentsByState::default()
+            }
+        );
+        let names: Vec<_> = boards
+            .queues(t("10:50:00"))
+            .into_iter()
+            .map(|b| b.queue)
+            .collect();
+        assert_eq!(names, vec![q("sales"), q("support")]);
+    }
+
+    #[test]
+    fn an_agents_day_on_the_board() {
+        let mut boards = Boards::new(utc_rules());
+        morning().fold(&mut boards);
+        let a = boards.agent(agent(A1), t("10:50:00")).unwrap();
+        assert_eq!(a.state, Some(AgentStateKind::Available));
+        // Available since the wrap-up of call 9 ended at 10:12:21: 37 min 39 s.
+        assert_eq!((a.since, a.time_in_state_ms), (t("10:12:21"), 2_259_000));
+        // Calls 1, 6 and 9: busy 300 + 180 + 120 s, of which 30 s on hold (call 1).
+        assert_eq!(a.calls_today, 3);
+        assert_eq!((a.talk_ms_today, a.hold_ms_today), (570_000, 30_000));
+        // Wrap-ups: 30 + 30 + 10 s.
+        assert_eq!(a.wrap_ms_today, 70_000);
+        // Available 123 + 570 + 1272 + 1794 = 3759 s, reserved 7 + 10 + 5 + 10 = 32 s:
+        // occupancy (600 + 70) / (3759 + 32 + 600 + 70).
+        assert_eq!(a.occupancy_today, Some(670.0 / 4461.0));
+        let gone = boards.agent(agent(4), t("10:50:00")).unwrap();
+        assert_eq!((gone.state, gone.since), (None, t("10:45:00")));
+    }
+
+    /// New York is UTC-5 in November: local midnight of the 25th is 05:00 UTC.
+    fn around_midnight() -> History {
+        let (a1, x, y, z) = (agent(A1), call(31), call(32), call(33));
+        let mut h = History::default();
+        h.log_in(a1, at("2026-11-25T04:00:00Z"), &["sales"])
+            .agent(a1, at("2026-11-25T04:00:00Z"), AgentEvent::Ready)
+            // 23:50 local, the 24th: answered after 10 s, held across midnight.
+            .arrive(x, at("2026-11-25T04:49:55Z"))
+            .queue(x, at("2026-11-25T04:50:00Z"), "sales")
+            .offer(x, at("2026-11-25T04:50:05Z"), a1, "sales")
+            .answer(x, at("2026-11-25T04:50:10Z"), a1, 10_000)
+            .call(x, at("2026-11-25T04:59:00Z"), CallEvent::Held { by: a1 })
+            .call(x, at("2026-11-25T05:01:00Z"), CallEvent::Resumed { by: a1 })
+            .end(
+                x,
+                at("2026-11-25T05:05:10Z"),
+                Party::Caller,
+                EndReason::Completed,
+            )
+            .wrap(
+                a1,
+                x,
+                at("2026-11-25T05:05:10Z"),
+                at("2026-11-25T05:05:40Z"),
+                None,
+            )
+            // 00:10 local, the 25th: abandoned after 40 s.
+            .arrive(y, at("2026-11-25T05:09:59Z"))
+            .queue(y, at("2026-11-25T05:10:00Z"), "sales")
+            .call(
+                y,
+                at("2026-11-25T05:10:40Z"),
+                CallEvent::Abandoned {
+                    queue: q("sales"),
+                    waited_ms: 40_000,
+                },
+            )
+            .end(
+                y,
+                at("2026-11-25T05:10:40Z"),
+                Party::Caller,
+                EndReason::Abandoned,
+            )
+            // Still waiting.
+            .arrive(z, at("2026-11-25T05:14:59Z"))
+            .queue(z, at("2026-11-25T05:15:00Z"), "sales");
+        h
+    }
+
+    #[test]
+    fn the_counters_start_again_at_local_midnight() {
+        let rules = utc_rules().with_time_zone(chrono_tz::America::New_York);
+        let h = around_midnight();
+        let mut boards = Boards::new(rules.clone());
+        h.fold_until(&mut boards, at("2026-11-25T04:59:30Z"));
+        let before = boards.queue(&q("sales"), at("2026-11-25T04:59:30Z"));
+        assert_eq!(
+            (
+                before.today.offered,
+                before.today.answered,
+                before.today.answered_within_threshold
+            ),
+            (1, 1, 1)
+        );
+        let a = boards.agent(agent(A1), at("2026-11-25T04:59:30Z")).unwrap();
+        assert_eq!((a.state, a.calls_today), (Some(AgentStateKind::Busy), 1));
+        // Midnight passes with no event: the board still shows a new day.
+        let after = boards.queue(&q("sales"), at("2026-11-25T05:00:30Z"));
+        assert_eq!(after.today, QueueCounts::default());
+        assert_eq!(
+            boards
+                .agent(agent(A1), at("2026-11-25T05:00:30Z"))
+                .unwrap()
+                .calls_today,
+            0
+        );
+
+        h.fold(&mut boards);
+        let now = at("2026-11-25T05:20:00Z");
+        let b = boards.queue(&q("sales"), now);
+        // Today: call y (abandoned after 40 s) and call z (waiting since 05:15:00).
+        assert_eq!(
+            b.today,
+            QueueCounts {
+                offered: 2,
+                abandoned: 1,
+                abandon_wait_ms: 40_000,
+                ..QueueCounts::default()
+            }
+        );
+        assert_eq!(b.service_level, Some(0.0));
+        assert_eq!((b.waiting, b.longest_wait_ms), (1, 300_000));
+        let a = boards.agent(agent(A1), now).unwrap();
+        // Busy 04:50:10 -> 05:05:10, of which today from 05:00:00: 310 s; held 04:59 ->
+        // 05:01, of which today 60 s; talk 310 - 60 = 250 s; wrap 05:05:10 -> 05:05:40.
+        assert_eq!(a.calls_today, 0, "the call was answered yesterday");
+        assert_eq!(
+            (a.talk_ms_today, a.hold_ms_today, a.wrap_ms_today),
+            (250_000, 60_000, 30_000)
+        );
+        // Available since 05:05:40.
+        assert_eq!(a.time_in_state_ms, 860_000);
+        assert_eq!(
+            boards.tally.all().count(),
+            1,
+            "yesterday's counters are dropped"
+        );
+
+        // In UTC the same calls are all on the 25th.
+        let mut utc = Boards::new(utc_rules());
+        h.fold(&mut utc);
+        let b = utc.queue(&q("sales"), now);
+        assert_eq!(
+            (b.today.offered, b.today.answered, b.today.abandoned),
+            (3, 1, 1)
+        );
+    }
+
+    #[test]
+    fn applying_twice_changes_nothing_and_halves_equal_one_pass() {
+        check_idempotent_and_incremental(|| Boards::new(utc_rules()));
+        assert_eq!(Boards::new(utc_rules()).name(), "boards");
+        let _ = A2;
     }
 }

@@ -58,6 +58,27 @@ fn ratio(num: f64, den: u32) -> Option<f64> {
 }
 
 impl QueueCounts {
+    fn count_end(&mut self, how: VisitEnd, wait: u64, threshold: u64, rules: &MetricRules) {
+        match how {
+            VisitEnd::Answered => {
+                self.answered += 1;
+                self.answer_wait_ms += wait;
+                if wait <= threshold {
+                    self.answered_within_threshold += 1;
+                }
+            }
+            VisitEnd::Abandoned => {
+                if rules.is_short_abandon(wait) {
+                    self.short_abandons += 1;
+                } else {
+                    self.abandoned += 1;
+                }
+                self.abandon_wait_ms += wait;
+            }
+            VisitEnd::Voicemail | VisitEnd::Other => {}
+        }
+    }
+
     /// answered within threshold / (offered − short abandons), from 0 to 1; `None` when
     /// nothing counts.
     pub fn service_level(&self) -> Option<f64> {
@@ -121,6 +142,8 @@ pub(crate) struct QueueTally<K: Eq + Hash> {
     calls: HashMap<CallId, TallyCall<K>>,
     wraps: HashMap<AgentId, OpenWrap<K>>,
     counts: HashMap<(QueueId, K), QueueCounts>,
+    /// Periods before this one are no longer kept (a board's past days).
+    oldest: Option<K>,
 }
 
 impl<K: Eq + Hash> Default for QueueTally<K> {
@@ -129,11 +152,24 @@ impl<K: Eq + Hash> Default for QueueTally<K> {
             calls: HashMap::new(),
             wraps: HashMap::new(),
             counts: HashMap::new(),
+            oldest: None,
         }
     }
 }
 
-impl<K: Copy + Eq + Hash> QueueTally<K> {
+/// The counters of `key`, unless its period is one no longer kept.
+fn counts_of<K: Copy + Ord + Hash>(
+    counts: &mut HashMap<(QueueId, K), QueueCounts>,
+    oldest: Option<K>,
+    key: (QueueId, K),
+) -> Option<&mut QueueCounts> {
+    if oldest.is_some_and(|o| key.1 < o) {
+        return None;
+    }
+    Some(counts.entry(key).or_default())
+}
+
+impl<K: Copy + Ord + Hash> QueueTally<K> {
     /// `period` maps a time to the period it falls in. Returns the hold that ended, if
     /// one did: who held, for how long.
     pub fn apply_call(
@@ -146,14 +182,12 @@ impl<K: Copy + Eq + Hash> QueueTally<K> {
     ) -> Option<(AgentId, u64)> {
         let c = self.calls.entry(call).or_default();
         let steps = c.progress.apply(at, event);
-        let counts = &mut self.counts;
+        let (counts, oldest) = (&mut self.counts, self.oldest);
         if steps.started
             && let Some(v) = c.progress.waiting()
+            && let Some(n) = counts_of(counts, oldest, (v.queue.clone(), period(v.queued_at)))
         {
-            counts
-                .entry((v.queue.clone(), period(v.queued_at)))
-                .or_default()
-                .offered += 1;
+            n.offered += 1;
         }
         if let Some((v, how, wait)) = steps.visit_ended {
             let threshold = rules.threshold_ms(&v.queue);
@@ -161,37 +195,20 @@ impl<K: Copy + Eq + Hash> QueueTally<K> {
             if how == VisitEnd::Answered {
                 c.handling = Some(key.clone());
             }
-            let n = counts.entry(key).or_default();
-            match how {
-                VisitEnd::Answered => {
-                    n.answered += 1;
-                    n.answer_wait_ms += wait;
-                    if wait <= threshold {
-                        n.answered_within_threshold += 1;
-                    }
-                }
-                VisitEnd::Abandoned => {
-                    if rules.is_short_abandon(wait) {
-                        n.short_abandons += 1;
-                    } else {
-                        n.abandoned += 1;
-                    }
-                    n.abandon_wait_ms += wait;
-                }
-                VisitEnd::Voicemail | VisitEnd::Other => {}
+            if let Some(n) = counts_of(counts, oldest, key) {
+                n.count_end(how, wait, threshold, rules);
             }
         }
         if let Some(conv) = steps.conversation
             && let Some(v) = conv.visit
+            && let Some(n) = counts_of(counts, oldest, (v.queue, period(v.queued_at)))
         {
-            let n = counts.entry((v.queue, period(v.queued_at))).or_default();
             n.handle_ms += conv.talk_ms + conv.hold_ms;
         }
-        if let Some(v) = steps.handled {
-            counts
-                .entry((v.queue, period(v.queued_at)))
-                .or_default()
-                .handled += 1;
+        if let Some(v) = steps.handled
+            && let Some(n) = counts_of(counts, oldest, (v.queue, period(v.queued_at)))
+        {
+            n.handled += 1;
         }
         if matches!(event, CallEvent::Ended { .. }) {
             c.ended = true;
@@ -231,8 +248,9 @@ impl<K: Copy + Eq + Hash> QueueTally<K> {
                 if let Some(w) = self.wraps.remove(&agent)
                     && w.call == *call
                     && let Some(key) = w.period
+                    && let Some(n) = counts_of(&mut self.counts, self.oldest, key)
                 {
-                    self.counts.entry(key).or_default().handle_ms += at.millis_since(w.since);
+                    n.handle_ms += at.millis_since(w.since);
                 }
             }
             AgentEvent::LoggedOut => {
@@ -258,9 +276,11 @@ impl<K: Copy + Eq + Hash> QueueTally<K> {
             .map(|v| (&v.queue, v.queued_at))
     }
 
-    /// Drops the periods `keep` refuses (older days on a board).
-    pub fn retain_periods(&mut self, keep: impl Fn(K) -> bool) {
-        self.counts.retain(|(_, k), _| keep(*k));
+    /// Drops the periods before `oldest` and keeps no count for them from now on (a
+    /// board's past days).
+    pub fn forget_before(&mut self, oldest: K) {
+        self.oldest = Some(oldest);
+        self.counts.retain(|(_, k), _| *k >= oldest);
     }
 
     /// Calls followed now: live ones, and ended ones whose agents are still on them.
