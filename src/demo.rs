@@ -15,6 +15,7 @@ use hotline_events::{CallEvent, EndReason, Event, Skill, Timestamp};
 use hotline_infra::config::CenterConfig;
 use hotline_infra::{Clock, EventLog, SqliteLog, VirtualTimeLog};
 use hotline_media::{AgentModel, Arrivals, CallerScript, Dist, SimNetwork};
+use hotline_projections::{Boards, Fact, MetricRules, Projection};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -54,6 +55,7 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
     })?;
     let log: Arc<dyn EventLog> = Arc::new(log);
     let head_before = log.head().await?;
+    let config_for_report = config.clone();
     let wall = Instant::now();
     // The virtual clock needs a runtime of its own: one thread, time paused.
     let morning = {
@@ -86,6 +88,7 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
         written,
         written as f64 / elapsed.as_secs_f64().max(1e-9)
     )?;
+    queue_report(log.as_ref(), &config_for_report).await?;
     let report = log.verify().await?;
     match &report.first_break {
         None => say!(
@@ -105,6 +108,70 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
         data_dir.display()
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Today's figures per queue and for the agents, folded from the log by the same
+/// projections the wallboards use.
+async fn queue_report(log: &dyn EventLog, config: &CenterConfig) -> Result<()> {
+    let rules = MetricRules::from_config(config);
+    let mut boards = Boards::new(rules);
+    let mut from = 1;
+    let mut last = None;
+    loop {
+        let batch = log.read_all(from, 20_000).await?;
+        let Some(end) = batch.last() else { break };
+        from = end.position + 1;
+        for r in &batch {
+            let event = r.event();
+            boards.apply(&Fact::new(r, &event));
+            last = Some(r.occurred_at);
+        }
+    }
+    let Some(now) = last else { return Ok(()) };
+    let pct = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{:.0} %", v * 100.0));
+    let secs = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{:.0} s", v / 1000.0));
+    say!(
+        "\n{:<10} {:>8} {:>8} {:>9} {:>6} {:>9} {:>7} {:>7}",
+        "today",
+        "offered",
+        "answered",
+        "abandoned",
+        "short",
+        "SL",
+        "ASA",
+        "AHT"
+    )?;
+    for q in &config.queues {
+        let b = boards.queue(&q.id, now);
+        say!(
+            "{:<10} {:>8} {:>8} {:>9} {:>6} {:>9} {:>7} {:>7}",
+            q.id.as_str(),
+            b.today.offered,
+            b.today.answered,
+            b.today.abandoned,
+            b.today.short_abandons,
+            format!(
+                "{} <{}s",
+                pct(b.service_level),
+                q.service_level_threshold.as_secs()
+            ),
+            secs(b.asa_ms),
+            secs(b.aht_ms)
+        )?;
+    }
+    let agents = boards.agents(now);
+    let occupancy: Vec<f64> = agents.iter().filter_map(|a| a.occupancy_today).collect();
+    if !occupancy.is_empty() {
+        let calls: Vec<u32> = agents.iter().map(|a| a.calls_today).collect();
+        say!(
+            "agents: {} logged in, occupancy {:.0} % on average, {} to {} calls each",
+            agents.len(),
+            occupancy.iter().sum::<f64>() / occupancy.len() as f64 * 100.0,
+            calls.iter().min().copied().unwrap_or(0),
+            calls.iter().max().copied().unwrap_or(0)
+        )?;
+    }
+    Ok(())
 }
 
 fn hex_prefix(s: &str) -> &str {

@@ -4,6 +4,7 @@
 
 mod audit;
 mod bad_input;
+mod demo;
 mod tail;
 
 use std::path::Path;
