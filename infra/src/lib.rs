@@ -9,6 +9,7 @@ pub mod config;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod log;
+pub mod snapshot;
 pub mod virtual_time;
 
 pub use clock::Clock;
@@ -16,4 +17,5 @@ pub use log::sqlite::SqliteLog;
 pub use log::{
     Appended, ChainBreak, EventLog, ExpectedVersion, LogError, Subscription, VerifyReport,
 };
+pub use snapshot::{SnapshotError, SnapshotInfo, SnapshotStore, StoredSnapshot};
 pub use virtual_time::VirtualTimeLog;
