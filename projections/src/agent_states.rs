@@ -9,7 +9,9 @@ use hotline_events::{AgentEvent, AgentId, CallId, Event, Timestamp};
 use crate::projection::{Checkpoint, Fact, Projection};
 
 /// A logged-in agent's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum AgentStateKind {
     /// Ready and free for offers.
     Available,
@@ -75,7 +77,7 @@ pub(crate) fn state_change(event: &AgentEvent) -> StateChange<'_> {
 }
 
 /// One stretch of one state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AgentStateRow {
     pub agent: AgentId,
     pub state: AgentStateKind,
@@ -93,7 +95,7 @@ pub struct AgentStateRow {
 /// The `agent_states` read model. An interval of 0 ms (the instant an agent is available
 /// between a missed offer and its auto-pause) is not kept: it holds no time and would
 /// only inflate counts of state changes.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AgentStates {
     checkpoint: Checkpoint,
     closed: Vec<AgentStateRow>,

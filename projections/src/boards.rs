@@ -95,7 +95,7 @@ pub struct AgentBoard {
 }
 
 /// An agent's finished time today, by state.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct AgentDay {
     date: Option<NaiveDate>,
     calls: u32,
@@ -107,7 +107,7 @@ struct AgentDay {
     hold_ms: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct AgentLive {
     name: String,
     queues: Vec<QueueId>,
@@ -131,7 +131,7 @@ impl AgentLive {
 }
 
 /// The boards read model.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Boards {
     checkpoint: Checkpoint,
     rules: MetricRules,

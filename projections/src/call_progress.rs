@@ -8,7 +8,7 @@ use hotline_events::{AgentId, CallEvent, QueueId, Timestamp, TransferKind};
 /// abandon, voicemail or the end of the call. Overflow to another queue does not start a
 /// new visit: the call still waits in the queue it was queued in. A callback keeps the
 /// visit open (the caller keeps the place), so its wait runs until the answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Visit {
     pub queue: QueueId,
     pub queued_at: Timestamp,
@@ -50,7 +50,7 @@ pub(crate) struct Steps {
 }
 
 /// The fold of one live call's events, as far as the metrics need it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct CallProgress {
     visit: Option<Visit>,
     handling: Option<Visit>,

@@ -13,7 +13,7 @@ use crate::projection::{Checkpoint, Fact, Projection};
 use crate::rules::MetricRules;
 
 /// How a call turned out, from its end reason and whether an agent answered it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Outcome {
     /// An agent answered it (whatever ended it afterwards).
     Answered,
@@ -67,7 +67,7 @@ impl Outcome {
 }
 
 /// One call. Times are `None` until they happen; durations are in milliseconds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CallRow {
     pub call: CallId,
     /// The number dialed (DID).
@@ -154,14 +154,14 @@ impl CallRow {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct LiveCall {
     progress: CallProgress,
     abandon_wait_ms: Option<u64>,
 }
 
 /// The `calls` read model. Rows are kept in the order calls first appear in the log.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Calls {
     checkpoint: Checkpoint,
     rules: MetricRules,

@@ -1,11 +1,15 @@
 //! The read models built from the log, each a pure fold over decoded events ([`Fact`]s),
-//! idempotent by log position. The runner (checkpoints, catch-up, live tail) and SQL come
-//! next; this crate may depend on events and infra, never on the actors.
+//! idempotent by log position, and the [`runner`] that keeps them up to date (snapshots
+//! with their checkpoints, catch-up, live tail). SQL comes next; this crate may depend on
+//! events and infra, never on the actors.
 //!
 //! - [`calls`]: one row per call, with every timing, its outcome and disposition;
 //! - [`agent_states`]: one row per agent state interval, with the reason code;
 //! - [`queue_intervals`]: 15-minute aggregates per queue (offered, answered, SL, ASA, AHT);
 //! - [`boards`]: the live wallboards per queue and per agent, for the local day.
+//!
+//! [`snapshot`] saves and restores a model's state; a snapshot of another layout or other
+//! rules is rebuilt from the log, never misread.
 //!
 //! The metric definitions are those of the domain brief; [`queue_counts`] states each
 //! rule and its denominator.
@@ -20,6 +24,8 @@ pub mod projection;
 pub mod queue_counts;
 pub mod queue_intervals;
 pub mod rules;
+pub mod runner;
+pub mod snapshot;
 
 pub use agent_states::{AgentStateKind, AgentStateRow, AgentStates};
 pub use boards::{AgentBoard, AgentsByState, Boards, QueueBoard};
@@ -28,3 +34,5 @@ pub use projection::{Checkpoint, Fact, Projection};
 pub use queue_counts::QueueCounts;
 pub use queue_intervals::{INTERVAL_MS, IntervalRow, QueueIntervals};
 pub use rules::MetricRules;
+pub use runner::{Name, ReadModels, Runner, RunnerError, RunnerOptions, Views};
+pub use snapshot::{Discarded, Stored};

@@ -45,7 +45,7 @@ pub trait Projection {
 
 /// The last log position a projection applied. Positions only grow, so anything at or
 /// before it was already folded in.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Checkpoint(u64);
 
 impl Checkpoint {

@@ -35,7 +35,7 @@ use crate::call_progress::{CallProgress, VisitEnd};
 use crate::rules::MetricRules;
 
 /// The counters of one queue over one period.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct QueueCounts {
     pub offered: u32,
     pub answered: u32,
@@ -107,7 +107,7 @@ impl QueueCounts {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct TallyCall<K> {
     progress: CallProgress,
     /// The period of the visit last answered: its conversation and wrap-ups count there.
@@ -129,7 +129,7 @@ impl<K> Default for TallyCall<K> {
 }
 
 /// An agent's open wrap-up: on which call, since when, counted in which period.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct OpenWrap<K> {
     call: CallId,
     since: Timestamp,
@@ -137,7 +137,7 @@ struct OpenWrap<K> {
 }
 
 /// The fold that fills [`QueueCounts`] per queue and period `K`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct QueueTally<K: Eq + Hash> {
     calls: HashMap<CallId, TallyCall<K>>,
     wraps: HashMap<AgentId, OpenWrap<K>>,

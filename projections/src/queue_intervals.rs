@@ -27,7 +27,7 @@ pub struct IntervalRow {
 }
 
 /// The `queue_intervals` read model.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QueueIntervals {
     checkpoint: Checkpoint,
     rules: MetricRules,

@@ -9,7 +9,7 @@ use hotline_infra::config::CenterConfig;
 
 /// The rules shared by the read models. Build them from the center's configuration with
 /// [`MetricRules::from_config`]; the defaults are the trade's usual ones.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MetricRules {
     /// An abandon after a wait shorter than this is a short abandon (usually a wrong number
     /// or a caller who changed their mind), reported apart. Default 5 s.
