@@ -12,6 +12,7 @@ macro_rules! say {
 
 mod audit;
 mod demo;
+mod replay;
 mod tail;
 
 use std::path::PathBuf;
@@ -45,6 +46,8 @@ enum Command {
     /// Check and read the history, as an auditor does.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Drop the projections' snapshots and rebuild them from the whole log.
+    Replay(replay::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
             Command::Audit(AuditCommand::History { stream }) => {
                 audit::history(&cli.data_dir, &stream).await
             }
+            Command::Replay(args) => replay::run(&cli.data_dir, args).await,
         }
     });
     match result {

@@ -5,6 +5,7 @@
 mod audit;
 mod bad_input;
 mod demo;
+mod replay;
 mod tail;
 
 use std::path::Path;
