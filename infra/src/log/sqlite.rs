@@ -7,7 +7,11 @@
 //! each appender. Throughput grows with concurrency while every append still returns only
 //! once durable. A request rejected for its version is answered at once and writes nothing;
 //! if the transaction fails, every request in it fails and the writer's state is rolled back
-//! with it.
+//! with it. The WAL is copied into the database file by a checkpointer thread beside the
+//! writer (see `Checkpointer`), not inside a commit.
+//!
+//! **Layout.** Events are kept in position order only; a stream is read back from its row
+//! in `streams` through each event's link to the stream's previous event (see `SCHEMA`).
 //!
 //! **One writer.** A lock file (`events.lock`) keeps a second process from writing the
 //! same log; readers (`log tail`, `audit`) open the file read-only beside it.
@@ -32,9 +36,9 @@ const APPLICATION_ID: i64 = 0x484F_544C;
 /// `PRAGMA user_version`: the layout of the file. Bump with a migration.
 const FORMAT: i64 = 1;
 /// The page size of a new log. Each commit writes every page it touched to the WAL, with
-/// one `pwrite` for each page and one for its frame header; 16 KiB pages hold a group of
-/// 128 events in 3 pages instead of 11, and the writer spends a fifth of its time in
-/// `pwrite`. (Existing files keep the size they were made with.)
+/// one `pwrite` for each page and one for its frame header: at 4 KiB, a group of 128 events
+/// took 11 pages and `pwrite` a fifth of the writer's time; 16 KiB pages hold it in 3.
+/// (Existing files keep the size they were made with.)
 const PAGE_SIZE: u32 = 16 * 1024;
 /// At most this many events go into one group commit.
 const MAX_GROUP_EVENTS: usize = 8192;
