@@ -728,3 +728,97 @@ async fn agents_hold_transfer_consult_and_conference_through_the_actors() {
     );
     check_invariants(run.log.as_ref()).await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn after_the_maximum_wait_the_caller_goes_to_voicemail() {
+    let mut config = config(0, Strategy::LongestIdle);
+    config.queues[0].max_wait = Some(Duration::from_secs(120));
+    let run = start(config, prompt_agent()).await;
+    // Patient enough to outwait the queue's maximum, then leaves after the message.
+    let call = run.net.place_call(caller(180.0, 60.0)).await;
+    tokio::time::sleep(Duration::from_secs(400)).await;
+    let history = run.log.read_stream(&call.stream(), 1).await.unwrap();
+    let t: Vec<&str> = history.iter().map(|r| r.event_type.as_str()).collect();
+    assert_eq!(t, ["arrived", "queued", "sent_to_voicemail", "ended"]);
+    assert_eq!(
+        history[2].occurred_at.millis_since(history[1].occurred_at),
+        120_000
+    );
+    let Event::Call(CallEvent::Ended { reason, .. }) = history[3].event() else {
+        panic!("ends")
+    };
+    assert_eq!(reason, EndReason::Voicemail);
+    assert!(run.center.waiting().await.iter().all(|(_, c)| c.is_empty()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn outside_business_hours_the_caller_goes_to_voicemail() {
+    let mut config = config(1, Strategy::LongestIdle);
+    // Open 10:00-18:00 UTC; the clock starts at 09:00.
+    let mut hours = hotline_infra::config::BusinessHours::always_open("day");
+    hours.week = std::array::from_fn(|_| vec![(600, 1080)]);
+    config.hours = vec![hours];
+    config.queues[0].hours = Some("day".into());
+    let run = start(config, prompt_agent()).await;
+    let call = run.net.place_call(caller(30.0, 60.0)).await;
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(
+        types(run.log.as_ref(), &call.stream()).await,
+        ["arrived", "sent_to_voicemail", "ended"]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_callback_keeps_its_place_and_the_customer_is_dialed_back() {
+    use hotline_actors::call::CallCommand;
+    let run = start(config(1, Strategy::LongestIdle), prompt_agent()).await;
+    // The one agent is busy for ten minutes with a first caller.
+    let busy = run.net.place_call(caller(600.0, 600.0)).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let mut script = caller(3600.0, 60.0);
+    script.caller = "+15555550999".into();
+    let callback = run.net.place_call(script).await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    // A later caller waits on the line.
+    let later = run.net.place_call(caller(3600.0, 60.0)).await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    run.center
+        .call(
+            callback,
+            CallCommand::RequestCallback {
+                number: "+15555550999".into(),
+            },
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(1200)).await;
+
+    let t = types(run.log.as_ref(), &callback.stream()).await;
+    assert_eq!(
+        t,
+        [
+            "arrived",
+            "queued",
+            "callback_requested",
+            "callback_dialed",
+            "offered",
+            "answered",
+            "ended"
+        ]
+    );
+    // The callback kept its place: it was answered before the caller who came later.
+    let answered_at = |call: CallId| {
+        let log = run.log.clone();
+        async move {
+            log.read_stream(&call.stream(), 1)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|r| r.event_type == "answered")
+                .map(|r| r.position)
+                .unwrap()
+        }
+    };
+    assert!(answered_at(callback).await < answered_at(later).await);
+    assert!(answered_at(busy).await < answered_at(callback).await);
+}

@@ -63,6 +63,9 @@ pub struct CallShell {
     id: CallId,
     state: CallState,
     services: Services,
+    /// A dialed-back customer picked up: only then can an agent's phone ring with the
+    /// call. Volatile: after a restart the network says whether the call is still live.
+    callee_connected: bool,
 }
 
 impl Actor for CallActor {
@@ -85,6 +88,7 @@ impl Actor for CallActor {
             id,
             state,
             services,
+            callee_connected: false,
         })
     }
 
@@ -279,13 +283,14 @@ impl CallShell {
                 ring_timeout_ms,
                 ..
             } => {
-                let timeout = Duration::from_millis(*ring_timeout_ms);
-                warn("ring", tel.ring_agent(id, *agent, timeout));
-                let agent = *agent;
-                myself.send_after(timeout, move || CallMsg::RingTimeout {
-                    agent,
-                    offered_at: now,
-                });
+                if matches!(self.state.phase, Phase::CallbackWaiting { .. })
+                    && !self.callee_connected
+                {
+                    // The customer is being dialed back: the agent's phone rings once
+                    // they pick up (see `CalleeAnswered`).
+                    return;
+                }
+                self.ring(myself, *agent, *ring_timeout_ms, now);
             }
             CallEvent::OfferMissed { agent, reason } => {
                 warn("stop ringing", tel.stop_ringing(id, *agent));
@@ -307,9 +312,7 @@ impl CallShell {
                 });
             }
             CallEvent::Answered { agent, .. } => {
-                if !matches!(before.phase, Phase::CallbackWaiting { .. }) {
-                    warn("bridge", tel.bridge(id, *agent));
-                }
+                warn("bridge", tel.bridge(id, *agent));
                 self.agent(
                     *agent,
                     AgentMsg::Command(AgentCommand::Answer { call: id }, None),
@@ -419,6 +422,21 @@ impl CallShell {
         }
     }
 
+    /// Rings `agent` and starts the offer's ring timer.
+    fn ring(
+        &self,
+        myself: &ActorRef<CallMsg>,
+        agent: AgentId,
+        ring_timeout_ms: u64,
+        offered_at: Timestamp,
+    ) {
+        let timeout = Duration::from_millis(ring_timeout_ms);
+        if let Err(error) = self.services.telephony.ring_agent(self.id, agent, timeout) {
+            tracing::debug!(call = %self.id, %error, "telephony refused ring");
+        }
+        myself.send_after(timeout, move || CallMsg::RingTimeout { agent, offered_at });
+    }
+
     fn ring_timeout_ms(&self) -> u64 {
         self.state
             .queue
@@ -490,10 +508,15 @@ impl CallShell {
             },
             NetworkReport::AgentHungUp { agent, .. } => CallCommand::AgentHangUp { agent },
             NetworkReport::CalleeAnswered { .. } => {
-                if let Some(agent) = self.state.agent()
-                    && let Err(error) = self.services.telephony.bridge(self.id, agent)
-                {
-                    tracing::debug!(call = %self.id, %error, "bridge after dial-back refused");
+                self.callee_connected = true;
+                if let Some(agent) = self.state.agent() {
+                    if let Err(error) = self.services.telephony.bridge(self.id, agent) {
+                        tracing::debug!(call = %self.id, %error, "bridge after dial-back refused");
+                    }
+                } else {
+                    for offer in self.state.offers.clone() {
+                        self.ring(myself, offer.agent, offer.ring_timeout_ms, offer.at);
+                    }
                 }
                 return Ok(());
             }
