@@ -822,3 +822,45 @@ async fn a_callback_keeps_its_place_and_the_customer_is_dialed_back() {
     assert!(answered_at(callback).await < answered_at(later).await);
     assert!(answered_at(busy).await < answered_at(callback).await);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_call_waiting_too_long_overflows_to_the_backup_queue() {
+    let mut config = config(1, Strategy::LongestIdle);
+    let support = QueueId::new("support").unwrap();
+    let mut backup = config.queues[0].clone();
+    backup.id = support.clone();
+    backup.name = "Support".into();
+    config.queues[0].overflow = vec![hotline_infra::config::OverflowRule {
+        to: support.clone(),
+        after: Some(Duration::from_secs(30)),
+        waiting_over: None,
+    }];
+    config.queues.push(backup);
+    // The only agent works for support, not sales.
+    config.agents[0].queues = vec![support];
+    let run = start(config, prompt_agent()).await;
+    let call = run.net.place_call(caller(600.0, 60.0)).await;
+    tokio::time::sleep(Duration::from_secs(200)).await;
+    let history = run.log.read_stream(&call.stream(), 1).await.unwrap();
+    let t: Vec<&str> = history.iter().map(|r| r.event_type.as_str()).collect();
+    assert_eq!(
+        t,
+        [
+            "arrived",
+            "queued",
+            "overflowed",
+            "offered",
+            "answered",
+            "ended"
+        ]
+    );
+    // Overflowed after exactly the rule's 30 s, then answered by the support agent.
+    assert_eq!(
+        history[2].occurred_at.millis_since(history[1].occurred_at),
+        30_000
+    );
+    let Event::Call(CallEvent::Answered { agent, .. }) = history[4].event() else {
+        panic!("answered")
+    };
+    assert_eq!(agent, agent_id(0));
+}
