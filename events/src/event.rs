@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use crate::agent::AgentEvent;
 use crate::call::CallEvent;
 use crate::campaign::CampaignEvent;
+use crate::customer::CustomerEvent;
 use crate::queue::QueueEvent;
 
 /// Any event of any stream.
@@ -20,6 +21,7 @@ pub enum Event {
     Agent(AgentEvent),
     Queue(QueueEvent),
     Campaign(CampaignEvent),
+    Customer(CustomerEvent),
     /// An event this build cannot read, kept byte for byte.
     Opaque(OpaqueEvent),
 }
@@ -76,6 +78,7 @@ impl Event {
             Event::Agent(_) => Some("agent"),
             Event::Queue(_) => Some("queue"),
             Event::Campaign(_) => Some("campaign"),
+            Event::Customer(_) => Some("customer"),
             Event::Opaque(_) => None,
         }
     }
@@ -97,6 +100,7 @@ impl Event {
             Event::Agent(e) => encode_tagged(e, AgentEvent::SCHEMA),
             Event::Queue(e) => encode_tagged(e, QueueEvent::SCHEMA),
             Event::Campaign(e) => encode_tagged(e, CampaignEvent::SCHEMA),
+            Event::Customer(e) => encode_tagged(e, CustomerEvent::SCHEMA),
             Event::Opaque(o) => Ok(Encoded {
                 event_type: o.event_type.clone(),
                 schema: o.schema,
@@ -117,6 +121,9 @@ impl Event {
             }
             "campaign" => {
                 decode_tagged(event_type, schema, data, CampaignEvent::SCHEMA).map(Event::Campaign)
+            }
+            "customer" => {
+                decode_tagged(event_type, schema, data, CustomerEvent::SCHEMA).map(Event::Customer)
             }
             _ => Err(Unreadable::UnknownCategory),
         };
@@ -149,6 +156,11 @@ impl From<QueueEvent> for Event {
 impl From<CampaignEvent> for Event {
     fn from(e: CampaignEvent) -> Self {
         Event::Campaign(e)
+    }
+}
+impl From<CustomerEvent> for Event {
+    fn from(e: CustomerEvent) -> Self {
+        Event::Customer(e)
     }
 }
 

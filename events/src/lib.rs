@@ -7,6 +7,7 @@
 pub mod agent;
 pub mod call;
 pub mod campaign;
+pub mod customer;
 pub mod envelope;
 pub mod event;
 pub mod hash;
@@ -21,6 +22,7 @@ pub use call::{
     TransferTarget, VoicemailReason,
 };
 pub use campaign::{AttemptOutcome, CampaignEvent, DialMode};
+pub use customer::{CustomerEvent, PhoneError, normalize_phone};
 pub use envelope::{NewEvent, Recorded};
 pub use event::{CodecError, Encoded, Event, OpaqueEvent, Unreadable};
 pub use hash::Hash;

@@ -204,6 +204,33 @@ fn every_event() -> Vec<(StreamName, Event)> {
     all.extend(later_calls.into_iter().map(|e| (call.stream(), e.into())));
     all.extend(later_agents.into_iter().map(|e| (agent.stream(), e.into())));
     all.extend(later_queue.into_iter().map(|e| (sales.stream(), e.into())));
+    // Added with the CRM; after everything else so the lines above stand.
+    let customer = CustomerId::from_uuid(id(6));
+    let customers = [
+        CustomerEvent::Registered {
+            name: "Grace Hopper".into(),
+            phones: vec!["+15555550123".into(), "+442071838750".into()],
+            email: Some("grace@example.com".into()),
+            address: Some("1 Navy Yard, Arlington VA".into()),
+            tags: vec!["vip".into()],
+            external_id: Some("CRM-0001".into()),
+        },
+        CustomerEvent::ProfileUpdated {
+            name: None,
+            email: Some("grace.hopper@example.com".into()),
+            address: None,
+            external_id: None,
+        },
+        CustomerEvent::PhoneAdded {
+            phone: "+15555550199".into(),
+        },
+        CustomerEvent::PhoneRemoved {
+            phone: "+442071838750".into(),
+        },
+        CustomerEvent::Tagged { tag: "gold".into() },
+        CustomerEvent::Untagged { tag: "vip".into() },
+    ];
+    all.extend(customers.into_iter().map(|e| (customer.stream(), e.into())));
     all
 }
 
@@ -286,7 +313,13 @@ fn every_variant_has_a_golden_line() {
         .map(|(s, e)| format!("{}/{}", s.category(), e.encode().unwrap().event_type))
         .collect();
     assert_eq!(types.len(), every_event().len(), "each variant once");
-    let counts = [("call", 19), ("agent", 11), ("queue", 7), ("campaign", 7)];
+    let counts = [
+        ("call", 19),
+        ("agent", 11),
+        ("queue", 7),
+        ("campaign", 7),
+        ("customer", 6),
+    ];
     for (category, n) in counts {
         assert_eq!(
             types
