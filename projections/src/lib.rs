@@ -6,7 +6,9 @@
 //! - [`calls`]: one row per call, with every timing, its outcome and disposition;
 //! - [`agent_states`]: one row per agent state interval, with the reason code;
 //! - [`queue_intervals`]: 15-minute aggregates per queue (offered, answered, SL, ASA, AHT);
-//! - [`boards`]: the live wallboards per queue and per agent, for the local day.
+//! - [`boards`]: the live wallboards per queue and per agent, for the local day;
+//! - [`customers`]: CRM profiles, by id, phone number and external id;
+//! - [`interactions`]: every contact of a customer, newest first, and the screen pop.
 //!
 //! [`snapshot`] saves and restores a model's state; a snapshot of another layout or other
 //! rules is rebuilt from the log, never misread.
@@ -18,8 +20,10 @@ pub mod agent_states;
 pub mod boards;
 mod call_progress;
 pub mod calls;
+pub mod customers;
 #[cfg(test)]
 mod history;
+pub mod interactions;
 pub mod projection;
 pub mod queue_counts;
 pub mod queue_intervals;
@@ -30,6 +34,8 @@ pub mod snapshot;
 pub use agent_states::{AgentStateKind, AgentStateRow, AgentStates};
 pub use boards::{AgentBoard, AgentsByState, Boards, QueueBoard};
 pub use calls::{CallRow, Calls, Outcome};
+pub use customers::{CustomerProfile, Customers};
+pub use interactions::{Interaction, Interactions, ScreenPop, screen_pop};
 pub use projection::{Checkpoint, Fact, Projection};
 pub use queue_counts::QueueCounts;
 pub use queue_intervals::{INTERVAL_MS, IntervalRow, QueueIntervals};

@@ -22,7 +22,7 @@ use tokio::task::JoinHandle;
 use crate::projection::{Fact, Projection};
 use crate::rules::MetricRules;
 use crate::snapshot::{self, Stored};
-use crate::{AgentStates, Boards, Calls, QueueIntervals};
+use crate::{AgentStates, Boards, Calls, Customers, Interactions, QueueIntervals, ScreenPop};
 
 /// How many events one read of the log brings. Big enough that the per-read cost (a
 /// blocking-pool hop, a statement) vanishes, small enough to keep the pipeline full.
@@ -35,14 +35,18 @@ pub enum Name {
     AgentStates,
     QueueIntervals,
     Boards,
+    Customers,
+    Interactions,
 }
 
 impl Name {
-    pub const ALL: [Name; 4] = [
+    pub const ALL: [Name; 6] = [
         Name::Calls,
         Name::AgentStates,
         Name::QueueIntervals,
         Name::Boards,
+        Name::Customers,
+        Name::Interactions,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +55,8 @@ impl Name {
             Name::AgentStates => AgentStates::NAME,
             Name::QueueIntervals => QueueIntervals::NAME,
             Name::Boards => Boards::NAME,
+            Name::Customers => Customers::NAME,
+            Name::Interactions => Interactions::NAME,
         }
     }
 
@@ -122,6 +128,8 @@ pub struct ReadModels {
     pub agent_states: AgentStates,
     pub queue_intervals: QueueIntervals,
     pub boards: Boards,
+    pub customers: Customers,
+    pub interactions: Interactions,
 }
 
 impl ReadModels {
@@ -132,6 +140,8 @@ impl ReadModels {
             agent_states: AgentStates::new(),
             queue_intervals: QueueIntervals::new(rules.clone()),
             boards: Boards::new(rules.clone()),
+            customers: Customers::new(),
+            interactions: Interactions::new(),
         }
     }
 
@@ -141,6 +151,8 @@ impl ReadModels {
         self.agent_states.apply(fact);
         self.queue_intervals.apply(fact);
         self.boards.apply(fact);
+        self.customers.apply(fact);
+        self.interactions.apply(fact);
     }
 
     /// Feeds `fact` to the models named.
@@ -151,6 +163,8 @@ impl ReadModels {
                 Name::AgentStates => self.agent_states.apply(fact),
                 Name::QueueIntervals => self.queue_intervals.apply(fact),
                 Name::Boards => self.boards.apply(fact),
+                Name::Customers => self.customers.apply(fact),
+                Name::Interactions => self.interactions.apply(fact),
             }
         }
     }
@@ -162,7 +176,14 @@ impl ReadModels {
             Name::AgentStates => self.agent_states.position(),
             Name::QueueIntervals => self.queue_intervals.position(),
             Name::Boards => self.boards.position(),
+            Name::Customers => self.customers.position(),
+            Name::Interactions => self.interactions.position(),
         }
+    }
+
+    /// The screen pop for a call from `caller`; see [`crate::screen_pop`].
+    pub fn screen_pop(&self, caller: &str) -> Option<ScreenPop> {
+        crate::screen_pop(&self.customers, &self.interactions, &self.calls, caller)
     }
 
     /// The last position every model folded: catch-up starts after it.
@@ -185,17 +206,23 @@ impl ReadModels {
         let (agent_states, a) = restore(store, rules, AgentStates::new())?;
         let (queue_intervals, q) = restore(store, rules, QueueIntervals::new(rules.clone()))?;
         let (boards, b) = restore(store, rules, Boards::new(rules.clone()))?;
+        let (customers, cu) = restore(store, rules, Customers::new())?;
+        let (interactions, i) = restore(store, rules, Interactions::new())?;
         let models = Self {
             calls,
             agent_states,
             queue_intervals,
             boards,
+            customers,
+            interactions,
         };
         let outcomes = vec![
             (Name::Calls, c),
             (Name::AgentStates, a),
             (Name::QueueIntervals, q),
             (Name::Boards, b),
+            (Name::Customers, cu),
+            (Name::Interactions, i),
         ];
         Ok((models, outcomes))
     }
@@ -210,6 +237,8 @@ impl ReadModels {
                     Name::AgentStates => snapshot::encode(&self.agent_states, rules),
                     Name::QueueIntervals => snapshot::encode(&self.queue_intervals, rules),
                     Name::Boards => snapshot::encode(&self.boards, rules),
+                    Name::Customers => snapshot::encode(&self.customers, rules),
+                    Name::Interactions => snapshot::encode(&self.interactions, rules),
                 }
                 .map_err(|e| RunnerError::Encode {
                     name,
@@ -274,6 +303,8 @@ fn schema_of(name: Name) -> u32 {
         Name::AgentStates => AgentStates::SCHEMA,
         Name::QueueIntervals => QueueIntervals::SCHEMA,
         Name::Boards => Boards::SCHEMA,
+        Name::Customers => Customers::SCHEMA,
+        Name::Interactions => Interactions::SCHEMA,
     }
 }
 
@@ -508,7 +539,7 @@ struct Fold {
     models: Arc<RwLock<ReadModels>>,
     position: watch::Sender<u64>,
     /// The position each model was last saved at (by [`Name::ALL`] order).
-    saved: [Option<u64>; 4],
+    saved: [Option<u64>; Name::ALL.len()],
     unsaved: u64,
     last_save: Instant,
 }
@@ -869,7 +900,7 @@ mod tests {
         let err = "call".parse::<Name>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "no projection is named \"call\"; the projections are calls, agent_states, queue_intervals, boards"
+            "no projection is named \"call\"; the projections are calls, agent_states, queue_intervals, boards, customers, interactions"
         );
     }
 }

@@ -97,7 +97,7 @@ fn run_runner(dir: &Path) -> Vec<(Name, Restored)> {
     })
 }
 
-const ALL: &str = "calls, agent_states, queue_intervals, boards";
+const ALL: &str = "calls, agent_states, queue_intervals, boards, customers, interactions";
 
 #[test]
 fn an_incremental_run_from_snapshots_equals_a_full_replay() {
