@@ -160,7 +160,7 @@ fn an_unknown_projection_is_one_line_naming_the_valid_ones() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
-        "error: no projection is named \"call\"; the projections are calls, agent_states, queue_intervals, boards\n"
+        "error: no projection is named \"call\"; the projections are calls, agent_states, queue_intervals, boards, customers, interactions\n"
     );
     assert!(stdout(&out).is_empty());
     assert!(
