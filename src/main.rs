@@ -11,6 +11,7 @@ macro_rules! say {
 }
 
 mod audit;
+mod crm;
 mod demo;
 mod replay;
 mod tail;
@@ -48,6 +49,9 @@ enum Command {
     Audit(AuditCommand),
     /// Drop the projections' snapshots and rebuild them from the whole log.
     Replay(replay::Args),
+    /// Customers: import them from a CSV file, show one by phone number.
+    #[command(subcommand)]
+    Crm(crm::Command),
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,6 +99,7 @@ fn main() -> ExitCode {
                 audit::history(&cli.data_dir, &stream).await
             }
             Command::Replay(args) => replay::run(&cli.data_dir, args).await,
+            Command::Crm(command) => crm::run(&cli.data_dir, command).await,
         }
     });
     match result {

@@ -4,6 +4,7 @@
 
 mod audit;
 mod bad_input;
+mod crm;
 mod demo;
 mod replay;
 mod tail;
