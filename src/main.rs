@@ -13,6 +13,7 @@ macro_rules! say {
 mod audit;
 mod crm;
 mod demo;
+mod erlang;
 mod replay;
 mod tail;
 
@@ -49,6 +50,9 @@ enum Command {
     Audit(AuditCommand),
     /// Drop the projections' snapshots and rebuild them from the whole log.
     Replay(replay::Args),
+    /// Staffing math: what N agents achieve under a load, or how many meet a target
+    /// (Erlang C, or Erlang A with --patience).
+    Erlang(erlang::Args),
     /// Customers: import them from a CSV file, show one by phone number.
     #[command(subcommand)]
     Crm(crm::Command),
@@ -99,6 +103,7 @@ fn main() -> ExitCode {
                 audit::history(&cli.data_dir, &stream).await
             }
             Command::Replay(args) => replay::run(&cli.data_dir, args).await,
+            Command::Erlang(args) => erlang::run(args),
             Command::Crm(command) => crm::run(&cli.data_dir, command).await,
         }
     });

@@ -6,6 +6,7 @@ mod audit;
 mod bad_input;
 mod crm;
 mod demo;
+mod erlang;
 mod replay;
 mod tail;
 
