@@ -53,6 +53,9 @@ pub const MAX_LOAD: f64 = 100_000.0;
 /// The longest line the Erlang A chain may hold before it gives up (patience so long, at a
 /// load so far above the agents, that the queue holds millions of calls).
 pub const MAX_QUEUE_STATES: usize = 2_000_000;
+/// The most position-steps the Erlang A service level may take (positions × uniformization
+/// events; about a second): beyond it the answer is refused rather than left to run for hours.
+pub const MAX_WAIT_WORK: f64 = 1e9;
 
 /// Why a question cannot be answered.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -70,7 +73,7 @@ pub enum ErlangError {
     #[error("the offered load is {load:.0} Erlangs, above the {MAX_LOAD} this calculator accepts")]
     LoadTooLarge { load: f64 },
     #[error(
-        "with this patience the queue would hold more than {MAX_QUEUE_STATES} calls; shorten the patience or add agents"
+        "with this load and patience the queue grows too long to compute (over {MAX_QUEUE_STATES} calls, or over {MAX_WAIT_WORK:e} steps for its waits); shorten the patience or add agents"
     )]
     QueueTooLong,
     #[error("no staffing up to {MAX_AGENTS} agents meets the target")]
@@ -312,7 +315,7 @@ fn evaluate_a(load: Load, patience_secs: f64, agents: u32, t: f64) -> Result<Fig
     } else {
         0.0
     };
-    let service_level = (1.0 - p_wait) + answered_within(waiting, c * mu, theta, t);
+    let service_level = (1.0 - p_wait) + answered_within(waiting, c * mu, theta, t)?;
     Ok(Figures {
         agents,
         offered_load: a,
@@ -369,14 +372,18 @@ fn log_add(x: f64, y: f64) -> f64 {
 
 /// Probability mass that is answered within `t` seconds, starting at position `j` with
 /// probability `waiting[j - 1]`: uniformization of the position chain.
-fn answered_within(waiting: &[f64], c_mu: f64, theta: f64, t: f64) -> f64 {
+fn answered_within(waiting: &[f64], c_mu: f64, theta: f64, t: f64) -> Result<f64, ErlangError> {
     if waiting.is_empty() || t == 0.0 {
-        return 0.0;
+        return Ok(0.0);
     }
     let positions = waiting.len();
     // The fastest a position is left: cμ + J·θ at the back of the line.
     let uniform_rate = c_mu + positions as f64 * theta;
     let events = uniform_rate * t;
+    // Each step of ~20 events carries its Poisson sum to ~60 terms.
+    if positions as f64 * (events * 3.0 + 60.0) > MAX_WAIT_WORK {
+        return Err(ErlangError::QueueTooLong);
+    }
     let steps = (events / 20.0).ceil().max(1.0);
     let q = events / steps;
     // Index i - 1 holds position i; `stay[i]` and `up[i]` are the one-event probabilities.
@@ -427,7 +434,7 @@ fn answered_within(waiting: &[f64], c_mu: f64, theta: f64, t: f64) -> f64 {
         answered += step_answered;
         std::mem::swap(&mut v, &mut after);
     }
-    answered
+    Ok(answered)
 }
 
 /// What the staffing must achieve.
@@ -499,10 +506,13 @@ impl Target {
 pub fn staff(model: Model, load: Load, target: &Target) -> Result<Figures, ErlangError> {
     target.validate()?;
     let eval = |agents: u32| evaluate(model, load, agents, target.threshold_secs);
-    // Erlang C needs more agents than the load; both need at least one.
+    // Erlang C needs more agents than the load. Erlang A answers at most c·μ calls a second
+    // out of λ, so its service level is at most c/A: fewer than SL·A agents cannot do.
+    // Starting there also spares evaluating tiny staffings with enormous queues.
+    let a = load.offered_load();
     let floor = match model {
-        Model::ErlangC => (load.offered_load().floor() as u32).saturating_add(1),
-        Model::ErlangA { .. } => 1,
+        Model::ErlangC => (a.floor() as u32).saturating_add(1),
+        Model::ErlangA { .. } => (target.service_level * a).ceil() as u32,
     }
     .clamp(1, MAX_AGENTS);
     let mut low = floor - 1; // known to fail (or zero: no agents)
@@ -876,6 +886,14 @@ mod tests {
         let endless = Model::erlang_a(3e10).unwrap();
         assert_eq!(
             evaluate(endless, load, 12, 20.0),
+            Err(ErlangError::QueueTooLong)
+        );
+        // 100,000 calls a second on one agent, 10 s patience: a line of a million calls,
+        // whose waits would take hours to follow: refused at once.
+        let flood = Load::new(100_000.0, 1.0).unwrap();
+        let impatient = Model::erlang_a(10.0).unwrap();
+        assert_eq!(
+            evaluate(impatient, flood, 1, 20.0),
             Err(ErlangError::QueueTooLong)
         );
     }
