@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod data_dir;
 pub mod log;
 pub mod snapshot;
 pub mod virtual_time;

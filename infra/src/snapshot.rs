@@ -103,13 +103,7 @@ impl SnapshotStore {
             path: data_dir.to_owned(),
             reason,
         };
-        if data_dir.exists() && !data_dir.is_dir() {
-            return Err(dir_err(std::io::Error::new(
-                std::io::ErrorKind::NotADirectory,
-                "it is a file, not a directory",
-            )));
-        }
-        std::fs::create_dir_all(data_dir).map_err(dir_err)?;
+        crate::data_dir::prepare(data_dir).map_err(dir_err)?;
         let path = Self::file_in(data_dir);
         let conn = Connection::open_with_flags(
             &path,
