@@ -2,7 +2,9 @@
 //! sort by creation time; entities an administrator names in configuration (queues) get a
 //! validated slug, so that `queue-sales` reads well in the log and in SQL.
 
+use std::cell::Cell;
 use std::fmt;
+use std::marker::PhantomData;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -31,9 +33,10 @@ macro_rules! uuid_id {
         pub struct $name(Uuid);
 
         impl $name {
-            /// A fresh, time-ordered (v7) id.
+            /// A fresh, time-ordered (v7) id; on a thread running [`SeededIds`], the next
+            /// id of its seeded sequence instead.
             pub fn generate() -> Self {
-                Self(Uuid::now_v7())
+                Self(next_uuid())
             }
 
             pub const fn from_uuid(uuid: Uuid) -> Self {
@@ -77,6 +80,72 @@ macro_rules! uuid_id {
             }
         }
     };
+}
+
+thread_local! {
+    /// The seeded sequence of this thread, if a [`SeededIds`] is installed: (seed, next index).
+    static SEEDED: Cell<Option<(u64, u64)>> = const { Cell::new(None) };
+}
+
+/// The id behind every `generate()`: random and time-ordered (v7), unless this thread runs
+/// a seeded sequence.
+fn next_uuid() -> Uuid {
+    SEEDED.with(|seeded| match seeded.get() {
+        None => Uuid::now_v7(),
+        Some((seed, n)) => {
+            seeded.set(Some((seed, n.wrapping_add(1))));
+            seeded_uuid(seed, n)
+        }
+    })
+}
+
+/// The `n`-th id of the sequence of `seed`: two SplitMix64 outputs, marked as a custom
+/// (version 8, RFC 9562) UUID so that no one mistakes it for a random or time-ordered one.
+fn seeded_uuid(seed: u64, n: u64) -> Uuid {
+    const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
+    let x = seed.wrapping_add(n.wrapping_mul(2).wrapping_add(1).wrapping_mul(GOLDEN));
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&splitmix64(x).to_be_bytes());
+    bytes[8..].copy_from_slice(&splitmix64(x.wrapping_add(GOLDEN)).to_be_bytes());
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+fn splitmix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Makes every id generated on this thread (`MessageId::generate`, `CallId::generate`…)
+/// follow a sequence fixed by `seed`, until the guard is dropped.
+///
+/// Why: a simulation must write the same log, byte for byte, for the same seed, and event
+/// ids are part of each event's hash. A simulation runs its actors on one thread (a
+/// current-thread runtime), so a thread-local sequence is seen by all of them and by no
+/// one else: production threads keep random v7 ids at the cost of one thread-local read.
+/// The sequence depends on the order of the `generate` calls, which a deterministic
+/// schedule fixes.
+#[derive(Debug)]
+pub struct SeededIds {
+    previous: Option<(u64, u64)>,
+    /// The guard restores this thread's state: it must not move to another thread.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl SeededIds {
+    pub fn install(seed: u64) -> SeededIds {
+        let previous = SEEDED.with(|seeded| seeded.replace(Some((seed, 0))));
+        SeededIds {
+            previous,
+            _not_send: PhantomData,
+        }
+    }
+}
+
+impl Drop for SeededIds {
+    fn drop(&mut self) {
+        SEEDED.with(|seeded| seeded.set(self.previous));
+    }
 }
 
 uuid_id!(
@@ -169,6 +238,31 @@ pub(crate) fn is_slug(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seeded_ids_repeat_for_a_seed_and_stay_on_their_thread() {
+        let first: Vec<MessageId> = {
+            let _seeded = SeededIds::install(42);
+            (0..3).map(|_| MessageId::generate()).collect()
+        };
+        let again: Vec<MessageId> = {
+            let _seeded = SeededIds::install(42);
+            let other = std::thread::spawn(MessageId::generate).join().unwrap();
+            assert_eq!(
+                other.as_uuid().get_version_num(),
+                7,
+                "other threads stay random"
+            );
+            (0..3).map(|_| MessageId::generate()).collect()
+        };
+        assert_eq!(first, again);
+        assert_ne!(first[0], first[1]);
+        assert_eq!(first[0].as_uuid().get_version_num(), 8);
+        let _other_seed = SeededIds::install(43);
+        assert_ne!(MessageId::generate(), first[0]);
+        drop(_other_seed);
+        assert_eq!(MessageId::generate().as_uuid().get_version_num(), 7);
+    }
 
     #[test]
     fn uuid_ids_are_time_ordered_and_round_trip_through_text() {

@@ -26,7 +26,9 @@ pub use customer::{CustomerEvent, PhoneError, normalize_phone};
 pub use envelope::{NewEvent, Recorded};
 pub use event::{CodecError, Encoded, Event, OpaqueEvent, Unreadable};
 pub use hash::Hash;
-pub use id::{AgentId, CallId, CampaignId, CustomerId, IdError, LeadId, MessageId, QueueId};
+pub use id::{
+    AgentId, CallId, CampaignId, CustomerId, IdError, LeadId, MessageId, QueueId, SeededIds,
+};
 pub use queue::QueueEvent;
 pub use stream::{StreamError, StreamName};
 pub use timestamp::{Timestamp, TimestampError};
