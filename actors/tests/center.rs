@@ -19,7 +19,7 @@ use hotline_events::{
 use hotline_infra::config::{
     AgentConfig, CenterConfig, NumberConfig, QueueConfig, RouterSettings, Strategy, Tiers,
 };
-use hotline_infra::{Clock, EventLog, SqliteLog, VirtualTimeLog};
+use hotline_infra::{Clock, Durability, EventLog, SqliteLog, VirtualTimeLog};
 use hotline_media::{AgentModel, CallerScript, Dist, NetworkReport, SimNetwork};
 use tokio::sync::mpsc;
 
@@ -89,7 +89,7 @@ fn clock() -> Clock {
 async fn start(config: CenterConfig, model: AgentModel) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let log: Arc<dyn EventLog> = Arc::new(VirtualTimeLog::new(Arc::new(
-        SqliteLog::open(dir.path()).unwrap(),
+        SqliteLog::open_with(dir.path(), Durability::Checkpoints).unwrap(),
     )));
     let (net, reports) = SimNetwork::new(7, 4096);
     for a in &config.agents {
@@ -536,7 +536,7 @@ async fn a_call_actor_that_panics_is_restarted_from_its_stream_without_disturbin
     let config = config(3, Strategy::LongestIdle);
     let dir = tempfile::tempdir().unwrap();
     let log: Arc<dyn EventLog> = Arc::new(VirtualTimeLog::new(Arc::new(
-        SqliteLog::open(dir.path()).unwrap(),
+        SqliteLog::open_with(dir.path(), Durability::Checkpoints).unwrap(),
     )));
     let (net, reports) = SimNetwork::new(7, 4096);
     for a in &config.agents {

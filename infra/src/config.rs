@@ -56,6 +56,17 @@ impl CenterConfig {
         load::parse(text, file_name)
     }
 
+    /// [`CenterConfig::parse`] for a file that also holds other top-level sections (a
+    /// simulation scenario holds its center beside its traffic): keys named in `others`
+    /// are left to their own reader; any other unknown key is still an error.
+    pub fn parse_beside(
+        text: &str,
+        file_name: &str,
+        others: &[&str],
+    ) -> Result<CenterConfig, ConfigErrors> {
+        load::parse_beside(text, file_name, others)
+    }
+
     pub fn queue(&self, id: &QueueId) -> Option<&QueueConfig> {
         self.queues.iter().find(|q| &q.id == id)
     }

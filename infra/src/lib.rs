@@ -14,7 +14,7 @@ pub mod snapshot;
 pub mod virtual_time;
 
 pub use clock::Clock;
-pub use log::sqlite::SqliteLog;
+pub use log::sqlite::{Durability, SqliteLog};
 pub use log::{
     Appended, ChainBreak, EventLog, ExpectedVersion, LogError, Subscription, VerifyReport,
 };

@@ -1,25 +1,32 @@
 //! An [`EventLog`] for runs on a paused tokio clock (simulations, tests): every call to the
-//! log holds the virtual clock still until it returns.
+//! log holds the virtual clock, and every other task, still until it returns.
 //!
 //! A paused runtime jumps to the next timer as soon as no task can run. A task waiting on
 //! a disk write is not runnable, so without this wrapper a simulated caller's patience
 //! could run out "while" an append is on disk, and a run would depend on the disk's speed.
-//! tokio does not advance the clock while a `spawn_blocking` task runs; this wrapper runs
-//! each call there, driving the inner future with the runtime's handle.
+//!
+//! Holding the clock is not enough for a run to repeat exactly: if the log's answer came
+//! back from another thread, the task it wakes would run before or after other ready tasks
+//! depending on how fast the disk was, and the actors would decide in another order. So
+//! the wrapper does the log's work on the runtime's own thread, blocking it until the
+//! answer is there: nothing else runs meanwhile, and on a current-thread runtime the order
+//! of everything that happens follows from the seed alone. The price is that appends of
+//! one run are not grouped into one commit; open the log with
+//! [`Durability::Checkpoints`](crate::Durability::Checkpoints) when a run writes much.
 
 use std::future::Future;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 
 use async_trait::async_trait;
 use hotline_events::{NewEvent, Recorded, StreamName};
-use tokio::runtime::Handle;
 
 use crate::log::{Appended, EventLog, ExpectedVersion, LogError, Subscription, VerifyReport};
 
 type Work<T> = Pin<Box<dyn Future<Output = Result<T, LogError>> + Send>>;
 
-/// Wraps a log so that time stands still while it works.
+/// Wraps a log so that time, and every other task, stands still while it works.
 #[derive(Debug, Clone)]
 pub struct VirtualTimeLog {
     inner: Arc<dyn EventLog>,
@@ -34,12 +41,31 @@ impl VirtualTimeLog {
         &self,
         work: impl FnOnce(Arc<dyn EventLog>) -> Work<T> + Send + 'static,
     ) -> Result<T, LogError> {
-        let inner = self.inner.clone();
-        let handle = Handle::current();
-        match tokio::task::spawn_blocking(move || handle.block_on(work(inner))).await {
-            Ok(result) => result,
-            // The inner log panicked or the runtime is shutting down: the log is unusable.
-            Err(_) => Err(LogError::Closed),
+        // Unconstrained: tokio's cooperative budget would otherwise answer "not yet" to a
+        // task that used it up, and this loop would wait for a wake-up that never comes.
+        block_here(tokio::task::unconstrained(work(self.inner.clone())))
+    }
+}
+
+/// Drives `work` to completion on this thread, parking it between wake-ups (the log's
+/// writer and reader threads wake it).
+fn block_here<T>(work: impl Future<Output = T>) -> T {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut work = pin!(work);
+    loop {
+        match work.as_mut().poll(&mut cx) {
+            Poll::Ready(value) => return value,
+            Poll::Pending => std::thread::park(),
         }
     }
 }

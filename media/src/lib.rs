@@ -14,6 +14,7 @@ pub mod sim;
 pub mod telephony;
 
 pub use sim::{
-    AgentModel, Arrivals, CallerScript, Dist, DistError, SimNetwork, SimStats, poisson_gap,
+    AgentModel, Arrivals, CallerScript, Dist, DistError, MAX_SECS, SimNetwork, SimStats,
+    poisson_gap,
 };
 pub use telephony::{DialFailure, NetworkReport, Telephony, TelephonyError};

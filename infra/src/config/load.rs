@@ -44,6 +44,16 @@ pub(super) fn load(path: &Path) -> Result<CenterConfig, ConfigErrors> {
 }
 
 pub(super) fn parse(text: &str, file: &str) -> Result<CenterConfig, ConfigErrors> {
+    parse_beside(text, file, &[])
+}
+
+/// [`parse`] for a file that holds other sections too (a simulation scenario): the
+/// top-level keys in `others` are left to their reader instead of reported as unknown.
+pub(super) fn parse_beside(
+    text: &str,
+    file: &str,
+    others: &[&str],
+) -> Result<CenterConfig, ConfigErrors> {
     let root = match DeTable::parse(text) {
         Ok(root) => root,
         Err(e) => {
@@ -66,6 +76,7 @@ pub(super) fn parse(text: &str, file: &str) -> Result<CenterConfig, ConfigErrors
         text,
         file,
         root: &root,
+        others,
         errors: Vec::new(),
     };
     let config = loader.center();
@@ -231,6 +242,8 @@ struct Loader<'a, 't> {
     text: &'t str,
     file: &'t str,
     root: &'a Spanned<DeValue<'t>>,
+    /// Top-level keys another reader handles.
+    others: &'a [&'a str],
     errors: Vec<ConfigError>,
 }
 
@@ -250,11 +263,13 @@ impl<'a, 't> Loader<'a, 't> {
         let root = self.root;
         if let DeValue::Table(table) = root.get_ref() {
             for (key, _) in table.iter() {
-                if !SECTIONS.contains(&key.get_ref().as_ref()) {
+                let key_name: &str = key.get_ref().as_ref();
+                if !SECTIONS.contains(&key_name) && !self.others.contains(&key_name) {
+                    let all: Vec<&str> = SECTIONS.iter().chain(self.others).copied().collect();
                     let message = format!(
                         "unknown setting `{}`; the top level holds only {} (check the spelling, or the [section] it belongs under)",
                         key.get_ref(),
-                        SECTIONS.join(", ")
+                        all.join(", ")
                     );
                     self.push(FieldPath::default().key(key.get_ref()), key.span(), message);
                 }

@@ -198,14 +198,34 @@ enum Request {
     Close(oneshot::Sender<()>),
 }
 
+/// How much an append waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Each commit is synced (`synchronous=FULL`): an append that returned survives a
+    /// power cut. What a live center uses.
+    #[default]
+    EveryCommit,
+    /// Commits are synced at checkpoints only (`synchronous=NORMAL` in WAL mode): a power
+    /// cut may lose the latest appends, but never damages the log or its chain. For
+    /// simulations, which append one event at a time and can simply be run again: a sync
+    /// per commit would bound them to the disk's sync rate (a few hundred a second here).
+    Checkpoints,
+}
+
 impl SqliteLog {
     /// The log file inside a data directory.
     pub fn file_in(data_dir: &Path) -> PathBuf {
         data_dir.join("events.sqlite")
     }
 
-    /// Opens the log in `data_dir` for appending, creating both if needed.
+    /// Opens the log in `data_dir` for appending, creating both if needed; every commit
+    /// is synced to the disk.
     pub fn open(data_dir: &Path) -> Result<Self, LogError> {
+        Self::open_with(data_dir, Durability::EveryCommit)
+    }
+
+    /// [`SqliteLog::open`] with a choice of how much an append waits for the disk.
+    pub fn open_with(data_dir: &Path, durability: Durability) -> Result<Self, LogError> {
         let dir_err = |reason| LogError::DataDir {
             path: data_dir.to_owned(),
             reason,
@@ -228,7 +248,7 @@ impl SqliteLog {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
         )
         .map_err(|e| not_a_log(&path, e))?;
-        prepare_for_writing(&conn, &path)?;
+        prepare_for_writing(&conn, &path, durability)?;
         conn.set_prepared_statement_cache_capacity(32);
         let checkpointer = Checkpointer::start(&path)?;
         let (head, last_hash) = last_event(&conn, &path)?;
@@ -979,7 +999,11 @@ fn check_header(conn: &Connection, path: &Path) -> Result<bool, LogError> {
     Ok(true)
 }
 
-fn prepare_for_writing(conn: &Connection, path: &Path) -> Result<(), LogError> {
+fn prepare_for_writing(
+    conn: &Connection,
+    path: &Path,
+    durability: Durability,
+) -> Result<(), LogError> {
     let storage = |e: rusqlite::Error| not_a_log(path, e);
     conn.busy_timeout(Duration::from_secs(5)).map_err(storage)?;
     let existing = check_header(conn, path)?;
@@ -997,8 +1021,14 @@ fn prepare_for_writing(conn: &Connection, path: &Path) -> Result<(), LogError> {
             detail: format!("cannot use WAL (got {mode})"),
         });
     }
-    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0;")
-        .map_err(storage)?;
+    let synchronous = match durability {
+        Durability::EveryCommit => "FULL",
+        Durability::Checkpoints => "NORMAL",
+    };
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = {synchronous}; PRAGMA wal_autocheckpoint = 0;"
+    ))
+    .map_err(storage)?;
     if !existing {
         conn.execute_batch(&format!(
             "BEGIN; {SCHEMA} PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {FORMAT}; COMMIT;"
