@@ -15,6 +15,7 @@ mod crm;
 mod demo;
 mod erlang;
 mod replay;
+mod sql;
 mod tail;
 
 use std::path::PathBuf;
@@ -56,6 +57,9 @@ enum Command {
     /// Customers: import them from a CSV file, show one by phone number.
     #[command(subcommand)]
     Crm(crm::Command),
+    /// SQL over the calls, queues, agents, customers and the log (read-only): one query,
+    /// or a PostgreSQL server for psql and BI tools with --listen.
+    Sql(sql::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +109,7 @@ fn main() -> ExitCode {
             Command::Replay(args) => replay::run(&cli.data_dir, args).await,
             Command::Erlang(args) => erlang::run(args),
             Command::Crm(command) => crm::run(&cli.data_dir, command).await,
+            Command::Sql(args) => sql::run(&cli.data_dir, args).await,
         }
     });
     match result {

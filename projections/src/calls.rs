@@ -14,6 +14,7 @@ use crate::rules::MetricRules;
 
 /// How a call turned out, from its end reason and whether an agent answered it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// An agent answered it (whatever ended it afterwards).
     Answered,
@@ -120,7 +121,8 @@ pub struct CallRow {
 }
 
 impl CallRow {
-    fn new(call: CallId) -> Self {
+    /// A call seen, nothing known of it yet.
+    pub fn new(call: CallId) -> Self {
         Self {
             call,
             number: String::new(),

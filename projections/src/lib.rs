@@ -1,6 +1,6 @@
 //! The read models built from the log, each a pure fold over decoded events ([`Fact`]s),
 //! idempotent by log position, and the [`runner`] that keeps them up to date (snapshots
-//! with their checkpoints, catch-up, live tail). SQL comes next; this crate may depend on
+//! with their checkpoints, catch-up, live tail) and SQL over them. This crate may depend on
 //! events and infra, never on the actors.
 //!
 //! - [`calls`]: one row per call, with every timing, its outcome and disposition;
@@ -8,7 +8,11 @@
 //! - [`queue_intervals`]: 15-minute aggregates per queue (offered, answered, SL, ASA, AHT);
 //! - [`boards`]: the live wallboards per queue and per agent, for the local day;
 //! - [`customers`]: CRM profiles, by id, phone number and external id;
-//! - [`interactions`]: every contact of a customer, newest first, and the screen pop.
+//! - [`interactions`]: every contact of a customer, newest first, and the screen pop;
+//! - [`campaign_attempts`]: one row per outbound dial attempt.
+//!
+//! [`sql`] puts them all behind one DataFusion session (CLI, HTTP, PostgreSQL wire), with
+//! finished days kept as Parquet history.
 //!
 //! [`snapshot`] saves and restores a model's state; a snapshot of another layout or other
 //! rules is rebuilt from the log, never misread.
@@ -20,6 +24,7 @@ pub mod agent_states;
 pub mod boards;
 mod call_progress;
 pub mod calls;
+pub mod campaign_attempts;
 pub mod customers;
 #[cfg(test)]
 mod history;
@@ -30,10 +35,12 @@ pub mod queue_intervals;
 pub mod rules;
 pub mod runner;
 pub mod snapshot;
+pub mod sql;
 
 pub use agent_states::{AgentStateKind, AgentStateRow, AgentStates};
 pub use boards::{AgentBoard, AgentsByState, Boards, QueueBoard};
 pub use calls::{CallRow, Calls, Outcome};
+pub use campaign_attempts::{AttemptRow, CampaignAttempts};
 pub use customers::{CustomerProfile, Customers};
 pub use interactions::{Interaction, Interactions, ScreenPop, screen_pop};
 pub use projection::{Checkpoint, Fact, Projection};

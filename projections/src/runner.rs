@@ -22,7 +22,10 @@ use tokio::task::JoinHandle;
 use crate::projection::{Fact, Projection};
 use crate::rules::MetricRules;
 use crate::snapshot::{self, Stored};
-use crate::{AgentStates, Boards, Calls, Customers, Interactions, QueueIntervals, ScreenPop};
+use crate::{
+    AgentStates, Boards, Calls, CampaignAttempts, Customers, Interactions, QueueIntervals,
+    ScreenPop,
+};
 
 /// How many events one read of the log brings. Big enough that the per-read cost (a
 /// blocking-pool hop, a statement) vanishes, small enough to keep the pipeline full.
@@ -37,16 +40,18 @@ pub enum Name {
     Boards,
     Customers,
     Interactions,
+    CampaignAttempts,
 }
 
 impl Name {
-    pub const ALL: [Name; 6] = [
+    pub const ALL: [Name; 7] = [
         Name::Calls,
         Name::AgentStates,
         Name::QueueIntervals,
         Name::Boards,
         Name::Customers,
         Name::Interactions,
+        Name::CampaignAttempts,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +62,7 @@ impl Name {
             Name::Boards => Boards::NAME,
             Name::Customers => Customers::NAME,
             Name::Interactions => Interactions::NAME,
+            Name::CampaignAttempts => CampaignAttempts::NAME,
         }
     }
 
@@ -130,6 +136,7 @@ pub struct ReadModels {
     pub boards: Boards,
     pub customers: Customers,
     pub interactions: Interactions,
+    pub campaign_attempts: CampaignAttempts,
 }
 
 impl ReadModels {
@@ -142,6 +149,7 @@ impl ReadModels {
             boards: Boards::new(rules.clone()),
             customers: Customers::new(),
             interactions: Interactions::new(),
+            campaign_attempts: CampaignAttempts::new(),
         }
     }
 
@@ -153,6 +161,7 @@ impl ReadModels {
         self.boards.apply(fact);
         self.customers.apply(fact);
         self.interactions.apply(fact);
+        self.campaign_attempts.apply(fact);
     }
 
     /// Feeds `fact` to the models named.
@@ -165,6 +174,7 @@ impl ReadModels {
                 Name::Boards => self.boards.apply(fact),
                 Name::Customers => self.customers.apply(fact),
                 Name::Interactions => self.interactions.apply(fact),
+                Name::CampaignAttempts => self.campaign_attempts.apply(fact),
             }
         }
     }
@@ -178,6 +188,7 @@ impl ReadModels {
             Name::Boards => self.boards.position(),
             Name::Customers => self.customers.position(),
             Name::Interactions => self.interactions.position(),
+            Name::CampaignAttempts => self.campaign_attempts.position(),
         }
     }
 
@@ -208,6 +219,7 @@ impl ReadModels {
         let (boards, b) = restore(store, rules, Boards::new(rules.clone()))?;
         let (customers, cu) = restore(store, rules, Customers::new())?;
         let (interactions, i) = restore(store, rules, Interactions::new())?;
+        let (campaign_attempts, ca) = restore(store, rules, CampaignAttempts::new())?;
         let models = Self {
             calls,
             agent_states,
@@ -215,6 +227,7 @@ impl ReadModels {
             boards,
             customers,
             interactions,
+            campaign_attempts,
         };
         let outcomes = vec![
             (Name::Calls, c),
@@ -223,6 +236,7 @@ impl ReadModels {
             (Name::Boards, b),
             (Name::Customers, cu),
             (Name::Interactions, i),
+            (Name::CampaignAttempts, ca),
         ];
         Ok((models, outcomes))
     }
@@ -239,6 +253,7 @@ impl ReadModels {
                     Name::Boards => snapshot::encode(&self.boards, rules),
                     Name::Customers => snapshot::encode(&self.customers, rules),
                     Name::Interactions => snapshot::encode(&self.interactions, rules),
+                    Name::CampaignAttempts => snapshot::encode(&self.campaign_attempts, rules),
                 }
                 .map_err(|e| RunnerError::Encode {
                     name,
@@ -305,6 +320,7 @@ fn schema_of(name: Name) -> u32 {
         Name::Boards => Boards::SCHEMA,
         Name::Customers => Customers::SCHEMA,
         Name::Interactions => Interactions::SCHEMA,
+        Name::CampaignAttempts => CampaignAttempts::SCHEMA,
     }
 }
 
@@ -413,6 +429,15 @@ pub struct Views {
 }
 
 impl Views {
+    /// Views of models that no runner changes: a finished history, or a test's.
+    pub fn fixed(models: ReadModels) -> Self {
+        let (_, position) = watch::channel(models.lowest_position());
+        Self {
+            models: Arc::new(RwLock::new(models)),
+            position,
+        }
+    }
+
     pub fn read(&self) -> RwLockReadGuard<'_, ReadModels> {
         // Folds never panic (events are facts), so a poisoned lock still holds whole models.
         self.models.read().unwrap_or_else(PoisonError::into_inner)
@@ -900,7 +925,7 @@ mod tests {
         let err = "call".parse::<Name>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "no projection is named \"call\"; the projections are calls, agent_states, queue_intervals, boards, customers, interactions"
+            "no projection is named \"call\"; the projections are calls, agent_states, queue_intervals, boards, customers, interactions, campaign_attempts"
         );
     }
 }

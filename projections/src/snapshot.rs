@@ -33,6 +33,12 @@ impl Stored for Calls {
     const USES_RULES: bool = true;
 }
 
+impl Stored for crate::CampaignAttempts {
+    const NAME: &'static str = "campaign_attempts";
+    const SCHEMA: u32 = 1;
+    const USES_RULES: bool = false;
+}
+
 impl Stored for AgentStates {
     const NAME: &'static str = "agent_states";
     const SCHEMA: u32 = 1;

@@ -8,6 +8,7 @@ mod crm;
 mod demo;
 mod erlang;
 mod replay;
+mod sql;
 mod tail;
 
 use std::path::Path;
