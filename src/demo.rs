@@ -11,11 +11,13 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use hotline_actors::Center;
 use hotline_actors::agent::AgentCommand;
-use hotline_events::{CallEvent, EndReason, Event, Skill, Timestamp};
+use hotline_events::{CallEvent, EndReason, Event, Timestamp};
 use hotline_infra::config::CenterConfig;
-use hotline_infra::{Clock, EventLog, SqliteLog, VirtualTimeLog};
+use hotline_infra::{Clock, Durability, EventLog, SqliteLog, VirtualTimeLog};
 use hotline_media::{AgentModel, Arrivals, CallerScript, Dist, SimNetwork};
-use hotline_projections::{Boards, Fact, MetricRules, Projection};
+use hotline_projections::{Boards, MetricRules, Projection};
+use hotline_simulations::report::fold_log;
+use hotline_simulations::run;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -47,27 +49,20 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
     if config.agents.is_empty() || config.numbers.is_empty() {
         bail!("the center needs at least one agent and one number to run a demo");
     }
-    let log = SqliteLog::open(data_dir).with_context(|| {
-        format!(
-            "opening the event log in {} (use --data-dir or HOTLINE_DATA_DIR for another place)",
-            data_dir.display()
-        )
-    })?;
-    let log: Arc<dyn EventLog> = Arc::new(log);
+    let log = open_log(data_dir)?;
     let head_before = log.head().await?;
     let config_for_report = config.clone();
     let wall = Instant::now();
-    // The virtual clock needs a runtime of its own: one thread, time paused.
+    // The virtual clock needs a runtime of its own: one thread, time paused. Its ids are
+    // seeded like its callers (mixed with the head, as the network's seed is, so that a
+    // second demo on the same data writes other ids).
     let morning = {
         let log = log.clone();
+        let id_seed = run::sub_seed(args.seed, head_before);
         tokio::task::spawn_blocking(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .start_paused(true)
-                .build()?;
-            rt.block_on(morning(config, log, &args, head_before))
+            run::on_virtual_clock(id_seed, morning(config, log, &args, head_before))
         })
-        .await??
+        .await???
     };
     let elapsed = wall.elapsed();
     let head = log.head().await?;
@@ -110,23 +105,23 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The log of the data directory, for a run on the virtual clock (a demo or a
+/// simulation): such a run can be repeated, so syncing each commit would only slow it down.
+pub(crate) fn open_log(data_dir: &Path) -> Result<Arc<dyn EventLog>> {
+    let log = SqliteLog::open_with(data_dir, Durability::Checkpoints).with_context(|| {
+        format!(
+            "opening the event log in {} (use --data-dir or HOTLINE_DATA_DIR for another place)",
+            data_dir.display()
+        )
+    })?;
+    Ok(Arc::new(log))
+}
+
 /// Today's figures per queue and for the agents, folded from the log by the same
 /// projections the wallboards use.
 async fn queue_report(log: &dyn EventLog, config: &CenterConfig) -> Result<()> {
-    let rules = MetricRules::from_config(config);
-    let mut boards = Boards::new(rules);
-    let mut from = 1;
-    let mut last = None;
-    loop {
-        let batch = log.read_all(from, 20_000).await?;
-        let Some(end) = batch.last() else { break };
-        from = end.position + 1;
-        for r in &batch {
-            let event = r.event();
-            boards.apply(&Fact::new(r, &event));
-            last = Some(r.occurred_at);
-        }
-    }
+    let mut boards = Boards::new(MetricRules::from_config(config));
+    let (_, last) = fold_log(log, |fact| boards.apply(fact)).await?;
     let Some(now) = last else { return Ok(()) };
     let pct = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{:.0} %", v * 100.0));
     let secs = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{:.0} s", v / 1000.0));
@@ -234,22 +229,8 @@ async fn morning(
     )
     .await?;
     for a in &config.agents {
-        let skills = a
-            .skills
-            .iter()
-            .map(|(name, level)| Skill {
-                name: name.clone(),
-                level: *level,
-            })
-            .collect();
-        let login = AgentCommand::LogIn {
-            name: a.name.clone(),
-            extension: a.extension.clone(),
-            skills,
-            queues: a.queues.clone(),
-        };
         // An agent already logged in (a second demo on the same data) just goes on.
-        let _ = center.agent(a.id, login).await;
+        let _ = center.agent(a.id, run::log_in(a)).await;
         let _ = center.agent(a.id, AgentCommand::Ready).await;
     }
 

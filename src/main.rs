@@ -15,6 +15,7 @@ mod crm;
 mod demo;
 mod erlang;
 mod replay;
+mod simulate;
 mod sql;
 mod tail;
 
@@ -60,6 +61,8 @@ enum Command {
     /// SQL over the calls, queues, agents, customers and the log (read-only): one query,
     /// or a PostgreSQL server for psql and BI tools with --listen.
     Sql(sql::Args),
+    /// Run a scenario's day through the actors on a virtual clock, then report it.
+    Simulate(simulate::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,6 +112,7 @@ fn main() -> ExitCode {
             Command::Replay(args) => replay::run(&cli.data_dir, args).await,
             Command::Erlang(args) => erlang::run(args),
             Command::Crm(command) => crm::run(&cli.data_dir, command).await,
+            Command::Simulate(args) => simulate::run(&cli.data_dir, args).await,
             Command::Sql(args) => sql::run(&cli.data_dir, args).await,
         }
     });

@@ -19,6 +19,7 @@ use hotline_events::{AgentId, QueueId, SkillName};
 
 pub use duration::{DurationError, parse_duration};
 pub use error::{ConfigError, ConfigErrors};
+pub use load::{line_column, read_file};
 
 /// Everything a center needs to route calls.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,4 +1,11 @@
-//! Scenario files, the virtual-clock runner, Erlang C / A and load runs. So far: `erlang`,
-//! the staffing formulas; the manifest already fixes what this crate may depend on.
+//! Scenario files, the virtual-clock runner, Erlang C / A and load runs.
+//!
+//! - [`scenario`]: the TOML scenario (a center and its traffic, shifts and breaks);
+//! - [`run`]: runs a scenario through the production actors on a virtual clock;
+//! - [`report`]: what a run did, per queue and per agent group, from the projections;
+//! - [`erlang`]: the staffing formulas the report compares with.
 
 pub mod erlang;
+pub mod report;
+pub mod run;
+pub mod scenario;

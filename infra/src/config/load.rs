@@ -26,9 +26,16 @@ use super::{
 };
 
 pub(super) fn load(path: &Path) -> Result<CenterConfig, ConfigErrors> {
+    let (text, file) = read_file(path, "configuration")?;
+    parse(&text, &file)
+}
+
+/// The text of a TOML file and its name as given, or the one error saying it cannot be
+/// read (`what` names the kind of file: "configuration", "scenario").
+pub fn read_file(path: &Path, what: &str) -> Result<(String, String), ConfigErrors> {
     let file = path.display().to_string();
     match std::fs::read_to_string(path) {
-        Ok(text) => parse(&text, &file),
+        Ok(text) => Ok((text, file)),
         Err(e) => Err(ConfigErrors {
             errors: vec![ConfigError {
                 file,
@@ -36,7 +43,7 @@ pub(super) fn load(path: &Path) -> Result<CenterConfig, ConfigErrors> {
                 column: 0,
                 field: String::new(),
                 message: format!(
-                    "cannot read the configuration: {e}; check the path, its permissions, and that it is UTF-8 text"
+                    "cannot read the {what}: {e}; check the path, its permissions, and that it is UTF-8 text"
                 ),
             }],
         }),
@@ -1244,7 +1251,7 @@ fn remove_at(node: &mut Spanned<DeValue<'_>>, offset: usize) -> bool {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text
         .char_indices()

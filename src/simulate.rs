@@ -1,0 +1,217 @@
+//! `hotline simulate SCENARIO`: a scenario's day through the production actors on a
+//! virtual clock, into the log of the data directory, then its report per queue and per
+//! agent group, with Erlang's figures beside when the scenario meets their assumptions.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, anyhow, bail};
+use hotline_simulations::erlang::{Evaluation, Model};
+use hotline_simulations::report::Report;
+use hotline_simulations::run::{self, Progress};
+use hotline_simulations::scenario::Scenario;
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The scenario file (see simulations/scenarios/example.toml).
+    scenario: PathBuf,
+    /// Run with this seed instead of the scenario's.
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
+    let mut scenario = Scenario::load(&args.scenario).map_err(|e| anyhow!("{e}"))?;
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    let log = crate::demo::open_log(data_dir)?;
+    let head = log.head().await?;
+    if head > 0 {
+        bail!(
+            "{} already holds {head} events; simulate into an empty data directory (--data-dir), so that the report covers this run alone",
+            data_dir.display()
+        );
+    }
+    say!(
+        "{}: {} queues, {} agents, {:.0} calls expected over {} (seed {})",
+        scenario.name,
+        scenario.center.queues.len(),
+        scenario.center.agents.len(),
+        scenario.expected_calls(),
+        hours(scenario.arrival_window()),
+        scenario.seed
+    )?;
+    let bar = ProgressBar::new(scenario.length().as_secs());
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} simulated {msg} [{elapsed_precise}]")
+            .map_err(|e| anyhow!("{e}"))?,
+    );
+    let wall = Instant::now();
+    let summary = {
+        let scenario = scenario.clone();
+        let log = log.clone();
+        let bar = bar.clone();
+        tokio::task::spawn_blocking(move || {
+            run::run(&scenario, log, |p: Progress| {
+                bar.set_position(p.simulated.as_secs());
+                bar.set_message(format!(
+                    "{} of {}: {} calls placed, {} in progress",
+                    hours(p.simulated),
+                    hours(p.length),
+                    p.placed,
+                    p.live
+                ));
+            })
+        })
+        .await??
+    };
+    bar.finish_and_clear();
+    let elapsed = wall.elapsed().as_secs_f64().max(1e-9);
+    let report = Report::from_log(log.as_ref(), &scenario).await?;
+    say!(
+        "{} simulated in {:.2} s: {} calls ({:.0} calls/s), {} events written ({:.0} events/s){}",
+        hours(summary.simulated),
+        elapsed,
+        summary.placed,
+        summary.placed as f64 / elapsed,
+        report.events,
+        report.events as f64 / elapsed,
+        if summary.live_at_end > 0 {
+            format!(
+                "; {} calls still in progress at the end",
+                summary.live_at_end
+            )
+        } else {
+            String::new()
+        }
+    )?;
+    print_report(&report)?;
+    log.close().await?;
+    say!(
+        "\nThe day is in the log: hotline replay / hotline log tail / hotline audit verify --data-dir {}",
+        data_dir.display()
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn hours(d: Duration) -> String {
+    let s = d.as_secs();
+    format!("{}h{:02}m", s / 3600, s / 60 % 60)
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or("-".to_owned(), |v| format!("{:.1} %", v * 100.0))
+}
+
+fn secs(v: Option<f64>) -> String {
+    v.map_or("-".to_owned(), |v| format!("{v:.1} s"))
+}
+
+fn print_report(report: &Report) -> Result<()> {
+    say!(
+        "\n{:<12} {:>8} {:>8} {:>9} {:>6} {:>13} {:>8} {:>8} {:>9}",
+        "queue",
+        "offered",
+        "answered",
+        "abandoned",
+        "short",
+        "SL",
+        "ASA",
+        "AHT",
+        "occupancy"
+    )?;
+    for q in &report.queues {
+        let c = &q.counts;
+        say!(
+            "{:<12} {:>8} {:>8} {:>9} {:>6} {:>13} {:>8} {:>8} {:>9}",
+            q.queue.as_str(),
+            c.offered,
+            c.answered,
+            c.abandoned,
+            c.short_abandons,
+            format!("{} <{}s", pct(c.service_level()), q.threshold.as_secs()),
+            secs(c.asa_secs()),
+            secs(c.aht_secs()),
+            pct(q.time.occupancy())
+        )?;
+    }
+    say!(
+        "\n{:<12} {:>6} {:>8} {:>9} {:>8}",
+        "agent group",
+        "agents",
+        "answered",
+        "occupancy",
+        "breaks"
+    )?;
+    for g in &report.groups {
+        say!(
+            "{:<12} {:>6} {:>8} {:>9} {:>8}",
+            g.name,
+            g.agents,
+            g.answered,
+            pct(g.time.occupancy()),
+            hours(Duration::from_millis(g.time.break_ms))
+        )?;
+    }
+    match (&report.erlang, &report.not_erlang) {
+        (Some((setup, predicted)), _) => {
+            let Some(q) = report.queues.iter().find(|q| q.queue == setup.queue) else {
+                return Ok(());
+            };
+            let c = &q.counts;
+            let name = match setup.model {
+                Model::ErlangC => "Erlang C".to_owned(),
+                Model::ErlangA { patience_secs } => {
+                    format!("Erlang A, mean patience {patience_secs:.0} s")
+                }
+            };
+            say!(
+                "\nThe scenario meets Erlang's assumptions ({name}; {} agents, {:.2} Erlangs):",
+                setup.agents,
+                setup.load.offered_load()
+            )?;
+            say!("{:<14} {:>10} {:>10}", "", "simulated", "analytic")?;
+            let f = match predicted {
+                Ok(Evaluation::Stable(f)) => Some(*f),
+                Ok(Evaluation::Unstable { .. }) => {
+                    say!("(Erlang C: the load exceeds the agents, the queue grows without bound)")?;
+                    None
+                }
+                Err(e) => {
+                    say!("(Erlang: {e})")?;
+                    None
+                }
+            };
+            let rows: [(&str, Option<f64>, Option<f64>, bool); 5] = [
+                ("P(wait)", c.p_wait(), f.map(|f| f.p_wait), true),
+                ("SL", c.service_level(), f.map(|f| f.service_level), true),
+                ("ASA", c.asa_secs(), f.map(|f| f.asa_secs), false),
+                (
+                    "abandonment",
+                    c.abandonment(),
+                    f.map(|f| f.abandonment),
+                    true,
+                ),
+                (
+                    "occupancy",
+                    q.time.occupancy(),
+                    f.map(|f| f.occupancy),
+                    true,
+                ),
+            ];
+            for (label, sim, analytic, share) in rows {
+                let show = |v| if share { pct(v) } else { secs(v) };
+                say!("{:<14} {:>10} {:>10}", label, show(sim), show(analytic))?;
+            }
+            say!(
+                "(one run's figures include its start from an empty center; their statistical error shrinks with longer runs)"
+            )?;
+        }
+        (None, Some(why)) => say!("\nErlang's formulas do not apply: {why}.")?,
+        (None, None) => {}
+    }
+    Ok(())
+}
