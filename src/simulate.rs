@@ -36,9 +36,14 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
         );
     }
     say!(
-        "{}: {} queues, {} agents, {:.0} calls expected over {} (seed {})",
+        "{}: {} queue{}, {} agents, {:.0} calls expected over {} (seed {})",
         scenario.name,
         scenario.center.queues.len(),
+        if scenario.center.queues.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
         scenario.center.agents.len(),
         scenario.expected_calls(),
         hours(scenario.arrival_window()),
@@ -158,10 +163,9 @@ fn print_report(report: &Report) -> Result<()> {
     }
     match (&report.erlang, &report.not_erlang) {
         (Some((setup, predicted)), _) => {
-            let Some(q) = report.queues.iter().find(|q| q.queue == setup.queue) else {
+            let Some((c, time)) = &report.steady else {
                 return Ok(());
             };
-            let c = &q.counts;
             let name = match setup.model {
                 Model::ErlangC => "Erlang C".to_owned(),
                 Model::ErlangA { patience_secs } => {
@@ -195,19 +199,15 @@ fn print_report(report: &Report) -> Result<()> {
                     f.map(|f| f.abandonment),
                     true,
                 ),
-                (
-                    "occupancy",
-                    q.time.occupancy(),
-                    f.map(|f| f.occupancy),
-                    true,
-                ),
+                ("occupancy", time.occupancy(), f.map(|f| f.occupancy), true),
             ];
             for (label, sim, analytic, share) in rows {
                 let show = |v| if share { pct(v) } else { secs(v) };
                 say!("{:<14} {:>10} {:>10}", label, show(sim), show(analytic))?;
             }
             say!(
-                "(one run's figures include its start from an empty center; their statistical error shrinks with longer runs)"
+                "(simulated: the {} calls that arrived after a warm-up of a tenth of the arrivals, until they stopped; one run's figures vary, more calls narrow them)",
+                c.offered
             )?;
         }
         (None, Some(why)) => say!("\nErlang's formulas do not apply: {why}.")?,

@@ -124,12 +124,23 @@ impl AgentTime {
         rows: impl IntoIterator<Item = &'r AgentStateRow>,
         end: Timestamp,
     ) -> AgentTime {
+        AgentTime::tally_within(agents, rows, None, end)
+    }
+
+    /// [`AgentTime::tally`] of the part of each interval between `from` (if given) and `to`.
+    pub fn tally_within<'r>(
+        agents: &HashSet<AgentId>,
+        rows: impl IntoIterator<Item = &'r AgentStateRow>,
+        from: Option<Timestamp>,
+        to: Timestamp,
+    ) -> AgentTime {
         let mut t = AgentTime::default();
         for row in rows {
             if !agents.contains(&row.agent) {
                 continue;
             }
-            let ms = row.end.unwrap_or(end).millis_since(row.start);
+            let start = from.map_or(row.start, |from| from.max(row.start));
+            let ms = row.end.unwrap_or(to).min(to).millis_since(start);
             match row.state {
                 AgentStateKind::Available => t.available_ms += ms,
                 AgentStateKind::Reserved | AgentStateKind::Busy | AgentStateKind::WrappingUp => {
@@ -180,6 +191,11 @@ pub struct Report {
     /// When the scenario meets Erlang's assumptions: its parameters and what the formula
     /// predicts (or why it cannot).
     pub erlang: Option<(ErlangSetup, Result<Evaluation, erlang::ErlangError>)>,
+    /// With `erlang`: the queue's counts and its agents' time in the steady part of the run,
+    /// which Erlang's formulas describe: calls arriving after a warm-up of a tenth of the
+    /// arrival window (the center starts empty, which shortens the first waits), until
+    /// the arrivals stop (after that, agents run out of calls).
+    pub steady: Option<(QueueCounts, AgentTime)>,
     /// Why the scenario does not meet Erlang's assumptions.
     pub not_erlang: Option<String>,
     /// Every call of the log.
@@ -265,10 +281,31 @@ impl Report {
             }
             Err(why) => (None, Some(why)),
         };
+        let steady = erlang.as_ref().map(|(setup, _)| {
+            let start = Timestamp::from_datetime(scenario.start.to_utc());
+            let window = scenario.arrival_window();
+            let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+            let (from, to) = (
+                start.plus_millis(ms(window / 10)),
+                start.plus_millis(ms(window)),
+            );
+            let threshold = Duration::from_secs_f64(setup.threshold_secs);
+            let counts = QueueCounts::tally(
+                &setup.queue,
+                threshold,
+                calls
+                    .iter()
+                    .filter(|c| c.arrived_at.is_some_and(|t| t >= from && t < to)),
+            );
+            let members: HashSet<AgentId> = center.members(&setup.queue).map(|a| a.id).collect();
+            let time = AgentTime::tally_within(&members, states.iter().copied(), Some(from), to);
+            (counts, time)
+        });
         Report {
             queues,
             groups,
             erlang,
+            steady,
             not_erlang,
             calls,
             events,
