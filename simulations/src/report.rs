@@ -333,3 +333,89 @@ pub async fn fold_log(
     }
     Ok((from - 1, last))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hotline_events::CallId;
+
+    fn at(ms: u64) -> Timestamp {
+        Timestamp::parse("2026-01-05T08:00:00Z")
+            .unwrap()
+            .plus_millis(ms)
+    }
+
+    fn call(queue: &str, outcome: Outcome, wait_ms: u64, handle_ms: u64) -> CallRow {
+        let mut row = CallRow::new(CallId::generate());
+        row.first_queue = Some(QueueId::new(queue).unwrap());
+        row.outcome = Some(outcome);
+        row.wait_ms = wait_ms;
+        if outcome == Outcome::Answered {
+            row.answered_at = Some(at(wait_ms));
+            row.talk_ms = handle_ms;
+        }
+        row
+    }
+
+    #[test]
+    fn queue_figures_count_against_offered_calls_short_abandons_included() {
+        let q = QueueId::new("q").unwrap();
+        let rows = [
+            call("q", Outcome::Answered, 0, 100_000),
+            call("q", Outcome::Answered, 20_000, 200_000),
+            call("q", Outcome::Answered, 21_000, 300_000),
+            call("q", Outcome::ShortAbandon, 2_000, 0),
+            call("q", Outcome::Abandoned, 40_000, 0),
+            call("other", Outcome::Answered, 0, 1),
+        ];
+        let c = QueueCounts::tally(&q, Duration::from_secs(20), &rows);
+        assert_eq!(c.offered, 5);
+        assert_eq!(c.answered, 3);
+        assert_eq!((c.abandoned, c.short_abandons), (2, 1));
+        assert_eq!(c.waited, 4, "all but the call answered at once");
+        assert_eq!(c.service_level(), Some(2.0 / 5.0), "20 s is within 20 s");
+        assert_eq!(c.abandonment(), Some(2.0 / 5.0));
+        assert_eq!(c.p_wait(), Some(4.0 / 5.0));
+        assert_eq!(c.asa_secs(), Some(41.0 / 3.0));
+        assert_eq!(c.aht_secs(), Some(200.0));
+        let none = QueueCounts::tally(&QueueId::new("empty").unwrap(), Duration::ZERO, &rows);
+        assert_eq!((none.service_level(), none.asa_secs()), (None, None));
+    }
+
+    #[test]
+    fn agent_time_is_clipped_to_the_window_and_breaks_are_not_working_time() {
+        let agent = AgentId::generate();
+        let row = |state, reason: Option<&str>, from, to: Option<u64>| AgentStateRow {
+            agent,
+            state,
+            reason: reason.map(str::to_owned),
+            call: None,
+            start: at(from),
+            end: to.map(at),
+            duration_ms: to.map(|t| t - from),
+        };
+        let rows = [
+            row(AgentStateKind::Available, None, 0, Some(1_000)),
+            row(AgentStateKind::Busy, None, 1_000, Some(4_000)),
+            row(AgentStateKind::NotReady, Some("break"), 4_000, Some(5_000)),
+            row(AgentStateKind::WrappingUp, None, 5_000, None),
+        ];
+        let agents = HashSet::from([agent]);
+        let all = AgentTime::tally(&agents, &rows, at(6_000));
+        assert_eq!(
+            all,
+            AgentTime {
+                handling_ms: 4_000,
+                available_ms: 1_000,
+                break_ms: 1_000,
+                not_ready_ms: 0,
+            }
+        );
+        assert_eq!(all.occupancy(), Some(0.8));
+        let window = AgentTime::tally_within(&agents, &rows, Some(at(500)), at(2_000));
+        assert_eq!((window.available_ms, window.handling_ms), (500, 1_000));
+        assert_eq!(window.break_ms, 0);
+        let nobody = AgentTime::tally(&HashSet::new(), &rows, at(6_000));
+        assert_eq!(nobody.occupancy(), None);
+    }
+}
