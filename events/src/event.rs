@@ -8,6 +8,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::access::AccessEvent;
 use crate::agent::AgentEvent;
 use crate::call::CallEvent;
 use crate::campaign::CampaignEvent;
@@ -22,6 +23,7 @@ pub enum Event {
     Queue(QueueEvent),
     Campaign(CampaignEvent),
     Customer(CustomerEvent),
+    Access(AccessEvent),
     /// An event this build cannot read, kept byte for byte.
     Opaque(OpaqueEvent),
 }
@@ -79,6 +81,7 @@ impl Event {
             Event::Queue(_) => Some("queue"),
             Event::Campaign(_) => Some("campaign"),
             Event::Customer(_) => Some("customer"),
+            Event::Access(_) => Some("access"),
             Event::Opaque(_) => None,
         }
     }
@@ -101,6 +104,7 @@ impl Event {
             Event::Queue(e) => encode_tagged(e, QueueEvent::SCHEMA),
             Event::Campaign(e) => encode_tagged(e, CampaignEvent::SCHEMA),
             Event::Customer(e) => encode_tagged(e, CustomerEvent::SCHEMA),
+            Event::Access(e) => encode_tagged(e, AccessEvent::SCHEMA),
             Event::Opaque(o) => Ok(Encoded {
                 event_type: o.event_type.clone(),
                 schema: o.schema,
@@ -124,6 +128,9 @@ impl Event {
             }
             "customer" => {
                 decode_tagged(event_type, schema, data, CustomerEvent::SCHEMA).map(Event::Customer)
+            }
+            "access" => {
+                decode_tagged(event_type, schema, data, AccessEvent::SCHEMA).map(Event::Access)
             }
             _ => Err(Unreadable::UnknownCategory),
         };
@@ -161,6 +168,12 @@ impl From<CampaignEvent> for Event {
 impl From<CustomerEvent> for Event {
     fn from(e: CustomerEvent) -> Self {
         Event::Customer(e)
+    }
+}
+
+impl From<AccessEvent> for Event {
+    fn from(e: AccessEvent) -> Self {
+        Event::Access(e)
     }
 }
 

@@ -4,6 +4,7 @@
 //! Kafka consumer reads back, is defined here; its JSON form is a public wire format pinned
 //! by the golden files in `events/tests/golden/`.
 
+pub mod access;
 pub mod agent;
 pub mod call;
 pub mod campaign;
@@ -16,6 +17,7 @@ pub mod queue;
 pub mod stream;
 pub mod timestamp;
 
+pub use access::AccessEvent;
 pub use agent::{AgentEvent, Skill, SkillName};
 pub use call::{
     CallEvent, Channel, EndReason, OfferMissReason, OverflowReason, Party, TransferKind,

@@ -231,6 +231,23 @@ fn every_event() -> Vec<(StreamName, Event)> {
         CustomerEvent::Untagged { tag: "vip".into() },
     ];
     all.extend(customers.into_iter().map(|e| (customer.stream(), e.into())));
+    // Added with the server's access log.
+    let access = StreamName::parse("access-2026-11-22").unwrap();
+    let reads = [
+        AccessEvent::CustomerViewed {
+            customer,
+            by: "alice".into(),
+            role: "agent".into(),
+            via: "GET /api/customers/{id}".into(),
+        },
+        AccessEvent::RecordingFetched {
+            call,
+            by: "bob".into(),
+            role: "supervisor".into(),
+            via: "GET /api/recordings/{call}".into(),
+        },
+    ];
+    all.extend(reads.into_iter().map(|e| (access.clone(), e.into())));
     all
 }
 
@@ -319,6 +336,7 @@ fn every_variant_has_a_golden_line() {
         ("queue", 7),
         ("campaign", 7),
         ("customer", 6),
+        ("access", 2),
     ];
     for (category, n) in counts {
         assert_eq!(
