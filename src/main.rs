@@ -15,6 +15,7 @@ mod crm;
 mod demo;
 mod erlang;
 mod replay;
+mod server;
 mod simulate;
 mod sql;
 mod tail;
@@ -63,6 +64,9 @@ enum Command {
     Sql(sql::Args),
     /// Run a scenario's day through the actors on a virtual clock, then report it.
     Simulate(simulate::Args),
+    /// Run the live center: actors, projections, the HTTP API with the wallboard and agent
+    /// pages, and SQL over the PostgreSQL wire, until Ctrl-C.
+    Serve(server::Args),
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,6 +118,7 @@ fn main() -> ExitCode {
             Command::Crm(command) => crm::run(&cli.data_dir, command).await,
             Command::Simulate(args) => simulate::run(&cli.data_dir, args).await,
             Command::Sql(args) => sql::run(&cli.data_dir, args).await,
+            Command::Serve(args) => server::run(&cli.data_dir, args).await,
         }
     });
     match result {

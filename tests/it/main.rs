@@ -8,6 +8,7 @@ mod crm;
 mod demo;
 mod erlang;
 mod replay;
+mod serve;
 mod simulate;
 mod sql;
 mod tail;

@@ -1,0 +1,237 @@
+//! `hotline serve`: the live center. One process runs the actors, the projection runner
+//! and the HTTP server (warp: REST under `/api`, the board feed, the wallboard and agent
+//! pages, `/metrics`) on the embedded log, and the PostgreSQL wire beside it.
+//!
+//! Every endpoint checks the caller's role ([`auth`]) before it does anything; an agent
+//! token reaches only its own agent and calls. Shutdown (Ctrl-C) stops accepting, stops
+//! the actors, saves the projections' snapshots and closes the log.
+
+pub mod api;
+pub mod auth;
+pub mod feed;
+pub mod metrics;
+mod pages;
+pub mod reply;
+pub mod traffic;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow};
+use chrono_tz::Tz;
+use hotline_actors::Center;
+use hotline_events::Timestamp;
+use hotline_infra::config::CenterConfig;
+use hotline_infra::{Clock, EventLog, SnapshotStore, SqliteLog};
+use hotline_media::SimNetwork;
+use hotline_projections::sql::history::History;
+use hotline_projections::sql::wire::WireServer;
+use hotline_projections::sql::{Analytics, Now, Sources};
+use hotline_projections::{MetricRules, Runner, Views};
+use tokio::net::TcpListener;
+use tokio::sync::{RwLock, watch};
+
+use crate::server::auth::{Principal, Role, Tokens};
+use crate::server::metrics::{AppendStats, TimedLog};
+
+/// The sample center, when no --config is given.
+const SAMPLE: &str = include_str!("../../config/demo.toml");
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Where the HTTP server listens (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Where the PostgreSQL wire listens; `off` for none.
+    #[arg(long, default_value = "127.0.0.1:5433")]
+    pub sql_listen: String,
+    /// The center to run (see config/center.toml); without it, the built-in sample center.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Also run synthetic callers on the simulated network, this many calls per minute
+    /// (the sample's agents answer them): a live demo.
+    #[arg(long, value_name = "CALLS_PER_MINUTE")]
+    pub demo_traffic: Option<f64>,
+    /// The seed of the simulated network and callers.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+}
+
+/// What the handlers share.
+pub struct Inner {
+    pub center: RwLock<Option<Center>>,
+    pub views: Views,
+    pub analytics: Analytics,
+    pub config: Arc<CenterConfig>,
+    pub zone: Tz,
+    pub tokens: Tokens,
+    pub log: Arc<dyn EventLog>,
+    pub appends: Arc<AppendStats>,
+    pub boards: watch::Receiver<Arc<String>>,
+    pub network: SimNetwork,
+}
+
+pub type State = Arc<Inner>;
+
+fn now() -> Timestamp {
+    Timestamp::from_datetime(chrono::Utc::now())
+}
+
+/// Makes sure an administrator token exists: `HOTLINE_ADMIN_TOKEN` if set, else a new one,
+/// printed once (it is stored only as a hash).
+fn first_administrator(tokens: &Tokens) -> Result<Option<String>> {
+    if let Ok(given) = std::env::var("HOTLINE_ADMIN_TOKEN") {
+        if tokens.check(&given).is_none() {
+            tokens.add(
+                &given,
+                Principal {
+                    name: "admin".into(),
+                    role: Role::Administrator,
+                    agent: None,
+                },
+            )?;
+        }
+        return Ok(None);
+    }
+    if tokens.has_administrator() {
+        return Ok(None);
+    }
+    tokens
+        .issue(Principal {
+            name: "admin".into(),
+            role: Role::Administrator,
+            agent: None,
+        })
+        .map(Some)
+}
+
+pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> {
+    let config = match &args.config {
+        Some(path) => CenterConfig::load(path).map_err(|e| anyhow!("{e}"))?,
+        None => CenterConfig::parse(SAMPLE, "demo.toml")
+            .map_err(|e| anyhow!("the built-in sample center: {e}"))?,
+    };
+    let rules = MetricRules::from_config(&config);
+    let zone = rules.time_zone;
+    let sqlite = SqliteLog::open(data_dir).with_context(|| {
+        format!(
+            "opening the event log in {} (use --data-dir or HOTLINE_DATA_DIR for another place)",
+            data_dir.display()
+        )
+    })?;
+    let timed = TimedLog::new(Arc::new(sqlite));
+    let appends = timed.stats.clone();
+    let log: Arc<dyn EventLog> = Arc::new(timed);
+    let tokens = Tokens::open(data_dir)?;
+    let new_admin = first_administrator(&tokens)?;
+
+    let store = SnapshotStore::open(data_dir)?;
+    let runner = Runner::start(log.clone(), store, rules).await?;
+    let views = runner.views();
+    let history = History::open(data_dir)?;
+    let analytics = Analytics::new(Sources {
+        views: views.clone(),
+        log: log.clone(),
+        zone,
+        now: Arc::new(now) as Now,
+        history: Some(history.clone()),
+    })
+    .await?;
+
+    let (network, reports) = SimNetwork::new(args.seed, 65_536);
+    let config = Arc::new(config);
+    let center = Center::start(
+        (*config).clone(),
+        log.clone(),
+        Arc::new(network.clone()),
+        reports,
+        Clock::system(),
+        args.seed,
+    )
+    .await?;
+    let boards = feed::publish(views.clone(), config.clone(), zone, now);
+    let state: State = Arc::new(Inner {
+        center: RwLock::new(Some(center)),
+        views: views.clone(),
+        analytics: analytics.clone(),
+        config: config.clone(),
+        zone,
+        tokens,
+        log: log.clone(),
+        appends,
+        boards,
+        network: network.clone(),
+    });
+
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let bound = listener.local_addr()?;
+    let wire = match args.sql_listen.as_str() {
+        "off" => None,
+        addr => {
+            let addr: SocketAddr = addr
+                .parse()
+                .map_err(|e| anyhow!("--sql-listen {addr:?}: {e} (an address, or `off`)"))?;
+            Some(WireServer::start(&analytics, addr).await?)
+        }
+    };
+    say!("Hotline is serving on http://{bound}")?;
+    say!("  wallboard:   http://{bound}/wallboard")?;
+    say!("  agent desk:  http://{bound}/agent")?;
+    say!("  API:         http://{bound}/api/openapi.json")?;
+    if let Some(w) = &wire {
+        let a = w.addr();
+        say!("  SQL:         psql -h {} -p {}", a.ip(), a.port())?;
+    }
+    if let Some(token) = &new_admin {
+        say!("administrator token (shown once; keep it): {token}")?;
+    }
+    let demo = match args.demo_traffic {
+        Some(per_minute) => {
+            let tokens = traffic::demo_tokens(&state)?;
+            say!("supervisor token (wallboard): {}", tokens.supervisor)?;
+            say!("agent token ({}): {}", tokens.agent_name, tokens.agent)?;
+            say!(
+                "open http://{bound}/wallboard#token={} to watch",
+                tokens.supervisor
+            )?;
+            Some(traffic::start(state.clone(), per_minute, args.seed).await?)
+        }
+        None => None,
+    };
+    say!("Ctrl-C stops it.")?;
+    std::io::Write::flush(&mut std::io::stdout())?;
+
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let routes = api::routes(state.clone());
+    let server = tokio::spawn(
+        warp::serve(routes)
+            .incoming(listener)
+            .graceful(async move {
+                let _ = stop_rx.await;
+            })
+            .run(),
+    );
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    tracing::info!("stopping");
+    if let Some(demo) = demo {
+        demo.abort();
+    }
+    let _ = stop_tx.send(());
+    // Feed clients may hold their streams open; the server stops waiting for them soon.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(3), server).await;
+    if let Some(w) = wire {
+        w.stop().await;
+    }
+    if let Some(center) = state.center.write().await.take() {
+        center.stop().await;
+    }
+    runner.stop().await?;
+    log.close().await?;
+    say!("stopped: snapshots saved, log closed")?;
+    Ok(std::process::ExitCode::SUCCESS)
+}

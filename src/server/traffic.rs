@@ -1,0 +1,128 @@
+//! Live demo traffic: the sample center's agents log in on the simulated network (each
+//! answers after a few seconds, now and then not at all) and synthetic callers arrive at
+//! a steady Poisson rate on the wall clock, so the wallboard moves within seconds of
+//! `hotline serve --demo-traffic N`.
+
+use std::time::Duration;
+
+use anyhow::{Result, anyhow};
+use hotline_actors::agent::AgentCommand;
+use hotline_events::Skill;
+use hotline_infra::config::AgentConfig;
+use hotline_media::{AgentModel, Arrivals, CallerScript, Dist};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use tokio::task::JoinHandle;
+
+use super::State;
+use super::auth::{Principal, Role};
+
+/// The command that logs `agent` in with its configured skills and queues.
+pub fn log_in(agent: &AgentConfig) -> AgentCommand {
+    AgentCommand::LogIn {
+        name: agent.name.clone(),
+        extension: agent.extension.clone(),
+        skills: agent
+            .skills
+            .iter()
+            .map(|(name, level)| Skill {
+                name: name.clone(),
+                level: *level,
+            })
+            .collect(),
+        queues: agent.queues.clone(),
+    }
+}
+
+/// The tokens a demo prints: one for the wallboard, one for the first agent's desk.
+#[derive(Debug)]
+pub struct DemoTokens {
+    pub supervisor: String,
+    pub agent: String,
+    pub agent_name: String,
+}
+
+pub fn demo_tokens(state: &State) -> Result<DemoTokens> {
+    let supervisor = state.tokens.issue(Principal {
+        name: "demo supervisor".into(),
+        role: Role::Supervisor,
+        agent: None,
+    })?;
+    let first = state
+        .config
+        .agents
+        .first()
+        .ok_or_else(|| anyhow!("the center has no agents"))?;
+    let agent = state.tokens.issue(Principal {
+        name: first.login.clone(),
+        role: Role::Agent,
+        agent: Some(first.id),
+    })?;
+    Ok(DemoTokens {
+        supervisor,
+        agent,
+        agent_name: first.name.clone(),
+    })
+}
+
+/// Logs every agent in (but the first, left to a person at `/agent`), then places calls
+/// at `per_minute` until aborted.
+pub async fn start(state: State, per_minute: f64, seed: u64) -> Result<JoinHandle<()>> {
+    if !(per_minute > 0.0 && per_minute <= 6_000.0) {
+        return Err(anyhow!(
+            "--demo-traffic {per_minute}: give calls per minute between 0 and 6000"
+        ));
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    {
+        let center = state.center.read().await;
+        let center = center
+            .as_ref()
+            .ok_or_else(|| anyhow!("the center is stopping"))?;
+        for a in state.config.agents.iter().skip(1) {
+            state.network.add_agent(
+                a.id,
+                AgentModel {
+                    answer_delay: Dist::LogNormal {
+                        mean_secs: rng.random_range(2.0..5.0),
+                        sd_secs: 1.5,
+                    },
+                    answer_probability: rng.random_range(0.92..1.0),
+                },
+            );
+            // An agent already logged in (a restart on the same data) just goes on.
+            let _ = center.agent(a.id, log_in(a)).await;
+            let _ = center.agent(a.id, AgentCommand::Ready).await;
+        }
+    }
+    let mut arrivals =
+        Arrivals::new(per_minute / 60.0, seed).map_err(|e| anyhow!("the demo's arrivals: {e}"))?;
+    Ok(tokio::spawn(async move {
+        loop {
+            let gap = arrivals.next().unwrap_or(Duration::from_secs(1));
+            tokio::time::sleep(gap).await;
+            let numbers = &state.config.numbers;
+            if numbers.is_empty() {
+                return;
+            }
+            let number = &numbers[rng.random_range(0..numbers.len())];
+            let digits = (!number.menu.is_empty()).then(|| {
+                number.menu[rng.random_range(0..number.menu.len())]
+                    .0
+                    .clone()
+            });
+            let script = CallerScript {
+                number: number.number.clone(),
+                caller: format!("+1555{:07}", rng.random_range(0..10_000_000u32)),
+                digits,
+                patience: Dist::Exponential { mean_secs: 90.0 },
+                talk: Dist::LogNormal {
+                    mean_secs: 45.0,
+                    sd_secs: 20.0,
+                },
+                callee_answers: true,
+            };
+            state.network.place_call(script).await;
+        }
+    }))
+}

@@ -1,0 +1,429 @@
+//! `hotline serve`: the real binary on a free port, driven over HTTP as a browser or a
+//! script would: the role matrix, bad requests, the board feed under demo traffic, the
+//! access log of customer reads, and a clean stop on Ctrl-C.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::{all_events, hotline, stderr};
+
+const ADMIN: &str = "hl_test_administrator_token_0123456789";
+
+/// A running `hotline serve`, stopped (killed) when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    out: Vec<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(dir: &Path, extra: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["serve", "--listen", "127.0.0.1:0", "--sql-listen", "off"])
+        .args(extra)
+        .env_remove("HOTLINE_DATA_DIR")
+        .env("HOTLINE_ADMIN_TOKEN", ADMIN)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start hotline serve");
+    let stdout = child.stdout.take().unwrap();
+    let mut reader = BufReader::new(stdout);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    // "Hotline is serving on http://127.0.0.1:PORT"
+    let port = line
+        .trim()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    out.push(line.clone());
+    // The rest of the banner (URLs, tokens), down to its last line.
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        out.push(line.clone());
+        if line.starts_with("Ctrl-C stops it") {
+            break;
+        }
+    }
+    std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = reader.read_to_string(&mut rest);
+    });
+    Server { child, port, out }
+}
+
+/// One HTTP/1.1 request; the status and the body (JSON when it parses).
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    if let Some(t) = token {
+        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    let body = body.unwrap_or("");
+    if method == "POST" {
+        req.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {text:?}"));
+    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(rest)
+    } else {
+        rest.to_owned()
+    };
+    (status, body)
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn json_of(body: &str) -> Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+fn token(port: u16, role: &str, agent: Option<&str>) -> String {
+    let mut req = json!({"role": role, "name": format!("test {role}")});
+    if let Some(a) = agent {
+        req["agent"] = json!(a);
+    }
+    let (status, body) = http(
+        port,
+        "POST",
+        "/api/tokens",
+        Some(ADMIN),
+        Some(&req.to_string()),
+    );
+    assert_eq!(status, 200, "{body}");
+    json_of(&body)["token"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn every_endpoint_answers_each_role_as_the_matrix_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), &[]);
+    let port = server.port;
+    let (status, body) = http(port, "GET", "/api/agents", Some(ADMIN), None);
+    assert_eq!(status, 200, "{body}");
+    let agents = json_of(&body);
+    let a1 = agents[0]["agent"].as_str().unwrap().to_owned();
+    let a2 = agents[1]["agent"].as_str().unwrap().to_owned();
+    let tokens = [
+        ("administrator", ADMIN.to_owned()),
+        ("supervisor", token(port, "supervisor", None)),
+        ("agent", token(port, "agent", Some(&a1))),
+        ("analyst", token(port, "analyst", None)),
+        ("auditor", token(port, "auditor", None)),
+    ];
+    let sql = r#"{"sql": "SELECT count(*) AS n FROM calls"}"#;
+    let not_ready = r#"{"action": "not_ready", "reason": "training"}"#;
+    // (method, path, body, roles allowed: admin, supervisor, agent, analyst, auditor)
+    let own = format!("/api/agents/{a1}");
+    let other = format!("/api/agents/{a2}");
+    let own_action = format!("/api/agents/{a1}/actions");
+    let other_action = format!("/api/agents/{a2}/actions");
+    let cases: Vec<(&str, &str, Option<&str>, [bool; 5])> = vec![
+        ("GET", "/api/me", None, [true, true, true, true, true]),
+        ("GET", "/api/queues", None, [true, true, true, true, true]),
+        ("GET", "/api/boards", None, [true, true, false, true, false]),
+        (
+            "GET",
+            "/api/agents",
+            None,
+            [true, true, false, false, false],
+        ),
+        ("GET", &own, None, [true, true, true, false, false]),
+        ("GET", &other, None, [true, true, false, false, false]),
+        (
+            "POST",
+            &own_action,
+            Some(r#"{"action": "log_in"}"#),
+            [true, true, true, false, false],
+        ),
+        (
+            "POST",
+            &other_action,
+            Some(not_ready),
+            [true, true, false, false, false],
+        ),
+        ("GET", "/api/calls", None, [true, true, true, false, false]),
+        (
+            "POST",
+            "/api/sql",
+            Some(sql),
+            [true, false, false, true, true],
+        ),
+        ("GET", "/metrics", None, [true, true, false, false, false]),
+        (
+            "POST",
+            "/api/tokens",
+            Some(r#"{"role": "analyst", "name": "x"}"#),
+            [true, false, false, false, false],
+        ),
+    ];
+    for (method, path, body, allowed) in &cases {
+        let (status, text) = http(port, method, path, None, *body);
+        assert_eq!(status, 401, "{method} {path} without a token: {text}");
+        for ((role, tok), ok) in tokens.iter().zip(allowed) {
+            let (status, text) = http(port, method, path, Some(tok), *body);
+            // Allowed: done (200), or refused by the agent's own rules (409: the other
+            // agent is logged out, the agent is already logged in), never 401 or 403.
+            let expected: &[u16] = if *ok { &[200, 409] } else { &[403] };
+            assert!(
+                expected.contains(&status),
+                "{method} {path} as {role}: {status} {text}"
+            );
+            if status != 200 {
+                assert!(json_of(&text)["error"].is_string(), "{text}");
+            }
+        }
+    }
+    let (status, text) = http(port, "GET", "/api/me", Some("hl_not_a_token_at_all"), None);
+    assert_eq!(status, 401, "{text}");
+    // Public documents.
+    let (status, text) = http(port, "GET", "/api/openapi.json", None, None);
+    assert_eq!(status, 200);
+    assert!(json_of(&text)["paths"]["/api/sql"].is_object());
+    let (status, text) = http(port, "GET", "/wallboard", None, None);
+    assert_eq!(status, 200);
+    assert!(text.contains("EventSource"), "{text}");
+}
+
+#[test]
+fn bad_requests_are_4xx_naming_the_field_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), &[]);
+    let port = server.port;
+    let (_, body) = http(port, "GET", "/api/agents", Some(ADMIN), None);
+    let a1 = json_of(&body)[0]["agent"].as_str().unwrap().to_owned();
+    let path = format!("/api/agents/{a1}/actions");
+    let head_before = all_events(dir.path()).len();
+    for (body, field) in [
+        (r#"{"action": "not_ready"}"#, Some("reason")),
+        (r#"{"action": "not_ready", "reason": "  "}"#, Some("reason")),
+        (r#"{"action": "dance"}"#, None),
+        (r#"{"action": "ready", "extra": 1}"#, Some("extra")),
+        ("not json", None),
+        (
+            r#"{"action": "change_queues", "queues": ["nope"]}"#,
+            Some("queues"),
+        ),
+    ] {
+        let (status, text) = http(port, "POST", &path, Some(ADMIN), Some(body));
+        assert_eq!(status, 400, "{body}: {text}");
+        let v = json_of(&text);
+        assert!(v["error"].is_string(), "{text}");
+        if let Some(f) = field {
+            assert_eq!(v["field"], f, "{body}: {text}");
+        }
+    }
+    let (status, text) = http(
+        port,
+        "POST",
+        "/api/agents/not-a-uuid/actions",
+        Some(ADMIN),
+        Some(r#"{"action":"ready"}"#),
+    );
+    assert_eq!(
+        (status, json_of(&text)["field"].as_str()),
+        (400, Some("agent")),
+        "{text}"
+    );
+    let (status, _) = http(port, "GET", "/api/nothing-here", Some(ADMIN), None);
+    assert_eq!(status, 404);
+    let (status, text) = http(
+        port,
+        "POST",
+        "/api/sql",
+        Some(ADMIN),
+        Some(r#"{"sql": "DROP TABLE calls"}"#),
+    );
+    assert_eq!(status, 403, "{text}");
+    assert!(text.contains("read-only"), "{text}");
+    // Nothing was written by any of it (the agent was never logged in).
+    drop(server);
+    assert_eq!(all_events(dir.path()).len(), head_before);
+}
+
+#[test]
+fn demo_traffic_moves_the_boards_and_the_feed_pushes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), &["--demo-traffic", "240"]);
+    let port = server.port;
+    let banner = server.out.join("");
+    assert!(banner.contains("/wallboard"), "{banner}");
+    let supervisor = banner
+        .lines()
+        .find_map(|l| l.strip_prefix("supervisor token (wallboard): "))
+        .unwrap_or_else(|| panic!("{banner}"))
+        .trim()
+        .to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let offered = loop {
+        let (status, body) = http(port, "GET", "/api/boards", Some(&supervisor), None);
+        assert_eq!(status, 200, "{body}");
+        let boards = json_of(&body);
+        let offered: u64 = boards["queues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["offered"].as_u64().unwrap())
+            .sum();
+        if offered >= 3 {
+            break offered;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no calls offered in 60 s: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert!(offered >= 3);
+
+    // The feed: server-sent events named `boards`, each a whole boards document.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "GET /api/feed?token={supervisor} HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    )
+    .unwrap();
+    let mut reader = BufReader::new(s);
+    let mut seen = Vec::new();
+    let mut line = String::new();
+    while seen.len() < 2 {
+        line.clear();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        if let Some(data) = line.trim_end().strip_prefix("data:") {
+            let doc = json_of(data.trim());
+            seen.push(doc["position"].as_u64().unwrap());
+        }
+    }
+    assert_eq!(seen.len(), 2, "two documents from the feed");
+    assert!(seen[1] > seen[0], "the second document is newer: {seen:?}");
+
+    let (status, text) = http(port, "GET", "/metrics", Some(ADMIN), None);
+    assert_eq!(status, 200);
+    assert!(
+        text.contains("hotline_queue_waiting{queue=\"sales\"}"),
+        "{text}"
+    );
+    assert!(text.contains("hotline_append_seconds_count"), "{text}");
+}
+
+#[test]
+fn a_customer_read_is_an_event_and_ctrl_c_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("customers.csv");
+    std::fs::write(
+        &csv,
+        "external_id,name,phone,email,address,tags\nC1,Ada Lovelace,+44 20 7946 0958,ada@example.com,,vip\n",
+    )
+    .unwrap();
+    let out = hotline(dir.path(), &["crm", "import", csv.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut server = serve(dir.path(), &[]);
+    let port = server.port;
+    let (status, text) = http(
+        port,
+        "GET",
+        "/api/customers?phone=%2B442079460958",
+        Some(ADMIN),
+        None,
+    );
+    assert_eq!(status, 200, "{text}");
+    let customer = json_of(&text);
+    assert_eq!(customer["name"], "Ada Lovelace");
+    let analyst = token(port, "analyst", None);
+    let (status, _) = http(
+        port,
+        "GET",
+        "/api/customers?phone=%2B442079460958",
+        Some(&analyst),
+        None,
+    );
+    assert_eq!(status, 403, "an analyst does not read customer records");
+
+    // Ctrl-C: the server stops, saves and closes, and says so.
+    let pid = server.child.id().to_string();
+    let killed = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "hotline serve did not stop");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status:?}");
+
+    let reads: Vec<_> = all_events(dir.path())
+        .into_iter()
+        .filter(|e| e.event_type == "customer_viewed")
+        .collect();
+    assert_eq!(reads.len(), 1, "one read, one event");
+    assert!(reads[0].stream.as_str().starts_with("access-"));
+    assert!(
+        reads[0].data.contains("\"role\":\"administrator\""),
+        "{}",
+        reads[0].data
+    );
+    assert!(
+        reads[0]
+            .data
+            .contains(customer["customer"].as_str().unwrap())
+    );
+}
