@@ -84,6 +84,16 @@ pub struct AgentModel {
 }
 
 impl AgentModel {
+    /// A person at the agent desk: the phone rings until the person picks up
+    /// ([`SimNetwork::pick_up`]) or the ring times out; the model itself never answers or
+    /// declines (its drawn moment lies past any ring timeout).
+    pub fn by_hand() -> Self {
+        Self {
+            answer_delay: Dist::Fixed { secs: 1e9 },
+            answer_probability: 0.0,
+        }
+    }
+
     pub fn validate(&self) -> Result<(), DistError> {
         within("answer_delay", self.answer_delay.validate())?;
         check_probability("answer_probability", self.answer_probability)
@@ -248,6 +258,24 @@ impl SimNetwork {
         let mut state = self.shared.lock();
         let rng = SmallRng::seed_from_u64(state.rng.random());
         state.agents.insert(agent, SimAgent { model, rng });
+    }
+
+    /// A person answers `agent`'s ringing phone on `call` now, as the agent desk's
+    /// "accept" does for an agent whose model never answers by itself
+    /// (`answer_probability` 0).
+    pub fn pick_up(&self, call: CallId, agent: AgentId) -> Result<(), TelephonyError> {
+        self.open()?;
+        let mut guard = self.shared.lock();
+        let state = &mut *guard;
+        let sim = state
+            .calls
+            .get_mut(&call)
+            .ok_or(TelephonyError::UnknownCall(call))?;
+        if !sim.pick_up(Instant::now(), agent) {
+            return Err(TelephonyError::AgentNotOnCall { call, agent });
+        }
+        sim.wake.notify_one();
+        Ok(())
     }
 
     pub fn stats(&self) -> SimStats {

@@ -242,6 +242,22 @@ impl SimCall {
         });
     }
 
+    /// A person picks up `agent`'s ringing phone now (a human at the agent desk, not the
+    /// model). False if that phone is not ringing on this call.
+    pub(crate) fn pick_up(&mut self, now: Instant, agent: AgentId) -> bool {
+        self.prune(now);
+        for leg in &mut self.legs {
+            if leg.agent == agent
+                && let LegState::Ringing { outcome, stops_at } = &mut leg.state
+                && now < *stops_at
+            {
+                *outcome = Some((now, RingOutcome::Answers));
+                return true;
+            }
+        }
+        false
+    }
+
     /// Stops a ring (or hangs up a picked-up phone not yet bridged). A connected agent, or
     /// one with no leg, is left alone.
     pub(crate) fn stop_ringing(&mut self, agent: AgentId) {

@@ -613,3 +613,25 @@ async fn a_hundred_thousand_concurrent_calls() {
     assert_eq!(net.stats().abandoned, CALLS);
     assert_eq!(net.stats().live, 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_person_picks_up_a_phone_whose_model_never_answers() {
+    let (net, mut rx) = SimNetwork::new(9, 16);
+    let a = agent(1);
+    net.add_agent(a, AgentModel::by_hand());
+    let t0 = Instant::now();
+    let call = arrive(&net, &mut rx, script(600.0, 100.0)).await;
+    assert_eq!(
+        net.pick_up(call, a),
+        Err(TelephonyError::AgentNotOnCall { call, agent: a }),
+        "nothing rings yet"
+    );
+    net.ring_agent(call, a, secs(30)).unwrap();
+    tokio::time::sleep(secs(4)).await;
+    net.pick_up(call, a).unwrap();
+    assert!(net.pick_up(call, a).is_err(), "picked up already");
+    assert_eq!(
+        next(&mut rx, t0).await,
+        (secs(4), NetworkReport::AgentAnswered { call, agent: a })
+    );
+}
