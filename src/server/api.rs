@@ -151,6 +151,15 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
         .and(w())
         .map(|s: State, who| answer(call_list(&s, who)))
         .boxed();
+    let place = warp::path!("api" / "calls")
+        .and(post())
+        .and(s())
+        .and(w())
+        .and(body())
+        .and_then(|s: State, who, body: Bytes| async move {
+            Ok::<_, Infallible>(answer(place_call(&s, who, &body).await))
+        })
+        .boxed();
     let call = warp::path!("api" / "calls" / String)
         .and(get())
         .and(s())
@@ -245,6 +254,8 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
         .or(agent)
         .unify()
         .or(calls)
+        .unify()
+        .or(place)
         .unify()
         .or(call_action)
         .unify()
@@ -390,6 +401,8 @@ enum AgentAction {
     LogIn {},
     LogOut {},
     Ready {},
+    /// Pick up the call ringing at the agent.
+    Accept {},
     NotReady {
         reason: String,
     },
@@ -438,6 +451,17 @@ async fn agent_action(
         AgentAction::LogIn {} => super::traffic::log_in(config),
         AgentAction::LogOut {} => AgentCommand::LogOut,
         AgentAction::Ready {} => AgentCommand::Ready,
+        AgentAction::Accept {} => {
+            let state = center.agent_state(agent).await;
+            let call = match state.map(|st| st.presence) {
+                Some(hotline_actors::agent::Presence::Reserved { call, .. }) => call,
+                _ => return Err(ApiError::conflict("no call is ringing at this agent")),
+            };
+            s.network
+                .pick_up(call, agent)
+                .map_err(|e| ApiError::conflict(e.to_string()))?;
+            return Ok(json!({"ok": true, "call": call.to_string()}));
+        }
         AgentAction::NotReady { reason } => {
             let reason = reason.trim().to_owned();
             if reason.is_empty() || reason.len() > 64 {
@@ -545,6 +569,61 @@ async fn call_history(
         .iter()
         .map(|r| serde_json::to_value(r).map_err(ApiError::internal))
         .collect()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlaceCall {
+    /// The number dialed: one of the center's numbers.
+    number: String,
+    /// The caller's number.
+    caller: String,
+    /// What the caller keys in the IVR menu, if anything.
+    #[serde(default)]
+    digits: Option<String>,
+    /// How long the caller waits before hanging up, and talks once connected (seconds).
+    #[serde(default = "long_secs")]
+    patience_s: f64,
+    #[serde(default = "long_secs")]
+    talk_s: f64,
+}
+
+fn long_secs() -> f64 {
+    600.0
+}
+
+/// `POST /api/calls`: a simulated caller dials in, on the simulated network the server
+/// runs on: how an engineer or a trainer puts a call through the live center.
+async fn place_call(
+    s: &State,
+    who: Option<Principal>,
+    body: &[u8],
+) -> Result<serde_json::Value, ApiError> {
+    allow(who, &[Admin, Supervisor], "place test calls")?;
+    let req: PlaceCall = parse_body(body)?;
+    if !s.config.numbers.iter().any(|n| n.number == req.number) {
+        return Err(ApiError::bad_field(
+            "number",
+            format!("{} is not one of the center's numbers", req.number),
+        ));
+    }
+    let caller =
+        normalize_phone(&req.caller).map_err(|e| ApiError::bad_field("caller", e.to_string()))?;
+    let script = hotline_media::CallerScript {
+        number: req.number,
+        caller,
+        digits: req.digits,
+        patience: hotline_media::Dist::Fixed {
+            secs: req.patience_s,
+        },
+        talk: hotline_media::Dist::Fixed { secs: req.talk_s },
+        callee_answers: true,
+    };
+    script
+        .validate()
+        .map_err(|e| ApiError::bad_field("patience_s", e.to_string()))?;
+    let call = s.network.place_call(script).await;
+    Ok(json!({"call": call.to_string()}))
 }
 
 #[derive(Debug, Deserialize)]

@@ -24,7 +24,7 @@ use hotline_actors::Center;
 use hotline_events::Timestamp;
 use hotline_infra::config::CenterConfig;
 use hotline_infra::{Clock, EventLog, SnapshotStore, SqliteLog};
-use hotline_media::SimNetwork;
+use hotline_media::{AgentModel, SimNetwork};
 use hotline_projections::sql::history::History;
 use hotline_projections::sql::wire::WireServer;
 use hotline_projections::sql::{Analytics, Now, Sources};
@@ -140,6 +140,11 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> 
     .await?;
 
     let (network, reports) = SimNetwork::new(args.seed, 65_536);
+    // Every agent's phone rings at the desk until the person accepts (or it times out);
+    // the demo's simulated agents get models of their own.
+    for a in &config.agents {
+        network.add_agent(a.id, AgentModel::by_hand());
+    }
     let config = Arc::new(config);
     let center = Center::start(
         (*config).clone(),

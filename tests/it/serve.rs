@@ -427,3 +427,108 @@ fn a_customer_read_is_an_event_and_ctrl_c_stops_cleanly() {
             .contains(customer["customer"].as_str().unwrap())
     );
 }
+
+/// The agent's board state, through the agent's own token.
+fn state_of(port: u16, agent: &str, token: &str) -> Option<String> {
+    let (status, body) = http(
+        port,
+        "GET",
+        &format!("/api/agents/{agent}"),
+        Some(token),
+        None,
+    );
+    assert_eq!(status, 200, "{body}");
+    json_of(&body)["board"]["state"].as_str().map(str::to_owned)
+}
+
+fn wait_for_state(port: u16, agent: &str, token: &str, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while state_of(port, agent, token).as_deref() != Some(want) {
+        assert!(Instant::now() < deadline, "the agent never got to {want}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn an_agent_takes_a_call_at_the_desk_from_ring_to_wrap_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), &[]);
+    let port = server.port;
+    let (_, body) = http(port, "GET", "/api/agents", Some(ADMIN), None);
+    let ada = json_of(&body)[0]["agent"].as_str().unwrap().to_owned();
+    let me = token(port, "agent", Some(&ada));
+    let act = |body: &str| {
+        let (status, text) = http(
+            port,
+            "POST",
+            &format!("/api/agents/{ada}/actions"),
+            Some(&me),
+            Some(body),
+        );
+        assert_eq!(status, 200, "{body}: {text}");
+        json_of(&text)
+    };
+    act(r#"{"action": "log_in"}"#);
+    act(r#"{"action": "ready"}"#);
+    wait_for_state(port, &ada, &me, "available");
+    // Ada is the only agent logged in: a call to sales rings at her desk.
+    let (status, text) = http(
+        port,
+        "POST",
+        "/api/calls",
+        Some(ADMIN),
+        Some(r#"{"number": "+18005550100", "caller": "+15555550123", "digits": "1"}"#),
+    );
+    assert_eq!(status, 200, "{text}");
+    let call = json_of(&text)["call"].as_str().unwrap().to_owned();
+    wait_for_state(port, &ada, &me, "reserved");
+    let accepted = act(r#"{"action": "accept"}"#);
+    assert_eq!(accepted["call"], call.as_str());
+    wait_for_state(port, &ada, &me, "busy");
+    let (status, text) = http(port, "GET", "/api/calls", Some(&me), None);
+    assert_eq!(status, 200);
+    assert_eq!(
+        json_of(&text)[0]["call"],
+        call.as_str(),
+        "her call is listed"
+    );
+    let path = format!("/api/calls/{call}/actions");
+    for action in ["hold", "resume", "hang_up"] {
+        let (status, text) = http(
+            port,
+            "POST",
+            &path,
+            Some(&me),
+            Some(&format!(r#"{{"action": "{action}"}}"#)),
+        );
+        assert_eq!(status, 200, "{action}: {text}");
+    }
+    wait_for_state(port, &ada, &me, "wrapping_up");
+    act(r#"{"action": "wrap_up", "disposition": "resolved", "notes": "reset the router"}"#);
+    wait_for_state(port, &ada, &me, "available");
+
+    let (status, text) = http(port, "GET", &format!("/api/calls/{call}"), Some(&me), None);
+    assert_eq!(status, 200, "{text}");
+    let types: Vec<String> = json_of(&text)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect();
+    for t in [
+        "arrived", "queued", "offered", "answered", "held", "resumed", "ended",
+    ] {
+        assert!(types.iter().any(|x| x == t), "{t} missing from {types:?}");
+    }
+    let (status, text) = http(
+        port,
+        "POST",
+        "/api/sql",
+        Some(ADMIN),
+        Some(&json!({"sql": format!("SELECT disposition, notes, hold_ms > 0 AS held FROM calls WHERE call = '{call}'")}).to_string()),
+    );
+    assert_eq!(status, 200, "{text}");
+    let rows = json_of(&text)["rows"].clone();
+    assert_eq!(rows[0]["disposition"], "resolved", "{rows}");
+    assert_eq!(rows[0]["notes"], "reset the router", "{rows}");
+}
