@@ -1,7 +1,9 @@
 //! `hotline demo`: a morning of the sample center (`config/demo.toml`), run by the real
-//! actors on the simulated phone network and a virtual clock, so hours pass in seconds.
-//! Everything lands in the event log of the data directory; the end verifies the chain
-//! and tells one call's story.
+//! actors on the simulated phone network and a virtual clock, so hours pass in seconds;
+//! then the live server on the same data, with synthetic callers on the wall clock, so
+//! the wallboard moves and SQL has a morning of history to query. Everything lands in the
+//! event log of the data directory; the morning's end verifies the chain and tells one
+//! call's story. `--no-serve` stops after the morning.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -24,7 +26,7 @@ use rand::{Rng, SeedableRng};
 /// The sample center, built into the binary so the demo runs from any directory.
 const SAMPLE: &str = include_str!("../config/demo.toml");
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// How many calls arrive during the morning.
     #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
@@ -38,6 +40,18 @@ pub struct Args {
     /// The center to run instead of the sample (see config/center.toml).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Stop after the morning instead of going live.
+    #[arg(long)]
+    no_serve: bool,
+    /// Where the live server listens after the morning.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    /// Where the live server's PostgreSQL wire listens (`off` for none).
+    #[arg(long, default_value = "127.0.0.1:5433")]
+    sql_listen: String,
+    /// Live calls per minute once the server runs.
+    #[arg(long, default_value_t = 20.0)]
+    rate: f64,
 }
 
 pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
@@ -51,6 +65,12 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
     }
     let log = open_log(data_dir)?;
     let head_before = log.head().await?;
+    let Some(start) = morning_start(log.as_ref(), head_before, &args).await? else {
+        // A morning already written up to now: straight to the live server.
+        log.close().await?;
+        say!("the data directory already holds today's morning; going live")?;
+        return go_live(data_dir, &args).await;
+    };
     let config_for_report = config.clone();
     let wall = Instant::now();
     // The virtual clock needs a runtime of its own: one thread, time paused. Its ids are
@@ -59,8 +79,9 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
     let morning = {
         let log = log.clone();
         let id_seed = run::sub_seed(args.seed, head_before);
+        let args = args.clone();
         tokio::task::spawn_blocking(move || {
-            run::on_virtual_clock(id_seed, morning(config, log, &args, head_before))
+            run::on_virtual_clock(id_seed, morning(config, log, &args, head_before, start))
         })
         .await???
     };
@@ -102,7 +123,10 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
         "\nRead it all back: hotline log tail --data-dir {}   |   hotline audit verify",
         data_dir.display()
     )?;
-    Ok(ExitCode::SUCCESS)
+    if args.no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    go_live(data_dir, &args).await
 }
 
 /// The log of the data directory, for a run on the virtual clock (a demo or a
@@ -184,6 +208,54 @@ struct Morning {
     story: Option<String>,
 }
 
+/// When the morning starts: 08:00 UTC today, after the log's last event if it holds one.
+/// Before going live the morning must also end (with its 30 minutes of draining) before
+/// now, so that the live events come after it: it starts earlier if it can, and there is
+/// none (`None`) if the log's history already reaches too close to now.
+async fn morning_start(log: &dyn EventLog, head: u64, args: &Args) -> Result<Option<Timestamp>> {
+    let mut start = Timestamp::from_datetime(
+        chrono::Utc::now()
+            .date_naive()
+            .and_hms_opt(8, 0, 0)
+            .context("08:00 exists every day")?
+            .and_utc(),
+    );
+    let mut earliest = Timestamp::from_millis(i64::MIN / 2);
+    if head > 0
+        && let Some(last) = log.read_all(head, 1).await?.first()
+    {
+        earliest = last.occurred_at.plus_millis(60_000);
+        start = start.max(earliest);
+    }
+    if args.no_serve {
+        return Ok(Some(start));
+    }
+    let length_ms = (u64::from(args.minutes) + 31) * 60_000;
+    let now = Timestamp::from_datetime(chrono::Utc::now());
+    let latest = Timestamp::from_millis(now.as_millis() - length_ms as i64);
+    let start = start.min(latest);
+    Ok((start >= earliest).then_some(start))
+}
+
+/// The live server on the demo's data, with synthetic callers.
+async fn go_live(data_dir: &Path, args: &Args) -> Result<ExitCode> {
+    say!(
+        "\nGoing live: the same center on the wall clock, {} calls a minute.",
+        args.rate
+    )?;
+    crate::server::run(
+        data_dir,
+        crate::server::Args {
+            listen: args.listen,
+            sql_listen: args.sql_listen.clone(),
+            config: args.config.clone(),
+            demo_traffic: Some(args.rate),
+            seed: args.seed,
+        },
+    )
+    .await
+}
+
 /// Runs the morning on a paused clock. On a log that already holds events, the morning
 /// starts after the last of them and the network draws other call ids (its seed is mixed
 /// with the log's head), so a second demo adds to the history instead of colliding with it.
@@ -192,20 +264,9 @@ async fn morning(
     log: Arc<dyn EventLog>,
     args: &Args,
     head: u64,
+    start: Timestamp,
 ) -> Result<Morning> {
     let log: Arc<dyn EventLog> = Arc::new(VirtualTimeLog::new(log));
-    let mut start = Timestamp::from_datetime(
-        chrono::Utc::now()
-            .date_naive()
-            .and_hms_opt(8, 0, 0)
-            .context("08:00 exists every day")?
-            .and_utc(),
-    );
-    if head > 0
-        && let Some(last) = log.read_all(head, 1).await?.first()
-    {
-        start = start.max(last.occurred_at.plus_millis(60_000));
-    }
     let (net, reports) = SimNetwork::new(args.seed.wrapping_add(head), 65_536);
     let mut rng = StdRng::seed_from_u64(args.seed);
     for a in &config.agents {

@@ -79,6 +79,11 @@ pub async fn start(state: State, per_minute: f64, seed: u64) -> Result<JoinHandl
         let center = center
             .as_ref()
             .ok_or_else(|| anyhow!("the center is stopping"))?;
+        // The first agent is for a person at /agent: logged out until they log in (a
+        // morning written by `hotline demo` may have left it logged in).
+        if let Some(first) = state.config.agents.first() {
+            let _ = center.agent(first.id, AgentCommand::LogOut).await;
+        }
         for a in state.config.agents.iter().skip(1) {
             state.network.add_agent(
                 a.id,

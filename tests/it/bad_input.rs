@@ -16,7 +16,7 @@ fn a_data_directory_that_is_a_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("data");
     std::fs::write(&file, b"keep me").unwrap();
-    let out = hotline(&file, &["demo"]);
+    let out = hotline(&file, &["demo", "--no-serve"]);
     assert_eq!(out.status.code(), Some(2));
     assert_one_clear_line(&stderr(&out), "--data-dir or HOTLINE_DATA_DIR");
     assert_eq!(std::fs::read(&file).unwrap(), b"keep me");
@@ -28,7 +28,11 @@ fn a_corrupt_log_file_is_refused_and_left_as_it_was() {
     let file = dir.path().join("events.sqlite");
     let garbage: Vec<u8> = (0..10_000u32).map(|i| (i * 31 % 253) as u8).collect();
     std::fs::write(&file, &garbage).unwrap();
-    for args in [&["audit", "verify"][..], &["log", "tail"], &["demo"]] {
+    for args in [
+        &["audit", "verify"][..],
+        &["log", "tail"],
+        &["demo", "--no-serve"],
+    ] {
         let out = hotline(dir.path(), args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert_one_clear_line(&stderr(&out), "restore it from a backup");
@@ -47,7 +51,7 @@ fn a_log_from_a_newer_hotline_is_refused_and_nothing_written_is_lost() {
     conn.execute_batch("PRAGMA user_version = 2;").unwrap();
     drop(conn);
     let before = std::fs::read(&file).unwrap();
-    for args in [&["audit", "verify"][..], &["demo"]] {
+    for args in [&["audit", "verify"][..], &["demo", "--no-serve"]] {
         let out = hotline(dir.path(), args);
         assert_eq!(out.status.code(), Some(2));
         assert_one_clear_line(&stderr(&out), "upgrade hotline");

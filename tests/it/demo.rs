@@ -5,7 +5,10 @@ use crate::{hotline, stdout};
 #[test]
 fn the_demo_reports_each_queue_and_its_numbers_agree_with_the_calls() {
     let dir = tempfile::tempdir().unwrap();
-    let out = hotline(dir.path(), &["demo", "--calls", "60", "--minutes", "30"]);
+    let out = hotline(
+        dir.path(),
+        &["demo", "--no-serve", "--calls", "60", "--minutes", "30"],
+    );
     assert!(out.status.success());
     let text = stdout(&out);
     let first = text.lines().next().unwrap();

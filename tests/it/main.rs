@@ -42,7 +42,14 @@ pub fn demo(calls: u32) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let out = hotline(
         dir.path(),
-        &["demo", "--calls", &calls.to_string(), "--minutes", "20"],
+        &[
+            "demo",
+            "--no-serve",
+            "--calls",
+            &calls.to_string(),
+            "--minutes",
+            "20",
+        ],
     );
     assert!(out.status.success(), "demo failed: {}", stderr(&out));
     dir

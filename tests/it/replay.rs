@@ -22,6 +22,7 @@ fn run_demo(dir: &Path, calls: u32, seed: u32) {
         dir,
         &[
             "demo",
+            "--no-serve",
             "--calls",
             &calls.to_string(),
             "--minutes",

@@ -29,11 +29,17 @@ impl Drop for Server {
 }
 
 fn serve(dir: &Path, extra: &[&str]) -> Server {
+    let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--sql-listen", "off"];
+    args.extend_from_slice(extra);
+    start(dir, &args)
+}
+
+/// Starts `hotline ARGS` and reads its output down to the server's banner.
+fn start(dir: &Path, args: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
         .arg("--data-dir")
         .arg(dir)
-        .args(["serve", "--listen", "127.0.0.1:0", "--sql-listen", "off"])
-        .args(extra)
+        .args(args)
         .env_remove("HOTLINE_DATA_DIR")
         .env("HOTLINE_ADMIN_TOKEN", ADMIN)
         .stdout(Stdio::piped())
@@ -44,8 +50,18 @@ fn serve(dir: &Path, extra: &[&str]) -> Server {
     let mut reader = BufReader::new(stdout);
     let mut out = Vec::new();
     let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    // "Hotline is serving on http://127.0.0.1:PORT"
+    // Down to "Hotline is serving on http://127.0.0.1:PORT" (a demo's morning comes first).
+    loop {
+        line.clear();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "no banner: {out:?}"
+        );
+        if line.starts_with("Hotline is serving on") {
+            break;
+        }
+        out.push(line.clone());
+    }
     let port = line
         .trim()
         .rsplit(':')
@@ -531,4 +547,66 @@ fn an_agent_takes_a_call_at_the_desk_from_ring_to_wrap_up() {
     let rows = json_of(&text)["rows"].clone();
     assert_eq!(rows[0]["disposition"], "resolved", "{rows}");
     assert_eq!(rows[0]["notes"], "reset the router", "{rows}");
+}
+
+#[test]
+fn the_demo_writes_a_morning_then_goes_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(
+        dir.path(),
+        &[
+            "demo",
+            "--calls",
+            "40",
+            "--minutes",
+            "10",
+            "--listen",
+            "127.0.0.1:0",
+            "--sql-listen",
+            "off",
+            "--rate",
+            "240",
+        ],
+    );
+    let port = server.port;
+    let banner = server.out.join("");
+    assert!(banner.contains("40 calls:"), "{banner}");
+    assert!(banner.contains("hash chain verified"), "{banner}");
+    assert!(banner.contains("/wallboard#token="), "{banner}");
+    let count = |port| {
+        let (status, text) = http(
+            port,
+            "POST",
+            "/api/sql",
+            Some(ADMIN),
+            Some(r#"{"sql": "SELECT count(*) AS n FROM calls"}"#),
+        );
+        assert_eq!(status, 200, "{text}");
+        json_of(&text)["rows"][0]["n"].as_u64().unwrap()
+    };
+    assert!(count(port) >= 40, "the morning's calls are there");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count(port) < 43 {
+        assert!(Instant::now() < deadline, "no live calls in 60 s");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert!(status.success(), "{status:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the demo did not stop on Ctrl-C");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = hotline(dir.path(), &["audit", "verify"]);
+    assert!(out.status.success(), "{}", stderr(&out));
 }

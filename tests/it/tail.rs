@@ -67,7 +67,10 @@ fn follow_prints_events_appended_by_another_process() {
         .unwrap();
     let lines = BufReader::new(tail.stdout.take().unwrap()).lines();
     // Another process appends while the tail follows.
-    let more = hotline(dir.path(), &["demo", "--calls", "5", "--minutes", "10"]);
+    let more = hotline(
+        dir.path(),
+        &["demo", "--no-serve", "--calls", "5", "--minutes", "10"],
+    );
     if !more.status.success() {
         // Not left running behind a failed test.
         let _ = tail.kill();
