@@ -12,6 +12,7 @@ mod serve;
 mod simulate;
 mod sql;
 mod tail;
+mod wallboard;
 
 use std::path::Path;
 use std::process::{Command, Output};
