@@ -250,6 +250,7 @@ impl SimCall {
             if leg.agent == agent
                 && let LegState::Ringing { outcome, stops_at } = &mut leg.state
                 && now < *stops_at
+                && !matches!(outcome, Some((at, RingOutcome::Answers)) if *at <= now)
             {
                 *outcome = Some((now, RingOutcome::Answers));
                 return true;
