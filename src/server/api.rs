@@ -448,7 +448,7 @@ async fn agent_action(
         .as_ref()
         .ok_or_else(|| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the center is stopping"))?;
     let command = match action {
-        AgentAction::LogIn {} => super::traffic::log_in(config),
+        AgentAction::LogIn {} => hotline_simulations::run::log_in(config),
         AgentAction::LogOut {} => AgentCommand::LogOut,
         AgentAction::Ready {} => AgentCommand::Ready,
         AgentAction::Accept {} => {

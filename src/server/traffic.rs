@@ -7,32 +7,14 @@ use std::time::Duration;
 
 use anyhow::{Result, anyhow};
 use hotline_actors::agent::AgentCommand;
-use hotline_events::Skill;
-use hotline_infra::config::AgentConfig;
 use hotline_media::{AgentModel, Arrivals, CallerScript, Dist};
+use hotline_simulations::run;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::task::JoinHandle;
 
 use super::State;
 use super::auth::{Principal, Role};
-
-/// The command that logs `agent` in with its configured skills and queues.
-pub fn log_in(agent: &AgentConfig) -> AgentCommand {
-    AgentCommand::LogIn {
-        name: agent.name.clone(),
-        extension: agent.extension.clone(),
-        skills: agent
-            .skills
-            .iter()
-            .map(|(name, level)| Skill {
-                name: name.clone(),
-                level: *level,
-            })
-            .collect(),
-        queues: agent.queues.clone(),
-    }
-}
 
 /// The tokens a demo prints: one for the wallboard, one for the first agent's desk.
 #[derive(Debug)]
@@ -96,7 +78,7 @@ pub async fn start(state: State, per_minute: f64, seed: u64) -> Result<JoinHandl
                 },
             );
             // An agent already logged in (a restart on the same data) just goes on.
-            let _ = center.agent(a.id, log_in(a)).await;
+            let _ = center.agent(a.id, run::log_in(a)).await;
             let _ = center.agent(a.id, AgentCommand::Ready).await;
         }
     }

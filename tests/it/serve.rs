@@ -12,13 +12,13 @@ use serde_json::{Value, json};
 
 use crate::{all_events, hotline, stderr};
 
-const ADMIN: &str = "hl_test_administrator_token_0123456789";
+pub(crate) const ADMIN: &str = "hl_test_administrator_token_0123456789";
 
 /// A running `hotline serve`, stopped (killed) when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    port: u16,
-    out: Vec<String>,
+    pub(crate) port: u16,
+    pub(crate) out: Vec<String>,
 }
 
 impl Drop for Server {
@@ -28,7 +28,7 @@ impl Drop for Server {
     }
 }
 
-fn serve(dir: &Path, extra: &[&str]) -> Server {
+pub(crate) fn serve(dir: &Path, extra: &[&str]) -> Server {
     let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--sql-listen", "off"];
     args.extend_from_slice(extra);
     start(dir, &args)
@@ -131,7 +131,7 @@ fn http(
     (status, body)
 }
 
-fn dechunk(mut s: &str) -> String {
+pub(crate) fn dechunk(mut s: &str) -> String {
     let mut out = String::new();
     while let Some((size, rest)) = s.split_once("\r\n") {
         let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
@@ -144,7 +144,7 @@ fn dechunk(mut s: &str) -> String {
     out
 }
 
-fn json_of(body: &str) -> Value {
+pub(crate) fn json_of(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
 }
 

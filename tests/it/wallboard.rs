@@ -25,64 +25,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-const ADMIN: &str = "hl_test_administrator_token_0123456789";
+use crate::serve::{dechunk, json_of, serve};
+
 const INSTALL: &str = "the wallboard test needs Debian's Chromium and its driver: \
      `apt-get install -y chromium chromium-driver` (.ci/run installs them)";
-
-/// A running `hotline serve`, stopped (killed) when dropped.
-struct Server {
-    child: Child,
-    port: u16,
-    out: Vec<String>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(dir: &Path, extra: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(["serve", "--listen", "127.0.0.1:0", "--sql-listen", "off"])
-        .args(extra)
-        .env_remove("HOTLINE_DATA_DIR")
-        .env("HOTLINE_ADMIN_TOKEN", ADMIN)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start hotline serve");
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut out = Vec::new();
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    // "Hotline is serving on http://127.0.0.1:PORT"
-    let port = line
-        .trim()
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
-    out.push(line.clone());
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            break;
-        }
-        out.push(line.clone());
-        if line.starts_with("Ctrl-C stops it") {
-            break;
-        }
-    }
-    std::thread::spawn(move || {
-        let mut rest = String::new();
-        let _ = reader.read_to_string(&mut rest);
-    });
-    Server { child, port, out }
-}
 
 /// One HTTP/1.1 request with an optional JSON body; the status and the body.
 fn http(
@@ -150,23 +96,6 @@ fn http(
         rest
     };
     (status, body)
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
-    }
-    out
-}
-
-fn json_of(body: &str) -> Value {
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
 }
 
 /// A program on PATH, or the install hint.
