@@ -3,7 +3,6 @@
 //! request before it acts, so a bad request changes nothing.
 
 use std::convert::Infallible;
-use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::stream;
@@ -103,9 +102,13 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
         .map(
             |s: State, who| match allow(who, BOARD_ROLES, "see the boards") {
                 Ok(_) => {
-                    let json = s.boards.borrow().clone();
-                    warp::reply::with_header((*json).clone(), "content-type", "application/json")
-                        .into_response()
+                    let published = s.boards.borrow().clone();
+                    warp::reply::with_header(
+                        published.json.clone(),
+                        "content-type",
+                        "application/json",
+                    )
+                    .into_response()
                 }
                 Err(e) => e.into_response(),
             },
@@ -344,7 +347,8 @@ struct AgentInfo {
 }
 
 fn agent_list(s: &State, only: Option<AgentId>) -> Vec<AgentInfo> {
-    let boards: feed::Boards = feed::build(&s.views, &s.config, s.zone, now());
+    let published = s.boards.borrow().clone();
+    let boards = &published.boards;
     s.config
         .agents
         .iter()
@@ -924,8 +928,8 @@ fn issue_token(
 
 async fn metrics_text(s: &State) -> Response {
     let head = s.log.head().await.unwrap_or(0);
-    let boards = feed::build(&s.views, &s.config, s.zone, now());
-    let text = metrics::render(&boards, head, &s.views, &s.appends);
+    let published = s.boards.borrow().clone();
+    let text = metrics::render(&published.boards, head, &s.views, &s.appends);
     warp::reply::with_header(text, "content-type", "text/plain; version=0.0.4").into_response()
 }
 
@@ -940,10 +944,10 @@ fn feed_stream(s: &State) -> Response {
                 return None;
             }
         }
-        let json: Arc<String> = rx.borrow_and_update().clone();
+        let published = rx.borrow_and_update().clone();
         let event = warp::sse::Event::default()
             .event("boards")
-            .data(json.as_str());
+            .data(published.json.as_str());
         Some((Ok::<_, Infallible>(event), (rx, false)))
     });
     warp::sse::reply(warp::sse::keep_alive().stream(events)).into_response()

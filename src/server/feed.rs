@@ -155,15 +155,26 @@ pub fn build(views: &Views, config: &CenterConfig, zone: Tz, now: Timestamp) -> 
     }
 }
 
-/// Rebuilds the boards every [`PERIOD`] and publishes them as JSON, until `stop`.
+/// The boards as last built, and their JSON: what every reader of the boards shares.
+#[derive(Debug)]
+pub struct Published {
+    pub boards: Boards,
+    pub json: String,
+}
+
+fn publishable(boards: Boards) -> Arc<Published> {
+    let json = serde_json::to_string(&boards).unwrap_or_default();
+    Arc::new(Published { boards, json })
+}
+
+/// Rebuilds the boards every [`PERIOD`] and publishes them when they change.
 pub fn publish(
     views: Views,
     config: Arc<CenterConfig>,
     zone: Tz,
     now: impl Fn() -> Timestamp + Send + 'static,
-) -> watch::Receiver<Arc<String>> {
-    let first = serde_json::to_string(&build(&views, &config, zone, now())).unwrap_or_default();
-    let (tx, rx) = watch::channel(Arc::new(first));
+) -> watch::Receiver<Arc<Published>> {
+    let (tx, rx) = watch::channel(publishable(build(&views, &config, zone, now())));
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(PERIOD);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -173,13 +184,12 @@ pub fn publish(
             let config = config.clone();
             let at = now();
             // Building reads the models under their lock: off the async threads.
-            let built = tokio::task::spawn_blocking(move || {
-                serde_json::to_string(&build(&views, &config, zone, at))
-            })
-            .await;
-            let Ok(Ok(json)) = built else { continue };
-            let changed = tx.borrow().as_str() != json;
-            if changed && tx.send(Arc::new(json)).is_err() {
+            let built =
+                tokio::task::spawn_blocking(move || publishable(build(&views, &config, zone, at)))
+                    .await;
+            let Ok(published) = built else { continue };
+            let changed = tx.borrow().json != published.json;
+            if changed && tx.send(published).is_err() {
                 break;
             }
         }

@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
-use chrono_tz::Tz;
 use hotline_actors::Center;
 use hotline_events::Timestamp;
 use hotline_infra::config::CenterConfig;
@@ -64,11 +63,12 @@ pub struct Inner {
     pub views: Views,
     pub analytics: Analytics,
     pub config: Arc<CenterConfig>,
-    pub zone: Tz,
     pub tokens: Tokens,
     pub log: Arc<dyn EventLog>,
     pub appends: Arc<AppendStats>,
-    pub boards: watch::Receiver<Arc<String>>,
+    /// The boards, rebuilt by `feed::publish`: the feed, `/api/boards`, the agents'
+    /// boards and `/metrics` all read this one copy.
+    pub boards: watch::Receiver<Arc<feed::Published>>,
     pub network: SimNetwork,
 }
 
@@ -161,7 +161,6 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> 
         views: views.clone(),
         analytics: analytics.clone(),
         config: config.clone(),
-        zone,
         tokens,
         log: log.clone(),
         appends,

@@ -10,7 +10,7 @@
 //! days from Parquet and the other days from memory, `UNION ALL`, so no day is counted
 //! twice or missed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -28,9 +28,10 @@ use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::prelude::SessionContext;
 use hotline_events::Timestamp;
 
-use crate::ReadModels;
+use crate::queue_intervals::IntervalRow;
 use crate::sql::SqlError;
 use crate::sql::tables::{self, DAY};
+use crate::{CallRow, ReadModels};
 
 /// How long after a day's last midnight its late events (wrap-ups of calls that ended
 /// just before midnight) may still arrive. A day is archived only after it.
@@ -139,50 +140,48 @@ impl History {
         now: Timestamp,
     ) -> Result<ArchiveReport, SqlError> {
         let closed_before = last_closed_day(now, zone);
-        // The days with a call still going cannot close yet.
+        // Each row's day once; a day with a call still going cannot close yet.
+        let mut calls: BTreeMap<i32, Vec<&CallRow>> = BTreeMap::new();
         let mut open_days = BTreeSet::new();
-        let mut call_days = BTreeSet::new();
         for row in models.calls.rows() {
             let day = tables::call_day(row, zone);
             if row.ended_at.is_none() {
                 open_days.insert(day);
             }
-            call_days.insert(day);
+            calls.entry(day).or_default().push(row);
         }
+        let all_intervals = models.queue_intervals.rows();
+        let mut intervals: BTreeMap<i32, Vec<&IntervalRow>> = BTreeMap::new();
+        for row in &all_intervals {
+            intervals
+                .entry(tables::day_of(row.start, zone))
+                .or_default()
+                .push(row);
+        }
+        let days: BTreeSet<i32> = calls.keys().chain(intervals.keys()).copied().collect();
         let mut report = ArchiveReport::default();
-        let intervals = models.queue_intervals.rows();
-        let interval_days: BTreeSet<i32> = intervals
-            .iter()
-            .map(|r| tables::day_of(r.start, zone))
-            .collect();
-        let candidates: BTreeSet<i32> = call_days.union(&interval_days).copied().collect();
-        for day in candidates {
-            if day > closed_before || open_days.contains(&day) {
+        for day in days.range(..=closed_before) {
+            let day = *day;
+            if open_days.contains(&day) {
                 continue;
             }
+            let mut wrote = false;
             if !self.days.contains(Archived::Calls, day) {
-                let rows: Vec<_> = models
-                    .calls
-                    .rows()
-                    .iter()
-                    .filter(|r| tables::call_day(r, zone) == day)
-                    .collect();
+                let rows = calls.get(&day).map(Vec::as_slice).unwrap_or_default();
                 let batch = tables::calls_batch(rows.iter().copied(), zone, false)?;
                 self.write_day(Archived::Calls, day, &batch)?;
                 report.calls += rows.len();
-                report.days.push(day);
+                wrote = true;
             }
             if !self.days.contains(Archived::QueueIntervals, day) {
-                let rows: Vec<_> = intervals
-                    .iter()
-                    .filter(|r| tables::day_of(r.start, zone) == day)
-                    .collect();
+                let rows = intervals.get(&day).map(Vec::as_slice).unwrap_or_default();
                 let batch = tables::queue_intervals_batch(rows.iter().copied(), zone, false)?;
                 self.write_day(Archived::QueueIntervals, day, &batch)?;
                 report.intervals += rows.len();
-                if report.days.last() != Some(&day) {
-                    report.days.push(day);
-                }
+                wrote = true;
+            }
+            if wrote {
+                report.days.push(day);
             }
         }
         Ok(report)
