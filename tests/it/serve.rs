@@ -325,7 +325,7 @@ fn demo_traffic_moves_the_boards_and_the_feed_pushes_them() {
         .trim()
         .to_owned();
     let deadline = Instant::now() + Duration::from_secs(60);
-    let offered = loop {
+    loop {
         let (status, body) = http(port, "GET", "/api/boards", Some(&supervisor), None);
         assert_eq!(status, 200, "{body}");
         let boards = json_of(&body);
@@ -336,15 +336,14 @@ fn demo_traffic_moves_the_boards_and_the_feed_pushes_them() {
             .map(|q| q["offered"].as_u64().unwrap())
             .sum();
         if offered >= 3 {
-            break offered;
+            break;
         }
         assert!(
             Instant::now() < deadline,
             "no calls offered in 60 s: {body}"
         );
         std::thread::sleep(Duration::from_millis(500));
-    };
-    assert!(offered >= 3);
+    }
 
     // The feed: server-sent events named `boards`, each a whole boards document.
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
