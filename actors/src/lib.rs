@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod call;
+pub mod campaign;
 pub mod center;
 pub mod decider;
 pub mod directory;
