@@ -7,6 +7,7 @@ pub mod call;
 pub mod center;
 pub mod decider;
 pub mod directory;
+pub mod roster;
 pub mod router;
 mod store;
 

@@ -279,7 +279,8 @@ impl Boards {
                 a.name.clone_from(name);
                 a.queues.clone_from(queues);
             }
-            AgentEvent::QueuesChanged { queues } => a.queues.clone_from(queues),
+            AgentEvent::QueuesChanged { queues, .. } => a.queues.clone_from(queues),
+            AgentEvent::Renamed { name, .. } => a.name.clone_from(name),
             _ => {}
         }
         if change == StateChange::Unchanged {
@@ -447,7 +448,11 @@ mod tests {
         let (a1, x, y, z) = (agent(A1), call(31), call(32), call(33));
         let mut h = History::default();
         h.log_in(a1, at("2026-11-25T04:00:00Z"), &["sales"])
-            .agent(a1, at("2026-11-25T04:00:00Z"), AgentEvent::Ready)
+            .agent(
+                a1,
+                at("2026-11-25T04:00:00Z"),
+                AgentEvent::Ready { by: None },
+            )
             // 23:50 local, the 24th: answered after 10 s, held across midnight.
             .arrive(x, at("2026-11-25T04:49:55Z"))
             .queue(x, at("2026-11-25T04:50:00Z"), "sales")
