@@ -115,6 +115,24 @@ impl AgentState {
         }
     }
 
+    /// [`AgentState::listed`] with the profile of the center's file.
+    pub fn of_config(a: &hotline_infra::config::AgentConfig) -> Self {
+        Self::listed(Profile {
+            login: a.login.clone(),
+            name: a.name.clone(),
+            extension: a.extension.clone(),
+            skills: a
+                .skills
+                .iter()
+                .map(|(name, level)| Skill {
+                    name: name.clone(),
+                    level: *level,
+                })
+                .collect(),
+            queues: a.queues.clone(),
+        })
+    }
+
     /// Free for an offer.
     pub fn is_available(&self) -> bool {
         self.presence == Presence::Available

@@ -274,7 +274,12 @@ async fn an_agent_who_misses_two_offers_is_paused_and_the_call_goes_to_another()
 }
 
 /// Folds every call and agent stream of the log.
-async fn folded(log: &dyn EventLog) -> (HashMap<CallId, CallState>, HashMap<AgentId, AgentState>) {
+/// Each call's and agent's stream folded; an agent of `config` is folded onto the file's
+/// profile, as its actor does.
+async fn folded(
+    log: &dyn EventLog,
+    config: &CenterConfig,
+) -> (HashMap<CallId, CallState>, HashMap<AgentId, AgentState>) {
     let mut calls: HashMap<StreamName, Vec<(CallEvent, Timestamp)>> = HashMap::new();
     let mut agents: HashMap<StreamName, Vec<(AgentEvent, Timestamp)>> = HashMap::new();
     for r in everything(log).await {
@@ -304,10 +309,14 @@ async fn folded(log: &dyn EventLog) -> (HashMap<CallId, CallState>, HashMap<Agen
         agents
             .iter()
             .map(|(s, es)| {
-                (
-                    AgentId::from_uuid(id(s)),
-                    Agent::fold(es.iter().map(|(e, t)| (e, *t))),
-                )
+                let agent = AgentId::from_uuid(id(s));
+                let start = config
+                    .agents
+                    .iter()
+                    .find(|a| a.id == agent)
+                    .map_or_else(AgentState::default, AgentState::of_config);
+                let state = es.iter().fold(start, |st, (e, t)| Agent::evolve(st, e, *t));
+                (agent, state)
             })
             .collect(),
     )
@@ -394,7 +403,7 @@ async fn a_center_stopped_abruptly_comes_back_from_its_log() {
     let crash = run.log.head().await.unwrap();
 
     // …is what their streams say.
-    let (calls, agents) = folded(run.log.as_ref()).await;
+    let (calls, agents) = folded(run.log.as_ref(), &config).await;
     for (id, state) in &before_calls {
         assert_eq!(&calls[id], state, "call {id} rebuilt from its stream");
     }
@@ -404,7 +413,7 @@ async fn a_center_stopped_abruptly_comes_back_from_its_log() {
 
     // A new center takes over the same log and the same line.
     let center = Center::start(
-        config,
+        config.clone(),
         run.log.clone(),
         Arc::new(run.net.clone()),
         reports,
@@ -417,7 +426,7 @@ async fn a_center_stopped_abruptly_comes_back_from_its_log() {
     tokio::time::sleep(Duration::from_secs(3600)).await;
 
     check_invariants(run.log.as_ref()).await;
-    let (calls, _) = folded(run.log.as_ref()).await;
+    let (calls, _) = folded(run.log.as_ref(), &config).await;
     for call in &placed {
         let state = &calls[call];
         assert!(state.is_ended(), "{call} ended: {:?}", state.phase);

@@ -492,16 +492,9 @@ fn append_campaign(dir: &std::path::Path, campaign: CampaignId, events: Vec<Camp
     });
 }
 
-#[test]
-fn the_boards_carry_a_tile_per_campaign_from_its_attempts() {
-    let dir = tempfile::tempdir().unwrap();
-    // No campaigns: no tiles (the wallboard hides the row).
-    let server = serve(dir.path(), &[]);
-    let (status, text) = http(server.port, "GET", "/api/boards", Some(ADMIN), None);
-    assert_eq!(status, 200, "{text}");
-    assert_eq!(json_of(&text)["campaigns"], json!([]));
-    stop(server);
-
+/// A running campaign with seven dials today: three connected, one abandoned, one
+/// machine, one unanswered, one in flight. Appended with the server stopped.
+pub(crate) fn sample_campaign(dir: &std::path::Path) -> CampaignId {
     let campaign = CampaignId::from_uuid(uuid::Uuid::now_v7());
     let mut events = vec![
         CampaignEvent::Created {
@@ -537,7 +530,21 @@ fn the_boards_carry_a_tile_per_campaign_from_its_attempts() {
             });
         }
     }
-    append_campaign(dir.path(), campaign, events);
+    append_campaign(dir, campaign, events);
+    campaign
+}
+
+#[test]
+fn the_boards_carry_a_tile_per_campaign_from_its_attempts() {
+    let dir = tempfile::tempdir().unwrap();
+    // No campaigns: no tiles (the wallboard hides the row).
+    let server = serve(dir.path(), &[]);
+    let (status, text) = http(server.port, "GET", "/api/boards", Some(ADMIN), None);
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(json_of(&text)["campaigns"], json!([]));
+    stop(server);
+
+    let campaign = sample_campaign(dir.path());
 
     let server = serve(dir.path(), &[]);
     let (status, text) = http(server.port, "GET", "/api/boards", Some(ADMIN), None);

@@ -288,6 +288,20 @@ fn every_endpoint_answers_each_role_as_the_matrix_says() {
             }
         }
     }
+    // Every endpoint of the matrix is in the OpenAPI document, with its method.
+    let (_, text) = http(port, "GET", "/api/openapi.json", None, None);
+    let doc = json_of(&text);
+    let temp_id = temp.rsplit('/').next().unwrap();
+    for (method, path, _, _) in &cases {
+        let template = path
+            .replace(&a1, "{agent}")
+            .replace(&a2, "{agent}")
+            .replace(temp_id, "{agent}");
+        assert!(
+            doc["paths"][&template][method.to_lowercase()].is_object(),
+            "{method} {template} is not in /api/openapi.json"
+        );
+    }
     let (status, text) = http(port, "GET", "/api/me", Some("hl_not_a_token_at_all"), None);
     assert_eq!(status, 401, "{text}");
     // Public documents.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use hotline_events::{AgentId, CallId, Event, OfferMissReason, QueueId};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
-use crate::agent::{Agent, AgentCommand, AgentEvent, AgentState, Presence, Profile};
+use crate::agent::{Agent, AgentCommand, AgentEvent, AgentState, Presence};
 use crate::call::CallCommand;
 use crate::call::actor::CallMsg;
 use crate::center::{CommandError, Services};
@@ -65,22 +65,7 @@ impl Actor for AgentActor {
         let configured = services.config.agents.iter().find(|a| a.id == id);
         // An agent of the file is on the roster before any event; its stream's edits
         // (and a removal) then apply over the file's profile.
-        let start = configured.map_or_else(AgentState::default, |a| {
-            AgentState::listed(Profile {
-                login: a.login.clone(),
-                name: a.name.clone(),
-                extension: a.extension.clone(),
-                skills: a
-                    .skills
-                    .iter()
-                    .map(|(name, level)| hotline_events::Skill {
-                        name: name.clone(),
-                        level: *level,
-                    })
-                    .collect(),
-                queues: a.queues.clone(),
-            })
-        });
+        let start = configured.map_or_else(AgentState::default, AgentState::of_config);
         let state =
             store::load_onto::<Agent>(services.log.as_ref(), &id.stream(), start, |e| match e {
                 Event::Agent(a) => Some(a),
