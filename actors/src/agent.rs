@@ -231,6 +231,18 @@ pub enum AgentCommand {
     },
 }
 
+impl AgentCommand {
+    /// Logging in as the roster's profile says.
+    pub fn log_in(profile: &Profile) -> Self {
+        AgentCommand::LogIn {
+            name: profile.name.clone(),
+            extension: profile.extension.clone(),
+            skills: profile.skills.clone(),
+            queues: profile.queues.clone(),
+        }
+    }
+}
+
 /// Why an agent command was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AgentRejection {

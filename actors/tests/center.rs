@@ -8,10 +8,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hotline_actors::Center;
-use hotline_actors::agent::{Agent, AgentCommand, AgentState, Presence};
+use hotline_actors::agent::{Agent, AgentCommand, AgentState, Presence, Profile};
 use hotline_actors::call::{Call, CallState};
 use hotline_actors::decider::Decider;
+use hotline_actors::{Center, CommandError};
 use hotline_events::{
     AgentEvent, AgentId, CallEvent, CallId, EndReason, Event, QueueId, Recorded, Skill, SkillName,
     StreamName, Timestamp,
@@ -872,4 +872,74 @@ async fn a_call_waiting_too_long_overflows_to_the_backup_queue() {
         panic!("answered")
     };
     assert_eq!(agent, agent_id(0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_registered_agent_takes_calls_and_a_skill_change_routes_at_once() {
+    let spanish = SkillName::new("spanish").unwrap();
+    let mut config = config(0, Strategy::LongestIdle);
+    config.queues[0].skills = vec![spanish.clone()];
+    let run = start(config, prompt_agent()).await;
+    let maria = agent_id(42);
+    run.net.add_agent(maria, prompt_agent());
+    let profile = Profile {
+        login: "maria".into(),
+        name: "Maria".into(),
+        extension: None,
+        skills: vec![],
+        queues: vec![sales()],
+    };
+    run.center
+        .register_agent(maria, profile.clone(), "admin".into())
+        .await
+        .unwrap();
+    let roster = run.center.roster();
+    assert_eq!(roster.len(), 1);
+    assert_eq!((roster[0].id, &roster[0].profile), (maria, &profile));
+    // The same agent twice: refused by its stream.
+    let again = run
+        .center
+        .register_agent(maria, profile.clone(), "admin".into())
+        .await;
+    assert!(
+        matches!(&again, Err(CommandError::Rejected(why)) if why.contains("maria")),
+        "{again:?}"
+    );
+
+    run.center
+        .agent(maria, AgentCommand::log_in(&profile))
+        .await
+        .unwrap();
+    run.center.agent(maria, AgentCommand::Ready).await.unwrap();
+    // The call needs Spanish, which Maria lacks: it waits.
+    let call = run.net.place_call(caller(600.0, 60.0)).await;
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let state = run.center.agent_state(maria).await.unwrap();
+    assert_eq!(state.presence, Presence::Available);
+    // A supervisor gives her Spanish: the waiting call comes to her at once.
+    let edit = AgentCommand::Edit {
+        name: None,
+        skills: Some(vec![Skill {
+            name: spanish,
+            level: 6,
+        }]),
+        queues: None,
+        by: "boss".into(),
+    };
+    run.center.agent(maria, edit).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let state = run.center.agent_state(maria).await.unwrap();
+    assert_eq!(state.presence, Presence::Busy { call }, "{state:?}");
+    let agent_types = types(run.log.as_ref(), &maria.stream()).await;
+    assert_eq!(
+        agent_types,
+        [
+            "registered",
+            "logged_in",
+            "ready",
+            "skills_changed",
+            "reserved",
+            "busy"
+        ]
+    );
 }

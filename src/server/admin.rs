@@ -243,7 +243,14 @@ pub async fn create(s: &State, who: Option<Principal>, body: &[u8]) -> Result<Ag
         center
             .register_agent(agent, profile, p.name.clone())
             .await
-            .map_err(center_error)?;
+            .map_err(|e| {
+                // Refused by the agent's stream: the same login was registered meanwhile.
+                let mut e = center_error(e);
+                if e.status == StatusCode::CONFLICT {
+                    e.field = Some("login".into());
+                }
+                e
+            })?;
     }
     after(s, agent)
 }

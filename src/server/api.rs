@@ -554,12 +554,7 @@ async fn agent_action(
         .ok_or_else(|| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the center is stopping"))?;
     let command = match action {
         // The roster's profile: the file's, with what administrators changed since.
-        AgentAction::LogIn {} => AgentCommand::LogIn {
-            name: entry.profile.name.clone(),
-            extension: entry.profile.extension.clone(),
-            skills: entry.profile.skills.clone(),
-            queues: entry.profile.queues.clone(),
-        },
+        AgentAction::LogIn {} => AgentCommand::log_in(&entry.profile),
         AgentAction::LogOut {} => match by {
             Some(by) => AgentCommand::Force {
                 to: Forced::LogOut,
