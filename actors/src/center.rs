@@ -158,6 +158,14 @@ impl Actor for Supervisor {
                 first,
                 reply,
             } => {
+                // One actor per agent: two registrations of a new agent at once may both
+                // ask for its actor; the supervisor, one message at a time, starts one.
+                if let Entity::Agent(id) = entity
+                    && state.services.directory.agent(id).is_some()
+                {
+                    let _ = reply.send(Ok(()));
+                    return Ok(());
+                }
                 let result = match state.spawn(&myself, entity).await {
                     Ok(cell) => {
                         if let Some(m) = first {

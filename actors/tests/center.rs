@@ -889,22 +889,26 @@ async fn a_registered_agent_takes_calls_and_a_skill_change_routes_at_once() {
         skills: vec![],
         queues: vec![sales()],
     };
-    run.center
-        .register_agent(maria, profile.clone(), "admin".into())
-        .await
-        .unwrap();
+    // Two registrations at once: one actor, one `registered`, the other refused.
+    let (a, b) = tokio::join!(
+        run.center
+            .register_agent(maria, profile.clone(), "admin".into()),
+        run.center
+            .register_agent(maria, profile.clone(), "another admin".into()),
+    );
+    assert_eq!(
+        usize::from(a.is_ok()) + usize::from(b.is_ok()),
+        1,
+        "{a:?} {b:?}"
+    );
+    let refused = if a.is_ok() { b } else { a };
+    assert!(
+        matches!(&refused, Err(CommandError::Rejected(why)) if why.contains("maria")),
+        "{refused:?}"
+    );
     let roster = run.center.roster();
     assert_eq!(roster.len(), 1);
     assert_eq!((roster[0].id, &roster[0].profile), (maria, &profile));
-    // The same agent twice: refused by its stream.
-    let again = run
-        .center
-        .register_agent(maria, profile.clone(), "admin".into())
-        .await;
-    assert!(
-        matches!(&again, Err(CommandError::Rejected(why)) if why.contains("maria")),
-        "{again:?}"
-    );
 
     run.center
         .agent(maria, AgentCommand::log_in(&profile))
