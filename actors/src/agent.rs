@@ -7,7 +7,12 @@
 //!   be reserved for another;
 //! - a missed offer frees the agent again, unless it was the `auto_pause_after`-th miss in
 //!   a row: then the agent is made not ready with the reason `auto_pause`;
-//! - an agent cannot log out or go not ready in the middle of a call.
+//! - an agent cannot log out or go not ready in the middle of a call;
+//! - the roster: an agent of the center's file is on it from the start, one an
+//!   administrator registers from its `registered` event; a removed agent can do nothing
+//!   until registered again, and only a logged-out agent can be removed. Logins use the
+//!   agent's profile (name, skills, queues), which edits change for the session in
+//!   progress and for every later login.
 
 pub mod actor;
 
@@ -44,9 +49,41 @@ pub enum Presence {
     },
 }
 
+/// Whether an agent is on the center's roster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Listing {
+    /// Neither in the center's file nor registered (yet).
+    #[default]
+    Unknown,
+    Listed,
+    Removed,
+}
+
+/// The roster's entry for an agent: what its next login uses.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Profile {
+    pub login: String,
+    pub name: String,
+    pub extension: Option<String>,
+    pub skills: Vec<Skill>,
+    pub queues: Vec<QueueId>,
+}
+
+/// Where a supervisor puts an agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Forced {
+    Ready,
+    NotReady { reason: String },
+    LogOut,
+}
+
 /// The fold of an agent's stream.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AgentState {
+    /// On the roster or not; an agent of the center's file starts [`Listing::Listed`].
+    pub listing: Listing,
+    /// The roster's entry: the file's, then what `registered` and the edits say.
+    pub profile: Profile,
     /// Events folded so far: the expected version of the next append.
     pub version: u64,
     pub presence: Presence,
@@ -65,6 +102,37 @@ pub struct AgentState {
 }
 
 impl AgentState {
+    /// The state an agent of the center's file starts from, before its stream is folded.
+    pub fn listed(profile: Profile) -> Self {
+        Self {
+            listing: Listing::Listed,
+            name: profile.name.clone(),
+            extension: profile.extension.clone(),
+            skills: profile.skills.clone(),
+            queues: profile.queues.clone(),
+            profile,
+            ..Self::default()
+        }
+    }
+
+    /// [`AgentState::listed`] with the profile of the center's file.
+    pub fn of_config(a: &hotline_infra::config::AgentConfig) -> Self {
+        Self::listed(Profile {
+            login: a.login.clone(),
+            name: a.name.clone(),
+            extension: a.extension.clone(),
+            skills: a
+                .skills
+                .iter()
+                .map(|(name, level)| Skill {
+                    name: name.clone(),
+                    level: *level,
+                })
+                .collect(),
+            queues: a.queues.clone(),
+        })
+    }
+
     /// Free for an offer.
     pub fn is_available(&self) -> bool {
         self.presence == Presence::Available
@@ -139,6 +207,40 @@ pub enum AgentCommand {
     ChangeQueues {
         queues: Vec<QueueId>,
     },
+    /// An administrator adds the agent to the roster.
+    Register {
+        profile: Profile,
+        by: String,
+    },
+    /// A supervisor or administrator changes the profile: each part given and different
+    /// becomes one event, all appended together.
+    Edit {
+        name: Option<String>,
+        skills: Option<Vec<Skill>>,
+        queues: Option<Vec<QueueId>>,
+        by: String,
+    },
+    /// An administrator takes the agent off the roster.
+    Remove {
+        by: String,
+    },
+    /// A supervisor puts the agent in a state, as the agent could have.
+    Force {
+        to: Forced,
+        by: String,
+    },
+}
+
+impl AgentCommand {
+    /// Logging in as the roster's profile says.
+    pub fn log_in(profile: &Profile) -> Self {
+        AgentCommand::LogIn {
+            name: profile.name.clone(),
+            extension: profile.extension.clone(),
+            skills: profile.skills.clone(),
+            queues: profile.queues.clone(),
+        }
+    }
 }
 
 /// Why an agent command was refused.
@@ -162,6 +264,16 @@ pub enum AgentRejection {
     NoReason,
     #[error("the agent is already {0}")]
     Unchanged(&'static str),
+    #[error("login `{0}` is already on the roster")]
+    AlreadyListed(String),
+    #[error("the agent is not on the roster")]
+    NotListed,
+    #[error("the agent was removed from the roster; register it again first")]
+    Removed,
+    #[error("the agent is logged in; log them out first (a supervisor can force it)")]
+    StillLoggedIn,
+    #[error("a name is needed")]
+    NoName,
 }
 
 impl Presence {
@@ -188,6 +300,43 @@ fn agents_miss(reason: OfferMissReason) -> bool {
 /// The agent's pure core.
 #[derive(Debug)]
 pub struct Agent;
+
+fn log_out(s: &AgentState, by: Option<String>) -> Result<Vec<AgentEvent>, AgentRejection> {
+    if let Some(call) = s.call() {
+        return Err(AgentRejection::OnACall(call));
+    }
+    Ok(vec![AgentEvent::LoggedOut { by }])
+}
+
+fn ready(s: &AgentState, by: Option<String>) -> Result<Vec<AgentEvent>, AgentRejection> {
+    if let Some(call) = s.call() {
+        return Err(AgentRejection::OnACall(call));
+    }
+    if s.is_available() {
+        return Err(AgentRejection::Unchanged("available"));
+    }
+    Ok(vec![AgentEvent::Ready { by }])
+}
+
+fn not_ready(
+    s: &AgentState,
+    reason: &str,
+    by: Option<String>,
+) -> Result<Vec<AgentEvent>, AgentRejection> {
+    if let Some(call) = s.call() {
+        return Err(AgentRejection::OnACall(call));
+    }
+    if reason.trim().is_empty() {
+        return Err(AgentRejection::NoReason);
+    }
+    if matches!(&s.presence, Presence::NotReady { reason: r } if r == reason) {
+        return Err(AgentRejection::Unchanged("not ready for that reason"));
+    }
+    Ok(vec![AgentEvent::NotReady {
+        reason: reason.to_owned(),
+        by,
+    }])
+}
 
 fn check_skills(skills: &[Skill]) -> Result<(), AgentRejection> {
     for (i, s) in skills.iter().enumerate() {
@@ -217,13 +366,16 @@ impl Decider for Agent {
     ) -> Result<Vec<AgentEvent>, AgentRejection> {
         use AgentCommand as C;
         use AgentRejection as R;
-        if !s.is_logged_in() && !matches!(command, C::LogIn { .. }) {
+        let roster_command = matches!(
+            command,
+            C::Register { .. } | C::Edit { .. } | C::Remove { .. }
+        );
+        if s.listing == Listing::Removed && !matches!(command, C::Register { .. }) {
+            return Err(R::Removed);
+        }
+        if !s.is_logged_in() && !matches!(command, C::LogIn { .. }) && !roster_command {
             return Err(R::NotLoggedIn);
         }
-        let on_call = || match s.call() {
-            Some(call) => Err(R::OnACall(call)),
-            None => Ok(()),
-        };
         Ok(match command {
             C::LogIn {
                 name,
@@ -243,28 +395,77 @@ impl Decider for Agent {
                     queues: queues.clone(),
                 }]
             }
-            C::LogOut => {
-                on_call()?;
-                vec![AgentEvent::LoggedOut]
+            C::LogOut => log_out(s, None)?,
+            C::Ready => ready(s, None)?,
+            C::NotReady { reason } => not_ready(s, reason, None)?,
+            C::Force { to, by } => {
+                let by = Some(by.clone());
+                match to {
+                    Forced::Ready => ready(s, by)?,
+                    Forced::NotReady { reason } => not_ready(s, reason, by)?,
+                    Forced::LogOut => log_out(s, by)?,
+                }
             }
-            C::Ready => {
-                on_call()?;
-                if s.is_available() {
-                    return Err(R::Unchanged("available"));
+            C::Register { profile, by } => {
+                if s.listing == Listing::Listed {
+                    return Err(R::AlreadyListed(profile.login.clone()));
                 }
-                vec![AgentEvent::Ready]
-            }
-            C::NotReady { reason } => {
-                on_call()?;
-                if reason.trim().is_empty() {
-                    return Err(R::NoReason);
+                if profile.name.trim().is_empty() {
+                    return Err(R::NoName);
                 }
-                if matches!(&s.presence, Presence::NotReady { reason: r } if r == reason) {
-                    return Err(R::Unchanged("not ready for that reason"));
-                }
-                vec![AgentEvent::NotReady {
-                    reason: reason.clone(),
+                check_skills(&profile.skills)?;
+                vec![AgentEvent::Registered {
+                    login: profile.login.clone(),
+                    name: profile.name.clone(),
+                    extension: profile.extension.clone(),
+                    skills: profile.skills.clone(),
+                    queues: profile.queues.clone(),
+                    by: by.clone(),
                 }]
+            }
+            C::Edit {
+                name,
+                skills,
+                queues,
+                by,
+            } => {
+                if s.listing != Listing::Listed {
+                    return Err(R::NotListed);
+                }
+                let mut events = Vec::new();
+                if let Some(name) = name.as_ref().filter(|n| **n != s.profile.name) {
+                    if name.trim().is_empty() {
+                        return Err(R::NoName);
+                    }
+                    events.push(AgentEvent::Renamed {
+                        name: name.clone(),
+                        by: by.clone(),
+                    });
+                }
+                if let Some(skills) = skills.as_ref().filter(|k| **k != s.profile.skills) {
+                    check_skills(skills)?;
+                    events.push(AgentEvent::SkillsChanged {
+                        skills: skills.clone(),
+                        by: Some(by.clone()),
+                    });
+                }
+                if let Some(queues) = queues.as_ref().filter(|q| **q != s.profile.queues) {
+                    events.push(AgentEvent::QueuesChanged {
+                        queues: queues.clone(),
+                        by: Some(by.clone()),
+                    });
+                }
+                // Nothing differs: nothing to record, and nothing refused either.
+                events
+            }
+            C::Remove { by } => {
+                if s.listing != Listing::Listed {
+                    return Err(R::NotListed);
+                }
+                if s.is_logged_in() {
+                    return Err(R::StillLoggedIn);
+                }
+                vec![AgentEvent::Removed { by: by.clone() }]
             }
             C::Reserve { call, queue } => {
                 if !s.is_available() {
@@ -293,6 +494,7 @@ impl Decider for Agent {
                 {
                     events.push(AgentEvent::NotReady {
                         reason: AUTO_PAUSE.to_owned(),
+                        by: None,
                     });
                 }
                 events
@@ -336,6 +538,7 @@ impl Decider for Agent {
                 }
                 vec![AgentEvent::SkillsChanged {
                     skills: skills.clone(),
+                    by: None,
                 }]
             }
             C::ChangeQueues { queues } => {
@@ -344,6 +547,7 @@ impl Decider for Agent {
                 }
                 vec![AgentEvent::QueuesChanged {
                     queues: queues.clone(),
+                    by: None,
                 }]
             }
         })
@@ -363,16 +567,27 @@ impl Decider for Agent {
                 s.skills = skills.clone();
                 s.queues = queues.clone();
                 s.missed_in_row = 0;
+                if s.listing == Listing::Unknown {
+                    // An agent known only by its logins (a hand-built center, a test).
+                    s.listing = Listing::Listed;
+                    s.profile = Profile {
+                        login: String::new(),
+                        name: name.clone(),
+                        extension: extension.clone(),
+                        skills: skills.clone(),
+                        queues: queues.clone(),
+                    };
+                }
                 Some(Presence::NotReady {
                     reason: "logged_in".to_owned(),
                 })
             }
-            AgentEvent::LoggedOut => Some(Presence::LoggedOut),
-            AgentEvent::Ready => {
+            AgentEvent::LoggedOut { .. } => Some(Presence::LoggedOut),
+            AgentEvent::Ready { .. } => {
                 s.missed_in_row = 0;
                 Some(Presence::Available)
             }
-            AgentEvent::NotReady { reason } => Some(Presence::NotReady {
+            AgentEvent::NotReady { reason, .. } => Some(Presence::NotReady {
                 reason: reason.clone(),
             }),
             AgentEvent::Reserved { call, queue } => Some(Presence::Reserved {
@@ -400,12 +615,45 @@ impl Decider for Agent {
                 })
             }
             AgentEvent::WrapUpCompleted { .. } => Some(Presence::Available),
-            AgentEvent::SkillsChanged { skills } => {
+            AgentEvent::SkillsChanged { skills, .. } => {
                 s.skills = skills.clone();
+                s.profile.skills = skills.clone();
                 None
             }
-            AgentEvent::QueuesChanged { queues } => {
+            AgentEvent::QueuesChanged { queues, .. } => {
                 s.queues = queues.clone();
+                s.profile.queues = queues.clone();
+                None
+            }
+            AgentEvent::Registered {
+                login,
+                name,
+                extension,
+                skills,
+                queues,
+                ..
+            } => {
+                s.listing = Listing::Listed;
+                s.profile = Profile {
+                    login: login.clone(),
+                    name: name.clone(),
+                    extension: extension.clone(),
+                    skills: skills.clone(),
+                    queues: queues.clone(),
+                };
+                s.name = name.clone();
+                s.extension = extension.clone();
+                s.skills = skills.clone();
+                s.queues = queues.clone();
+                None
+            }
+            AgentEvent::Renamed { name, .. } => {
+                s.profile.name = name.clone();
+                s.name = name.clone();
+                None
+            }
+            AgentEvent::Removed { .. } => {
+                s.listing = Listing::Removed;
                 None
             }
         };
@@ -449,7 +697,7 @@ mod tests {
     }
 
     fn ready() -> Vec<AgentEvent> {
-        vec![logged_in(), AgentEvent::Ready]
+        vec![logged_in(), AgentEvent::Ready { by: None }]
     }
 
     fn reserved(n: u128) -> Vec<AgentEvent> {
@@ -489,7 +737,7 @@ mod tests {
         assert!(s.is_logged_in() && !s.is_available());
         let s = given::<Agent>([logged_in()])
             .when(AgentCommand::Ready)
-            .then([AgentEvent::Ready]);
+            .then([AgentEvent::Ready { by: None }]);
         assert!(s.is_available());
     }
 
@@ -498,7 +746,7 @@ mod tests {
         given::<Agent>([])
             .when(AgentCommand::Ready)
             .then_err(AgentRejection::NotLoggedIn);
-        given::<Agent>([logged_in(), AgentEvent::LoggedOut])
+        given::<Agent>([logged_in(), AgentEvent::LoggedOut { by: None }])
             .when(AgentCommand::Reserve {
                 call: call(1),
                 queue: sales(),
@@ -556,6 +804,7 @@ mod tests {
             })
             .then([AgentEvent::SkillsChanged {
                 skills: vec![skill("billing", 4)],
+                by: None,
             }]);
         assert_eq!(s.presence, Presence::Busy { call: call(1) });
         assert_eq!(s.skill_level(&SkillName::new("billing").unwrap()), Some(4));
@@ -566,6 +815,7 @@ mod tests {
             })
             .then([AgentEvent::QueuesChanged {
                 queues: vec![support.clone()],
+                by: None,
             }]);
         assert_eq!(s.queues, vec![support]);
         given::<Agent>(ready())
@@ -683,6 +933,7 @@ mod tests {
                 },
                 AgentEvent::NotReady {
                     reason: AUTO_PAUSE.into(),
+                    by: None,
                 },
             ]);
         assert_eq!(
@@ -866,6 +1117,7 @@ mod tests {
         let mut h = ready();
         h.push(AgentEvent::NotReady {
             reason: "lunch".into(),
+            by: None,
         });
         given::<Agent>(h.clone())
             .when(AgentCommand::NotReady {
@@ -878,6 +1130,7 @@ mod tests {
             })
             .then([AgentEvent::NotReady {
                 reason: "training".into(),
+                by: None,
             }]);
         given::<Agent>(ready())
             .when(AgentCommand::Ready)
@@ -889,5 +1142,197 @@ mod tests {
         let g = given::<Agent>(ready());
         assert_eq!(g.state().since, Some(at(1)));
         assert_eq!(g.state().version, 2);
+    }
+
+    fn grace() -> Profile {
+        Profile {
+            login: "grace".into(),
+            name: "Grace".into(),
+            extension: None,
+            skills: vec![skill("english", 8)],
+            queues: vec![sales()],
+        }
+    }
+
+    fn registered() -> AgentEvent {
+        let p = grace();
+        AgentEvent::Registered {
+            login: p.login,
+            name: p.name,
+            extension: p.extension,
+            skills: p.skills,
+            queues: p.queues,
+            by: "admin".into(),
+        }
+    }
+
+    #[test]
+    fn a_registered_agent_is_on_the_roster_with_its_profile() {
+        let s = given::<Agent>([])
+            .when(AgentCommand::Register {
+                profile: grace(),
+                by: "admin".into(),
+            })
+            .then([registered()]);
+        assert_eq!(s.listing, Listing::Listed);
+        assert_eq!(s.profile, grace());
+        assert!(!s.is_logged_in(), "registering does not log in");
+    }
+
+    #[test]
+    fn an_agent_on_the_roster_is_not_registered_twice() {
+        given::<Agent>([registered()])
+            .when(AgentCommand::Register {
+                profile: grace(),
+                by: "admin".into(),
+            })
+            .then_err(AgentRejection::AlreadyListed("grace".into()));
+    }
+
+    #[test]
+    fn registering_checks_the_name_and_the_skill_levels() {
+        let mut p = grace();
+        p.skills = vec![skill("english", 0)];
+        given::<Agent>([])
+            .when(AgentCommand::Register {
+                profile: p,
+                by: "admin".into(),
+            })
+            .then_err(AgentRejection::SkillLevel {
+                skill: SkillName::new("english").unwrap(),
+                level: 0,
+            });
+        let mut p = grace();
+        p.name = " ".into();
+        given::<Agent>([])
+            .when(AgentCommand::Register {
+                profile: p,
+                by: "admin".into(),
+            })
+            .then_err(AgentRejection::NoName);
+    }
+
+    #[test]
+    fn an_edit_records_only_what_changes_and_who_changed_it() {
+        let s = given::<Agent>([registered()])
+            .when(AgentCommand::Edit {
+                name: Some("Grace Hopper".into()),
+                skills: Some(grace().skills),
+                queues: Some(vec![QueueId::new("billing").unwrap()]),
+                by: "boss".into(),
+            })
+            .then([
+                AgentEvent::Renamed {
+                    name: "Grace Hopper".into(),
+                    by: "boss".into(),
+                },
+                AgentEvent::QueuesChanged {
+                    queues: vec![QueueId::new("billing").unwrap()],
+                    by: Some("boss".into()),
+                },
+            ]);
+        assert_eq!(s.profile.name, "Grace Hopper");
+        assert_eq!(s.profile.queues, vec![QueueId::new("billing").unwrap()]);
+        given::<Agent>([registered()])
+            .when(AgentCommand::Edit {
+                name: None,
+                skills: None,
+                queues: Some(vec![sales()]),
+                by: "boss".into(),
+            })
+            .then([]);
+    }
+
+    #[test]
+    fn an_edit_of_a_logged_in_agent_changes_its_session_at_once() {
+        let h = [registered(), logged_in(), AgentEvent::Ready { by: None }];
+        let s = given::<Agent>(h)
+            .when(AgentCommand::Edit {
+                name: None,
+                skills: Some(vec![skill("french", 6)]),
+                queues: None,
+                by: "boss".into(),
+            })
+            .then([AgentEvent::SkillsChanged {
+                skills: vec![skill("french", 6)],
+                by: Some("boss".into()),
+            }]);
+        assert_eq!(s.skills, vec![skill("french", 6)], "the router's view");
+        assert_eq!(s.profile.skills, vec![skill("french", 6)], "later logins");
+        assert!(s.is_available());
+    }
+
+    #[test]
+    fn a_logged_in_agent_is_not_removed() {
+        given::<Agent>([registered(), logged_in()])
+            .when(AgentCommand::Remove { by: "admin".into() })
+            .then_err(AgentRejection::StillLoggedIn);
+    }
+
+    #[test]
+    fn a_removed_agent_can_do_nothing_until_registered_again() {
+        let s = given::<Agent>([registered()])
+            .when(AgentCommand::Remove { by: "admin".into() })
+            .then([AgentEvent::Removed { by: "admin".into() }]);
+        assert_eq!(s.listing, Listing::Removed);
+        let removed = [registered(), AgentEvent::Removed { by: "admin".into() }];
+        given::<Agent>(removed.clone())
+            .when(AgentCommand::LogIn {
+                name: "Grace".into(),
+                extension: None,
+                skills: vec![],
+                queues: vec![],
+            })
+            .then_err(AgentRejection::Removed);
+        given::<Agent>(removed.clone())
+            .when(AgentCommand::Remove { by: "admin".into() })
+            .then_err(AgentRejection::Removed);
+        given::<Agent>(removed)
+            .when(AgentCommand::Register {
+                profile: grace(),
+                by: "admin".into(),
+            })
+            .then([registered()]);
+    }
+
+    #[test]
+    fn a_supervisor_forces_a_state_and_is_named() {
+        given::<Agent>([logged_in()])
+            .when(AgentCommand::Force {
+                to: Forced::Ready,
+                by: "boss".into(),
+            })
+            .then([AgentEvent::Ready {
+                by: Some("boss".into()),
+            }]);
+        given::<Agent>(ready())
+            .when(AgentCommand::Force {
+                to: Forced::NotReady {
+                    reason: "meeting".into(),
+                },
+                by: "boss".into(),
+            })
+            .then([AgentEvent::NotReady {
+                reason: "meeting".into(),
+                by: Some("boss".into()),
+            }]);
+        given::<Agent>(ready())
+            .when(AgentCommand::Force {
+                to: Forced::LogOut,
+                by: "boss".into(),
+            })
+            .then([AgentEvent::LoggedOut {
+                by: Some("boss".into()),
+            }]);
+    }
+
+    #[test]
+    fn a_supervisor_cannot_force_an_agent_off_a_call() {
+        given::<Agent>(busy(1))
+            .when(AgentCommand::Force {
+                to: Forced::LogOut,
+                by: "boss".into(),
+            })
+            .then_err(AgentRejection::OnACall(call(1)));
     }
 }

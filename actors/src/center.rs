@@ -13,7 +13,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use hotline_events::{AgentId, CallEvent, CallId, Event};
+use hotline_events::{AgentEvent, AgentId, CallEvent, CallId, Event};
 use hotline_infra::config::CenterConfig;
 use hotline_infra::{Clock, EventLog, LogError};
 use hotline_media::{NetworkReport, Telephony};
@@ -26,6 +26,7 @@ use crate::agent::{AgentCommand, AgentState};
 use crate::call::actor::{CallActor, CallMsg};
 use crate::call::{CallCommand, CallState};
 use crate::directory::Directory;
+use crate::roster::Roster;
 use crate::router::actor::{RouterActor, RouterMsg};
 
 /// What every actor of a center shares.
@@ -36,6 +37,8 @@ pub struct Services {
     pub clock: Clock,
     pub config: Arc<CenterConfig>,
     pub directory: Directory,
+    /// The agents on the roster, as their actors report them.
+    pub roster: Roster,
 }
 
 /// Why a command to an entity did not happen.
@@ -155,6 +158,14 @@ impl Actor for Supervisor {
                 first,
                 reply,
             } => {
+                // One actor per agent: two registrations of a new agent at once may both
+                // ask for its actor; the supervisor, one message at a time, starts one.
+                if let Entity::Agent(id) = entity
+                    && state.services.directory.agent(id).is_some()
+                {
+                    let _ = reply.send(Ok(()));
+                    return Ok(());
+                }
                 let result = match state.spawn(&myself, entity).await {
                     Ok(cell) => {
                         if let Some(m) = first {
@@ -240,8 +251,9 @@ impl Center {
             clock,
             config: Arc::new(config),
             directory: Directory::default(),
+            roster: Roster::default(),
         };
-        let live = live_calls(services.log.as_ref()).await?;
+        let Scan { live, registered } = scan(services.log.as_ref()).await?;
         let (supervisor, _) = Actor::spawn(None, Supervisor, (services.clone(), seed))
             .await
             .map_err(|e| CenterError::Spawn(e.to_string()))?;
@@ -249,6 +261,12 @@ impl Center {
         spawn(&supervisor, Entity::Router, None).await?;
         for a in &services.config.agents {
             spawn(&supervisor, Entity::Agent(a.id), None).await?;
+        }
+        // Then those registered over the API (a removed one reports itself off the roster).
+        for id in registered {
+            if !services.config.agents.iter().any(|a| a.id == id) {
+                spawn(&supervisor, Entity::Agent(id), None).await?;
+            }
         }
         if let Some(router) = services.directory.router() {
             let _ = router.cast(RouterMsg::Reconcile { live: live.clone() });
@@ -272,6 +290,29 @@ impl Center {
 
     pub fn services(&self) -> &Services {
         &self.services
+    }
+
+    /// The agents on the roster: the file's, then those registered, less those removed.
+    pub fn roster(&self) -> Vec<crate::roster::Entry> {
+        self.services.roster.list()
+    }
+
+    /// Adds an agent to the roster: starts its actor if it has none (a new agent, or one
+    /// removed before this start), then has it register. The agent's stream decides: a
+    /// second registration of the same id is refused there.
+    pub async fn register_agent(
+        &self,
+        agent: AgentId,
+        profile: crate::agent::Profile,
+        by: String,
+    ) -> Result<(), CommandError> {
+        if self.services.directory.agent(agent).is_none() {
+            spawn(&self.supervisor, Entity::Agent(agent), None)
+                .await
+                .map_err(|_| CommandError::Stopped)?;
+        }
+        self.agent(agent, AgentCommand::Register { profile, by })
+            .await
     }
 
     /// Runs `cmd` on `agent`'s actor and answers with its outcome.
@@ -371,16 +412,36 @@ async fn spawn(
     .map_err(CenterError::Spawn)
 }
 
-/// Calls whose stream has no `ended` yet. A full scan of the log: fine for a restart today,
-/// to be served by a projection's checkpointed view once projections exist.
-async fn live_calls(log: &dyn EventLog) -> Result<Vec<CallId>, LogError> {
+/// What a start needs from the log.
+struct Scan {
+    /// Calls whose stream has no `ended` yet.
+    live: Vec<CallId>,
+    /// Agents with a `registered` event, in the order of their first one.
+    registered: Vec<AgentId>,
+}
+
+/// One full scan of the log: fine for a restart today, to be served by a projection's
+/// checkpointed view later.
+async fn scan(log: &dyn EventLog) -> Result<Scan, LogError> {
     let mut live: HashSet<CallId> = HashSet::new();
+    let mut registered: Vec<AgentId> = Vec::new();
     let mut from = 1;
     loop {
         let batch = log.read_all(from, 10_000).await?;
         let Some(last) = batch.last() else { break };
         from = last.position + 1;
         for r in &batch {
+            if r.stream.category() == "agent" && r.event_type == "registered" {
+                if let Ok(id) = r.stream.id().parse::<uuid::Uuid>() {
+                    let id = AgentId::from_uuid(id);
+                    if !registered.contains(&id)
+                        && matches!(r.event(), Event::Agent(AgentEvent::Registered { .. }))
+                    {
+                        registered.push(id);
+                    }
+                }
+                continue;
+            }
             if r.stream.category() != "call" {
                 continue;
             }
@@ -401,7 +462,7 @@ async fn live_calls(log: &dyn EventLog) -> Result<Vec<CallId>, LogError> {
     }
     let mut live: Vec<CallId> = live.into_iter().collect();
     live.sort();
-    Ok(live)
+    Ok(Scan { live, registered })
 }
 
 /// Network reports to call actors; a new call gets a new actor.

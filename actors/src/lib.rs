@@ -8,6 +8,7 @@ pub mod campaign;
 pub mod center;
 pub mod decider;
 pub mod directory;
+pub mod roster;
 pub mod router;
 mod store;
 

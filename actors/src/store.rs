@@ -16,8 +16,22 @@ pub(crate) async fn load<D: Decider>(
 where
     D::State: Versioned,
 {
+    load_onto::<D>(log, stream, D::State::default(), typed).await
+}
+
+/// [`load`] from `start` rather than the empty state: what the configuration says of an
+/// entity before its first event (an agent of the center's file is on the roster).
+pub(crate) async fn load_onto<D: Decider>(
+    log: &dyn EventLog,
+    stream: &StreamName,
+    start: D::State,
+    typed: impl Fn(Event) -> Option<D::Event>,
+) -> Result<D::State, LogError>
+where
+    D::State: Versioned,
+{
     let records = log.read_stream(stream, 1).await?;
-    let mut state = D::State::default();
+    let mut state = start;
     for r in &records {
         match typed(r.event()) {
             Some(e) => state = D::evolve(state, &e, r.occurred_at),

@@ -8,10 +8,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hotline_actors::Center;
-use hotline_actors::agent::{Agent, AgentCommand, AgentState, Presence};
+use hotline_actors::agent::{Agent, AgentCommand, AgentState, Presence, Profile};
 use hotline_actors::call::{Call, CallState};
 use hotline_actors::decider::Decider;
+use hotline_actors::{Center, CommandError};
 use hotline_events::{
     AgentEvent, AgentId, CallEvent, CallId, EndReason, Event, QueueId, Recorded, Skill, SkillName,
     StreamName, Timestamp,
@@ -274,7 +274,12 @@ async fn an_agent_who_misses_two_offers_is_paused_and_the_call_goes_to_another()
 }
 
 /// Folds every call and agent stream of the log.
-async fn folded(log: &dyn EventLog) -> (HashMap<CallId, CallState>, HashMap<AgentId, AgentState>) {
+/// Each call's and agent's stream folded; an agent of `config` is folded onto the file's
+/// profile, as its actor does.
+async fn folded(
+    log: &dyn EventLog,
+    config: &CenterConfig,
+) -> (HashMap<CallId, CallState>, HashMap<AgentId, AgentState>) {
     let mut calls: HashMap<StreamName, Vec<(CallEvent, Timestamp)>> = HashMap::new();
     let mut agents: HashMap<StreamName, Vec<(AgentEvent, Timestamp)>> = HashMap::new();
     for r in everything(log).await {
@@ -304,10 +309,14 @@ async fn folded(log: &dyn EventLog) -> (HashMap<CallId, CallState>, HashMap<Agen
         agents
             .iter()
             .map(|(s, es)| {
-                (
-                    AgentId::from_uuid(id(s)),
-                    Agent::fold(es.iter().map(|(e, t)| (e, *t))),
-                )
+                let agent = AgentId::from_uuid(id(s));
+                let start = config
+                    .agents
+                    .iter()
+                    .find(|a| a.id == agent)
+                    .map_or_else(AgentState::default, AgentState::of_config);
+                let state = es.iter().fold(start, |st, (e, t)| Agent::evolve(st, e, *t));
+                (agent, state)
             })
             .collect(),
     )
@@ -394,7 +403,7 @@ async fn a_center_stopped_abruptly_comes_back_from_its_log() {
     let crash = run.log.head().await.unwrap();
 
     // …is what their streams say.
-    let (calls, agents) = folded(run.log.as_ref()).await;
+    let (calls, agents) = folded(run.log.as_ref(), &config).await;
     for (id, state) in &before_calls {
         assert_eq!(&calls[id], state, "call {id} rebuilt from its stream");
     }
@@ -404,7 +413,7 @@ async fn a_center_stopped_abruptly_comes_back_from_its_log() {
 
     // A new center takes over the same log and the same line.
     let center = Center::start(
-        config,
+        config.clone(),
         run.log.clone(),
         Arc::new(run.net.clone()),
         reports,
@@ -417,7 +426,7 @@ async fn a_center_stopped_abruptly_comes_back_from_its_log() {
     tokio::time::sleep(Duration::from_secs(3600)).await;
 
     check_invariants(run.log.as_ref()).await;
-    let (calls, _) = folded(run.log.as_ref()).await;
+    let (calls, _) = folded(run.log.as_ref(), &config).await;
     for call in &placed {
         let state = &calls[call];
         assert!(state.is_ended(), "{call} ended: {:?}", state.phase);
@@ -863,4 +872,78 @@ async fn a_call_waiting_too_long_overflows_to_the_backup_queue() {
         panic!("answered")
     };
     assert_eq!(agent, agent_id(0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_registered_agent_takes_calls_and_a_skill_change_routes_at_once() {
+    let spanish = SkillName::new("spanish").unwrap();
+    let mut config = config(0, Strategy::LongestIdle);
+    config.queues[0].skills = vec![spanish.clone()];
+    let run = start(config, prompt_agent()).await;
+    let maria = agent_id(42);
+    run.net.add_agent(maria, prompt_agent());
+    let profile = Profile {
+        login: "maria".into(),
+        name: "Maria".into(),
+        extension: None,
+        skills: vec![],
+        queues: vec![sales()],
+    };
+    // Two registrations at once: one actor, one `registered`, the other refused.
+    let (a, b) = tokio::join!(
+        run.center
+            .register_agent(maria, profile.clone(), "admin".into()),
+        run.center
+            .register_agent(maria, profile.clone(), "another admin".into()),
+    );
+    assert_eq!(
+        usize::from(a.is_ok()) + usize::from(b.is_ok()),
+        1,
+        "{a:?} {b:?}"
+    );
+    let refused = if a.is_ok() { b } else { a };
+    assert!(
+        matches!(&refused, Err(CommandError::Rejected(why)) if why.contains("maria")),
+        "{refused:?}"
+    );
+    let roster = run.center.roster();
+    assert_eq!(roster.len(), 1);
+    assert_eq!((roster[0].id, &roster[0].profile), (maria, &profile));
+
+    run.center
+        .agent(maria, AgentCommand::log_in(&profile))
+        .await
+        .unwrap();
+    run.center.agent(maria, AgentCommand::Ready).await.unwrap();
+    // The call needs Spanish, which Maria lacks: it waits.
+    let call = run.net.place_call(caller(600.0, 60.0)).await;
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let state = run.center.agent_state(maria).await.unwrap();
+    assert_eq!(state.presence, Presence::Available);
+    // A supervisor gives her Spanish: the waiting call comes to her at once.
+    let edit = AgentCommand::Edit {
+        name: None,
+        skills: Some(vec![Skill {
+            name: spanish,
+            level: 6,
+        }]),
+        queues: None,
+        by: "boss".into(),
+    };
+    run.center.agent(maria, edit).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let state = run.center.agent_state(maria).await.unwrap();
+    assert_eq!(state.presence, Presence::Busy { call }, "{state:?}");
+    let agent_types = types(run.log.as_ref(), &maria.stream()).await;
+    assert_eq!(
+        agent_types,
+        [
+            "registered",
+            "logged_in",
+            "ready",
+            "skills_changed",
+            "reserved",
+            "busy"
+        ]
+    );
 }

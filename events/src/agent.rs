@@ -67,28 +67,30 @@ pub enum AgentEvent {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         queues: Vec<QueueId>,
     },
-    LoggedOut,
-    /// Available for offers.
-    Ready,
+    /// `by`: the supervisor or administrator who logged the agent out (absent when the
+    /// agent did it).
+    LoggedOut {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
+    /// Available for offers; `by` as for [`AgentEvent::LoggedOut`].
+    Ready {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+    },
     /// Unavailable, with the reason code the agent or a supervisor chose (`lunch`,
-    /// `training`, `auto_pause` after missed offers).
+    /// `training`, `auto_pause` after missed offers); `by` names the supervisor who forced it.
     NotReady {
         reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     /// An offer for `call` rings at the agent; no other voice call may be offered meanwhile.
-    Reserved {
-        call: CallId,
-        queue: QueueId,
-    },
+    Reserved { call: CallId, queue: QueueId },
     /// On `call`.
-    Busy {
-        call: CallId,
-    },
+    Busy { call: CallId },
     /// After-call work on `call`, for at most `limit_ms`.
-    WrappingUp {
-        call: CallId,
-        limit_ms: u64,
-    },
+    WrappingUp { call: CallId, limit_ms: u64 },
     /// After-call work is done, with the agent's disposition and notes.
     WrapUpCompleted {
         call: CallId,
@@ -97,8 +99,12 @@ pub enum AgentEvent {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         notes: Option<String>,
     },
+    /// The agent's skills from now on (the live session and later logins); `by` names
+    /// the supervisor or administrator who changed them.
     SkillsChanged {
         skills: Vec<Skill>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
     /// The offer for `call` ended unanswered; the reservation is over. Only `no_answer`
     /// and `declined` count towards auto-pause.
@@ -106,10 +112,30 @@ pub enum AgentEvent {
         call: CallId,
         reason: OfferMissReason,
     },
-    /// The queues this agent takes calls from.
+    /// The queues this agent takes calls from (now and at later logins); `by` as for
+    /// [`AgentEvent::SkillsChanged`].
     QueuesChanged {
         queues: Vec<QueueId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
     },
+    /// An administrator added the agent to the roster (agents of the center's file are on
+    /// it without this event). The profile is what later logins use.
+    Registered {
+        login: String,
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        extension: Option<String>,
+        skills: Vec<Skill>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        queues: Vec<QueueId>,
+        by: String,
+    },
+    /// The agent's display name from now on.
+    Renamed { name: String, by: String },
+    /// An administrator took the agent off the roster: it can no longer log in. Only a
+    /// logged-out agent is removed. Registering the same login again brings it back.
+    Removed { by: String },
 }
 
 impl AgentEvent {

@@ -272,14 +272,16 @@ mod tests {
 
     #[test]
     fn fieldless_events_have_an_empty_data_object() {
-        let enc = Event::Agent(AgentEvent::Ready).encode().unwrap();
+        let enc = Event::Agent(AgentEvent::Ready { by: None })
+            .encode()
+            .unwrap();
         assert_eq!(
             (enc.event_type.as_str(), enc.data.as_str()),
             ("ready", "{}")
         );
         assert_eq!(
             Event::decode("agent", "ready", 1, "{ }"),
-            Event::Agent(AgentEvent::Ready)
+            Event::Agent(AgentEvent::Ready { by: None })
         );
     }
 

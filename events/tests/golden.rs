@@ -82,7 +82,7 @@ fn every_event() -> Vec<(StreamName, Event)> {
             }],
             queues: vec![sales.clone()],
         },
-        AgentEvent::Ready,
+        AgentEvent::Ready { by: None },
         AgentEvent::Reserved {
             call,
             queue: sales.clone(),
@@ -99,14 +99,16 @@ fn every_event() -> Vec<(StreamName, Event)> {
         },
         AgentEvent::NotReady {
             reason: "lunch".into(),
+            by: None,
         },
         AgentEvent::SkillsChanged {
             skills: vec![Skill {
                 name: spanish,
                 level: 9,
             }],
+            by: None,
         },
-        AgentEvent::LoggedOut,
+        AgentEvent::LoggedOut { by: None },
     ];
     let queue = [
         QueueEvent::CallWaiting {
@@ -189,6 +191,7 @@ fn every_event() -> Vec<(StreamName, Event)> {
         },
         AgentEvent::QueuesChanged {
             queues: vec![sales.clone(), billing.clone()],
+            by: None,
         },
     ];
     let later_queue = [QueueEvent::CallOverflowed {
@@ -248,6 +251,28 @@ fn every_event() -> Vec<(StreamName, Event)> {
         },
     ];
     all.extend(reads.into_iter().map(|e| (access.clone(), e.into())));
+    // Added with agent administration over the API: the roster's events, and a
+    // supervisor's hand on an agent (`by`).
+    let agent3 = AgentId::from_uuid(id(7));
+    let roster = [
+        AgentEvent::Registered {
+            login: "grace".into(),
+            name: "Grace Hopper".into(),
+            extension: Some("2002".into()),
+            skills: vec![Skill {
+                name: SkillName::new("english").unwrap(),
+                level: 8,
+            }],
+            queues: vec![billing.clone()],
+            by: "admin".into(),
+        },
+        AgentEvent::Renamed {
+            name: "Rear Admiral Grace Hopper".into(),
+            by: "admin".into(),
+        },
+        AgentEvent::Removed { by: "admin".into() },
+    ];
+    all.extend(roster.into_iter().map(|e| (agent3.stream(), e.into())));
     all
 }
 
@@ -332,7 +357,7 @@ fn every_variant_has_a_golden_line() {
     assert_eq!(types.len(), every_event().len(), "each variant once");
     let counts = [
         ("call", 19),
-        ("agent", 11),
+        ("agent", 14),
         ("queue", 7),
         ("campaign", 7),
         ("customer", 6),
@@ -364,4 +389,18 @@ fn an_event_from_a_newer_writer_passes_through_unchanged() {
         );
         assert_eq!(serde_json::to_string(&r).unwrap(), line);
     }
+}
+
+#[test]
+fn a_supervisors_name_rides_on_state_events_and_is_absent_otherwise() {
+    let forced = Event::Agent(AgentEvent::NotReady {
+        reason: "meeting".into(),
+        by: Some("boss".into()),
+    });
+    let enc = forced.encode().unwrap();
+    assert_eq!(enc.data, r#"{"reason":"meeting","by":"boss"}"#);
+    assert_eq!(Event::decode("agent", "not_ready", 1, &enc.data), forced);
+    let own = Event::Agent(AgentEvent::Ready { by: None });
+    assert_eq!(own.encode().unwrap().data, "{}");
+    assert_eq!(Event::decode("agent", "ready", 1, "{}"), own);
 }

@@ -142,7 +142,7 @@ mod tests {
         let stream = AgentId::generate().stream();
         for v in 0..20 {
             let e = NewEvent::new(
-                AgentEvent::Ready,
+                AgentEvent::Ready { by: None },
                 Timestamp::parse("2026-11-24T09:00:00Z").unwrap(),
             );
             tokio::select! {

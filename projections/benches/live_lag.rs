@@ -88,7 +88,7 @@ fn main() {
                 },
                 now(),
             );
-            let ready = NewEvent::new(AgentEvent::Ready, now());
+            let ready = NewEvent::new(AgentEvent::Ready { by: None }, now());
             log.append(&a.stream(), ExpectedVersion::Any, vec![login, ready])
                 .await
                 .unwrap();

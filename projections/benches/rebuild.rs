@@ -46,7 +46,7 @@ fn main() {
                 ExpectedVersion::Any,
                 vec![
                     NewEvent::new(login, t0),
-                    NewEvent::new(AgentEvent::Ready, t0),
+                    NewEvent::new(AgentEvent::Ready { by: None }, t0),
                 ],
             )
             .await

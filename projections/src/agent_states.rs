@@ -62,17 +62,19 @@ pub(crate) fn state_change(event: &AgentEvent) -> StateChange<'_> {
     };
     match event {
         AgentEvent::LoggedIn { .. } => into(K::NotReady, Some(LOGGED_IN_REASON), None),
-        AgentEvent::LoggedOut => StateChange::LoggedOut,
-        AgentEvent::Ready | AgentEvent::OfferMissed { .. } | AgentEvent::WrapUpCompleted { .. } => {
-            into(K::Available, None, None)
-        }
-        AgentEvent::NotReady { reason } => into(K::NotReady, Some(reason), None),
+        AgentEvent::LoggedOut { .. } => StateChange::LoggedOut,
+        AgentEvent::Ready { .. }
+        | AgentEvent::OfferMissed { .. }
+        | AgentEvent::WrapUpCompleted { .. } => into(K::Available, None, None),
+        AgentEvent::NotReady { reason, .. } => into(K::NotReady, Some(reason), None),
         AgentEvent::Reserved { call, .. } => into(K::Reserved, None, Some(*call)),
         AgentEvent::Busy { call } => into(K::Busy, None, Some(*call)),
         AgentEvent::WrappingUp { call, .. } => into(K::WrappingUp, None, Some(*call)),
-        AgentEvent::SkillsChanged { .. } | AgentEvent::QueuesChanged { .. } => {
-            StateChange::Unchanged
-        }
+        AgentEvent::SkillsChanged { .. }
+        | AgentEvent::QueuesChanged { .. }
+        | AgentEvent::Registered { .. }
+        | AgentEvent::Renamed { .. }
+        | AgentEvent::Removed { .. } => StateChange::Unchanged,
     }
 }
 

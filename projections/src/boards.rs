@@ -279,7 +279,17 @@ impl Boards {
                 a.name.clone_from(name);
                 a.queues.clone_from(queues);
             }
-            AgentEvent::QueuesChanged { queues } => a.queues.clone_from(queues),
+            AgentEvent::QueuesChanged { queues, .. } => a.queues.clone_from(queues),
+            AgentEvent::Registered { name, queues, .. } => {
+                a.name.clone_from(name);
+                a.queues.clone_from(queues);
+            }
+            AgentEvent::Renamed { name, .. } => a.name.clone_from(name),
+            AgentEvent::Removed { .. } => {
+                // Off the roster, off the board (only a logged-out agent is removed).
+                self.agents.remove(&agent);
+                return;
+            }
             _ => {}
         }
         if change == StateChange::Unchanged {
@@ -442,12 +452,52 @@ mod tests {
         assert_eq!((gone.state, gone.since), (None, t("10:45:00")));
     }
 
+    #[test]
+    fn a_registered_agent_is_on_the_board_by_name_until_removed() {
+        let a = agent(77);
+        let mut h = History::default();
+        h.agent(
+            a,
+            t("09:00:00"),
+            AgentEvent::Registered {
+                login: "katherine".into(),
+                name: "Katherine".into(),
+                extension: None,
+                skills: vec![],
+                queues: vec![q("sales")],
+                by: "admin".into(),
+            },
+        )
+        .agent(
+            a,
+            t("09:02:00"),
+            AgentEvent::Renamed {
+                name: "Katherine J.".into(),
+                by: "admin".into(),
+            },
+        )
+        .agent(a, t("09:04:00"), AgentEvent::Removed { by: "admin".into() });
+        let board_at = |until: &str| {
+            let mut boards = Boards::new(utc_rules());
+            h.fold_until(&mut boards, t(until));
+            boards.agent(a, t(until))
+        };
+        let tile = board_at("09:01:00").unwrap();
+        assert_eq!((tile.name.as_str(), tile.state), ("Katherine", None));
+        assert_eq!(board_at("09:03:00").unwrap().name, "Katherine J.");
+        assert!(board_at("09:05:00").is_none(), "removed: off the board");
+    }
+
     /// New York is UTC-5 in November: local midnight of the 25th is 05:00 UTC.
     fn around_midnight() -> History {
         let (a1, x, y, z) = (agent(A1), call(31), call(32), call(33));
         let mut h = History::default();
         h.log_in(a1, at("2026-11-25T04:00:00Z"), &["sales"])
-            .agent(a1, at("2026-11-25T04:00:00Z"), AgentEvent::Ready)
+            .agent(
+                a1,
+                at("2026-11-25T04:00:00Z"),
+                AgentEvent::Ready { by: None },
+            )
             // 23:50 local, the 24th: answered after 10 s, held across midnight.
             .arrive(x, at("2026-11-25T04:49:55Z"))
             .queue(x, at("2026-11-25T04:50:00Z"), "sales")

@@ -300,7 +300,7 @@ impl Calls {
                     row.notes.clone_from(notes);
                 }
             }
-            AgentEvent::LoggedOut => {
+            AgentEvent::LoggedOut { .. } => {
                 self.wraps.remove(&agent);
             }
             _ => {}

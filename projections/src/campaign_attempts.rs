@@ -1,7 +1,8 @@
 //! `campaign_attempts`: one row per outbound dial attempt, from its campaign's stream: the
 //! lead, the call placed, the number, which attempt it was, when it was dialed and how it
 //! ended. The dialer's compliance figures (abandon rate per day, calls per lead) are SQL
-//! over this table.
+//! over this table. It also keeps each campaign's name, ceiling and status, so the
+//! wallboard can show a tile per campaign ([`CampaignAttempts::summaries`]).
 
 use std::collections::HashMap;
 
@@ -24,6 +25,52 @@ pub struct AttemptRow {
     pub outcome: Option<AttemptOutcome>,
 }
 
+/// Where a campaign stands, from its stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CampaignStatus {
+    Created,
+    Running,
+    Paused,
+    Completed,
+}
+
+/// What a campaign's `created` and status events said.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CampaignInfo {
+    pub campaign: CampaignId,
+    pub name: String,
+    /// The abandon-rate ceiling in parts per million (30,000 for 3 %): an integer, so
+    /// the read model stays `Eq` and its snapshot exact.
+    pub max_abandon_ppm: u32,
+    pub status: CampaignStatus,
+}
+
+/// One campaign's dialing over the attempts a summary counts. "Answered by a person" is
+/// the dialer's denominator for the abandon rate (domain brief): connected plus abandoned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CampaignSummary {
+    pub campaign: CampaignId,
+    /// `None` when the log holds attempts but no `created` for the campaign.
+    pub name: Option<String>,
+    pub status: Option<CampaignStatus>,
+    pub max_abandon_rate: Option<f64>,
+    pub dialed: u32,
+    pub answered_by_person: u32,
+    pub machines: u32,
+    pub abandoned: u32,
+    /// Dialed and not yet ended.
+    pub in_flight: u32,
+}
+
+impl CampaignSummary {
+    /// Abandoned over answered by a person; `None` before anyone answered.
+    pub fn abandon_rate(&self) -> Option<f64> {
+        (self.answered_by_person > 0)
+            .then(|| f64::from(self.abandoned) / f64::from(self.answered_by_person))
+    }
+}
+
 /// The `campaign_attempts` read model, rows in dial order.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CampaignAttempts {
@@ -31,6 +78,8 @@ pub struct CampaignAttempts {
     rows: Vec<AttemptRow>,
     /// The open attempt of each call.
     open: HashMap<CallId, usize>,
+    /// Campaigns in the order they were created.
+    campaigns: Vec<CampaignInfo>,
 }
 
 impl CampaignAttempts {
@@ -40,6 +89,70 @@ impl CampaignAttempts {
 
     pub fn rows(&self) -> &[AttemptRow] {
         &self.rows
+    }
+
+    pub fn campaigns(&self) -> &[CampaignInfo] {
+        &self.campaigns
+    }
+
+    /// One summary per campaign that is not completed or has a counted attempt, over the
+    /// attempts `counted` keeps (the wallboard counts today's); in the order campaigns were
+    /// created, then campaigns known only by their attempts.
+    pub fn summaries(&self, counted: impl Fn(&AttemptRow) -> bool) -> Vec<CampaignSummary> {
+        let mut out: Vec<CampaignSummary> = self
+            .campaigns
+            .iter()
+            .map(|c| CampaignSummary {
+                campaign: c.campaign,
+                name: Some(c.name.clone()),
+                status: Some(c.status),
+                max_abandon_rate: Some(f64::from(c.max_abandon_ppm) / 1_000_000.0),
+                dialed: 0,
+                answered_by_person: 0,
+                machines: 0,
+                abandoned: 0,
+                in_flight: 0,
+            })
+            .collect();
+        for row in self.rows.iter().filter(|r| counted(r)) {
+            let i = match out.iter().position(|s| s.campaign == row.campaign) {
+                Some(i) => i,
+                None => {
+                    out.push(CampaignSummary {
+                        campaign: row.campaign,
+                        name: None,
+                        status: None,
+                        max_abandon_rate: None,
+                        dialed: 0,
+                        answered_by_person: 0,
+                        machines: 0,
+                        abandoned: 0,
+                        in_flight: 0,
+                    });
+                    out.len() - 1
+                }
+            };
+            let s = &mut out[i];
+            s.dialed += 1;
+            match row.outcome {
+                None => s.in_flight += 1,
+                Some(AttemptOutcome::Connected) => s.answered_by_person += 1,
+                Some(AttemptOutcome::Abandoned) => {
+                    s.answered_by_person += 1;
+                    s.abandoned += 1;
+                }
+                Some(AttemptOutcome::AnsweringMachine) => s.machines += 1,
+                Some(AttemptOutcome::Busy | AttemptOutcome::NoAnswer | AttemptOutcome::Failed) => {}
+            }
+        }
+        out.retain(|s| s.dialed > 0 || s.status != Some(CampaignStatus::Completed));
+        out
+    }
+
+    fn set_status(&mut self, campaign: CampaignId, status: CampaignStatus) {
+        if let Some(c) = self.campaigns.iter_mut().find(|c| c.campaign == campaign) {
+            c.status = status;
+        }
     }
 }
 
@@ -84,7 +197,26 @@ impl Projection for CampaignAttempts {
                     row.outcome = Some(*outcome);
                 }
             }
-            _ => {}
+            CampaignEvent::Created {
+                name,
+                max_abandon_rate,
+                ..
+            } => {
+                if !self.campaigns.iter().any(|c| c.campaign == campaign) {
+                    self.campaigns.push(CampaignInfo {
+                        campaign,
+                        name: name.clone(),
+                        // A fraction from 0 to 1: the cast cannot overflow once clamped.
+                        max_abandon_ppm: (max_abandon_rate.clamp(0.0, 1.0) * 1_000_000.0).round()
+                            as u32,
+                        status: CampaignStatus::Created,
+                    });
+                }
+            }
+            CampaignEvent::Started => self.set_status(campaign, CampaignStatus::Running),
+            CampaignEvent::Paused => self.set_status(campaign, CampaignStatus::Paused),
+            CampaignEvent::Completed => self.set_status(campaign, CampaignStatus::Completed),
+            CampaignEvent::LeadsImported { .. } => {}
         }
     }
 
@@ -161,5 +293,77 @@ mod tests {
         assert_eq!(rows[1].attempt, 2);
         assert_eq!(rows[1].outcome, None);
         assert_eq!(p.position(), 4);
+    }
+
+    #[test]
+    fn a_summary_counts_dials_people_machines_and_abandons_per_campaign() {
+        let mut p = CampaignAttempts::new();
+        let dialed = |n: u32, c| CampaignEvent::AttemptDialed {
+            lead: lead(n),
+            call: call(c),
+            number: "+33612345678".into(),
+            attempt: 1,
+        };
+        let ended = |n: u32, c, outcome| CampaignEvent::AttemptEnded {
+            lead: lead(n),
+            call: call(c),
+            outcome,
+        };
+        fold(
+            &mut p,
+            &[
+                (
+                    1,
+                    "09:00:00",
+                    CampaignEvent::Created {
+                        name: "Renewals".into(),
+                        dial_mode: hotline_events::DialMode::Predictive,
+                        max_abandon_rate: 0.03,
+                    },
+                ),
+                (2, "09:00:01", CampaignEvent::Started),
+                (3, "10:00:00", dialed(1, 1)),
+                (4, "10:00:01", dialed(2, 2)),
+                (5, "10:00:02", dialed(3, 3)),
+                (6, "10:00:03", dialed(4, 4)),
+                (7, "10:00:04", dialed(5, 5)),
+                (8, "10:00:10", ended(1, 1, AttemptOutcome::Connected)),
+                (9, "10:00:11", ended(2, 2, AttemptOutcome::Abandoned)),
+                (
+                    10,
+                    "10:00:12",
+                    ended(3, 3, AttemptOutcome::AnsweringMachine),
+                ),
+                (11, "10:00:13", ended(4, 4, AttemptOutcome::NoAnswer)),
+            ],
+        );
+        let all = p.summaries(|_| true);
+        assert_eq!(all.len(), 1);
+        let s = &all[0];
+        assert_eq!(s.name.as_deref(), Some("Renewals"));
+        assert_eq!(s.status, Some(CampaignStatus::Running));
+        assert_eq!(s.max_abandon_rate, Some(0.03));
+        assert_eq!(
+            (
+                s.dialed,
+                s.answered_by_person,
+                s.machines,
+                s.abandoned,
+                s.in_flight
+            ),
+            (5, 2, 1, 1, 1)
+        );
+        assert_eq!(
+            s.abandon_rate(),
+            Some(0.5),
+            "abandoned over answered by a person"
+        );
+        // Counting only what was dialed before 10:00:02 (the wallboard counts today's).
+        let early = p.summaries(|r| r.dialed_at < t("10:00:02"));
+        assert_eq!((early[0].dialed, early[0].in_flight), (2, 0));
+        // A completed campaign with nothing counted has no tile.
+        fold(&mut p, &[(12, "11:00:00", CampaignEvent::Completed)]);
+        assert!(p.summaries(|_| false).is_empty());
+        assert_eq!(p.summaries(|_| true).len(), 1);
     }
 }

@@ -234,7 +234,7 @@ pub(crate) fn morning() -> History {
         (a4, &["sales"]),
     ] {
         h.log_in(a, t("08:55:00"), queues)
-            .agent(a, t("08:58:00"), AgentEvent::Ready);
+            .agent(a, t("08:58:00"), AgentEvent::Ready { by: None });
     }
 
     let c = call(1);
@@ -359,6 +359,7 @@ pub(crate) fn morning() -> History {
             t("09:50:17"),
             AgentEvent::NotReady {
                 reason: "auto_pause".into(),
+                by: None,
             },
         )
         .call(
@@ -370,8 +371,8 @@ pub(crate) fn morning() -> History {
             },
         )
         .end(c, t("09:52:31"), P::Caller, R::Voicemail)
-        .agent(a4, t("10:00:00"), AgentEvent::Ready)
-        .agent(a4, t("10:45:00"), AgentEvent::LoggedOut);
+        .agent(a4, t("10:00:00"), AgentEvent::Ready { by: None })
+        .agent(a4, t("10:45:00"), AgentEvent::LoggedOut { by: None });
 
     let c = call(9);
     let number = "+15555550123".to_owned();

@@ -40,7 +40,9 @@ pub mod sql;
 pub use agent_states::{AgentStateKind, AgentStateRow, AgentStates};
 pub use boards::{AgentBoard, AgentsByState, Boards, QueueBoard};
 pub use calls::{CallRow, Calls, Outcome};
-pub use campaign_attempts::{AttemptRow, CampaignAttempts};
+pub use campaign_attempts::{
+    AttemptRow, CampaignAttempts, CampaignInfo, CampaignStatus, CampaignSummary,
+};
 pub use customers::{CustomerProfile, Customers};
 pub use interactions::{Interaction, Interactions, ScreenPop, screen_pop};
 pub use projection::{Checkpoint, Fact, Projection};

@@ -253,7 +253,7 @@ impl<K: Copy + Ord + Hash> QueueTally<K> {
                     n.handle_ms += at.millis_since(w.since);
                 }
             }
-            AgentEvent::LoggedOut => {
+            AgentEvent::LoggedOut { .. } => {
                 self.wraps.remove(&agent);
             }
             _ => {}

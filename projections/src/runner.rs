@@ -721,7 +721,13 @@ mod tests {
                     queues: vec![sales.clone()],
                 };
                 append(log, agent(a).stream(), t0, logged_in.into()).await;
-                append(log, agent(a).stream(), t0, AgentEvent::Ready.into()).await;
+                append(
+                    log,
+                    agent(a).stream(),
+                    t0,
+                    AgentEvent::Ready { by: None }.into(),
+                )
+                .await;
             }
         }
         for n in calls {

@@ -35,7 +35,8 @@ impl Stored for Calls {
 
 impl Stored for crate::CampaignAttempts {
     const NAME: &'static str = "campaign_attempts";
-    const SCHEMA: u32 = 1;
+    // 2: campaigns' names, ceilings and status.
+    const SCHEMA: u32 = 2;
     const USES_RULES: bool = false;
 }
 

@@ -7,8 +7,9 @@ use std::convert::Infallible;
 use bytes::Bytes;
 use futures_util::stream;
 use hotline_actors::CommandError;
-use hotline_actors::agent::AgentCommand;
+use hotline_actors::agent::{AgentCommand, Forced};
 use hotline_actors::call::CallCommand;
+use hotline_actors::roster::Entry;
 use hotline_events::{
     AccessEvent, AgentId, CallId, CustomerId, Event, NewEvent, QueueId, StreamName, TransferTarget,
     normalize_phone,
@@ -23,7 +24,7 @@ use warp::{Filter, Rejection};
 
 use super::auth::{Principal, Role};
 use super::reply::{ApiError, answer, parse_body};
-use super::{State, feed, metrics, now, pages};
+use super::{State, admin, feed, metrics, now, pages};
 
 use Role::{Administrator as Admin, Agent as AgentRole, Analyst, Auditor, Supervisor};
 
@@ -139,6 +140,63 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
         .and(w())
         .map(|id: String, s: State, who| answer(agent_one(&s, who, &id)))
         .boxed();
+    let agent_create = warp::path!("api" / "agents")
+        .and(post())
+        .and(s())
+        .and(w())
+        .and(body())
+        .and_then(|s: State, who, body: Bytes| async move {
+            Ok::<_, Infallible>(match admin::create(&s, who, &body).await {
+                Ok(info) => warp::reply::with_status(warp::reply::json(&info), StatusCode::CREATED)
+                    .into_response(),
+                Err(e) => e.into_response(),
+            })
+        })
+        .boxed();
+    let agent_edit = warp::path!("api" / "agents" / String)
+        .and(warp::patch())
+        .and(s())
+        .and(w())
+        .and(body())
+        .and_then(|id: String, s: State, who, body: Bytes| async move {
+            Ok::<_, Infallible>(answer(admin::edit(&s, who, &id, &body).await))
+        })
+        .boxed();
+    let agent_remove = warp::path!("api" / "agents" / String)
+        .and(warp::delete())
+        .and(s())
+        .and(w())
+        .and_then(|id: String, s: State, who| async move {
+            Ok::<_, Infallible>(answer(admin::remove(&s, who, &id).await))
+        })
+        .boxed();
+    let agent_state = warp::path!("api" / "agents" / String / "state")
+        .and(warp::put())
+        .and(s())
+        .and(w())
+        .and(body())
+        .and_then(|id: String, s: State, who, body: Bytes| async move {
+            Ok::<_, Infallible>(answer(admin::force_state(&s, who, &id, &body).await))
+        })
+        .boxed();
+    let agent_queues = warp::path!("api" / "agents" / String / "queues")
+        .and(warp::put())
+        .and(s())
+        .and(w())
+        .and(body())
+        .and_then(|id: String, s: State, who, body: Bytes| async move {
+            Ok::<_, Infallible>(answer(admin::move_queues(&s, who, &id, &body).await))
+        })
+        .boxed();
+    let agent_skills = warp::path!("api" / "agents" / String / "skills")
+        .and(warp::put())
+        .and(s())
+        .and(w())
+        .and(body())
+        .and_then(|id: String, s: State, who, body: Bytes| async move {
+            Ok::<_, Infallible>(answer(admin::change_skills(&s, who, &id, &body).await))
+        })
+        .boxed();
     let agent_action = warp::path!("api" / "agents" / String / "actions")
         .and(post())
         .and(s())
@@ -252,6 +310,18 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
         .unify()
         .or(agents)
         .unify()
+        .or(agent_create)
+        .unify()
+        .or(agent_edit)
+        .unify()
+        .or(agent_remove)
+        .unify()
+        .or(agent_state)
+        .unify()
+        .or(agent_queues)
+        .unify()
+        .or(agent_skills)
+        .unify()
         .or(agent_action)
         .unify()
         .or(agent)
@@ -336,39 +406,70 @@ fn queue_list(s: &State) -> Vec<QueueInfo> {
 }
 
 #[derive(Serialize)]
-struct AgentInfo {
+pub(crate) struct SkillInfo {
+    name: String,
+    level: u8,
+}
+
+/// An agent on the roster, with its live board.
+#[derive(Serialize)]
+pub(crate) struct AgentInfo {
     agent: String,
     login: String,
     name: String,
-    skills: Vec<(String, u8)>,
+    extension: Option<String>,
+    skills: Vec<SkillInfo>,
     queues: Vec<String>,
+    /// `config` (the center's file) or `api` (registered by an administrator).
+    source: &'static str,
     /// The live board: state, time in it, calls today.
     board: Option<feed::AgentTile>,
 }
 
-fn agent_list(s: &State, only: Option<AgentId>) -> Vec<AgentInfo> {
+pub(crate) fn info_of(s: &State, e: &Entry) -> AgentInfo {
     let published = s.boards.borrow().clone();
-    let boards = &published.boards;
-    s.config
+    let id = e.id.to_string();
+    let board = published
+        .boards
         .agents
         .iter()
-        .filter(|a| only.is_none_or(|o| o == a.id))
-        .map(|a| AgentInfo {
-            agent: a.id.to_string(),
-            login: a.login.clone(),
-            name: a.name.clone(),
-            skills: a.skills.iter().map(|(k, l)| (k.to_string(), *l)).collect(),
-            queues: a.queues.iter().map(|q| q.as_str().to_owned()).collect(),
-            board: boards
-                .agents
-                .iter()
-                .find(|t| t.agent == a.id.to_string())
-                .cloned(),
-        })
+        .find(|t| t.agent == id)
+        .cloned();
+    AgentInfo {
+        agent: id,
+        login: e.profile.login.clone(),
+        name: e.profile.name.clone(),
+        extension: e.profile.extension.clone(),
+        skills: e
+            .profile
+            .skills
+            .iter()
+            .map(|k| SkillInfo {
+                name: k.name.to_string(),
+                level: k.level,
+            })
+            .collect(),
+        queues: e
+            .profile
+            .queues
+            .iter()
+            .map(|q| q.as_str().to_owned())
+            .collect(),
+        source: if e.from_config { "config" } else { "api" },
+        board,
+    }
+}
+
+fn agent_list(s: &State, only: Option<AgentId>) -> Vec<AgentInfo> {
+    s.roster
+        .list()
+        .iter()
+        .filter(|e| only.is_none_or(|o| o == e.id))
+        .map(|e| info_of(s, e))
         .collect()
 }
 
-fn parse_agent(id: &str) -> Result<AgentId, ApiError> {
+pub(crate) fn parse_agent(id: &str) -> Result<AgentId, ApiError> {
     id.parse()
         .map_err(|_| ApiError::bad_field("agent", format!("{id:?} is not an agent id (a UUID)")))
 }
@@ -421,7 +522,7 @@ enum AgentAction {
     },
 }
 
-fn command_error(e: CommandError) -> ApiError {
+pub(crate) fn center_error(e: CommandError) -> ApiError {
     match e {
         CommandError::Rejected(why) => ApiError::conflict(why),
         CommandError::NotFound(what) => ApiError::not_found(format!("no such {what}")),
@@ -441,20 +542,33 @@ async fn agent_action(
     let agent = parse_agent(id)?;
     may_act_as(&p, agent)?;
     let action: AgentAction = parse_body(body)?;
-    let config = s
-        .config
-        .agents
-        .iter()
-        .find(|a| a.id == agent)
-        .ok_or_else(|| ApiError::not_found(format!("no agent {agent} in this center")))?;
+    let entry = s
+        .roster
+        .get(agent)
+        .ok_or_else(|| ApiError::not_found(format!("no agent {agent} on this center's roster")))?;
+    // A supervisor's or administrator's hand on another agent is recorded with their name.
+    let by = (p.role != AgentRole).then(|| p.name.clone());
     let center = s.center.read().await;
     let center = center
         .as_ref()
         .ok_or_else(|| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the center is stopping"))?;
     let command = match action {
-        AgentAction::LogIn {} => hotline_simulations::run::log_in(config),
-        AgentAction::LogOut {} => AgentCommand::LogOut,
-        AgentAction::Ready {} => AgentCommand::Ready,
+        // The roster's profile: the file's, with what administrators changed since.
+        AgentAction::LogIn {} => AgentCommand::log_in(&entry.profile),
+        AgentAction::LogOut {} => match by {
+            Some(by) => AgentCommand::Force {
+                to: Forced::LogOut,
+                by,
+            },
+            None => AgentCommand::LogOut,
+        },
+        AgentAction::Ready {} => match by {
+            Some(by) => AgentCommand::Force {
+                to: Forced::Ready,
+                by,
+            },
+            None => AgentCommand::Ready,
+        },
         AgentAction::Accept {} => {
             let state = center.agent_state(agent).await;
             let call = match state.map(|st| st.presence) {
@@ -474,7 +588,13 @@ async fn agent_action(
                     "a reason code of 1 to 64 characters is needed (lunch, training...)",
                 ));
             }
-            AgentCommand::NotReady { reason }
+            match by {
+                Some(by) => AgentCommand::Force {
+                    to: Forced::NotReady { reason },
+                    by,
+                },
+                None => AgentCommand::NotReady { reason },
+            }
         }
         AgentAction::WrapUp { disposition, notes } => {
             let state = center.agent_state(agent).await;
@@ -492,18 +612,15 @@ async fn agent_action(
             if p.role == AgentRole {
                 return Err(ApiError::forbidden("move agents between queues"));
             }
-            let mut ids = Vec::new();
-            for q in &queues {
-                let id = QueueId::new(q)
-                    .ok()
-                    .filter(|id| s.config.queue(id).is_some())
-                    .ok_or_else(|| ApiError::bad_field("queues", format!("no queue {q:?}")))?;
-                ids.push(id);
+            AgentCommand::Edit {
+                name: None,
+                skills: None,
+                queues: Some(admin::queues_of(s, &queues)?),
+                by: p.name.clone(),
             }
-            AgentCommand::ChangeQueues { queues: ids }
         }
     };
-    center.agent(agent, command).await.map_err(command_error)?;
+    center.agent(agent, command).await.map_err(center_error)?;
     Ok(json!({"ok": true}))
 }
 
@@ -699,7 +816,7 @@ async fn call_action(
     let center = center
         .as_ref()
         .ok_or_else(|| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "the center is stopping"))?;
-    center.call(call, command).await.map_err(command_error)?;
+    center.call(call, command).await.map_err(center_error)?;
     Ok(json!({"ok": true}))
 }
 
@@ -893,10 +1010,10 @@ fn issue_token(
     let agent = match (&req.agent, role) {
         (Some(a), AgentRole) => {
             let id = parse_agent(a)?;
-            if !s.config.agents.iter().any(|c| c.id == id) {
+            if s.roster.get(id).is_none() {
                 return Err(ApiError::bad_field(
                     "agent",
-                    format!("no agent {id} in this center"),
+                    format!("no agent {id} on this center's roster"),
                 ));
             }
             Some(id)

@@ -67,6 +67,27 @@ pub struct IntervalPoint {
     pub service_level: Option<f64>,
 }
 
+/// One outbound campaign's dialing today, from the `campaign_attempts` read model.
+#[derive(Debug, Clone, Serialize)]
+pub struct CampaignTile {
+    pub campaign: String,
+    /// The campaign's name (its id when the log holds no `created` for it).
+    pub name: String,
+    /// `created`, `running`, `paused`, `completed`; `null` when unknown.
+    pub status: Option<hotline_projections::CampaignStatus>,
+    pub dialed: u32,
+    /// Connected plus abandoned: the denominator of the dialer's abandon rate.
+    pub answered_by_person: u32,
+    pub machines: u32,
+    pub abandoned: u32,
+    /// Abandoned over answered by a person, from 0 to 1; `null` before anyone answered.
+    pub abandon_rate: Option<f64>,
+    /// The campaign's ceiling (0.03 for 3 %), when known.
+    pub max_abandon_rate: Option<f64>,
+    /// Dialed and not yet ended.
+    pub in_flight: u32,
+}
+
 /// Everything the wallboard shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct Boards {
@@ -77,8 +98,8 @@ pub struct Boards {
     pub agents: Vec<AgentTile>,
     /// Today's 15-minute service level per queue, oldest first.
     pub intervals: Vec<IntervalPoint>,
-    /// Outbound campaigns (none until the dialer runs).
-    pub campaigns: Vec<serde_json::Value>,
+    /// Outbound campaigns: those not completed, and any that dialed today.
+    pub campaigns: Vec<CampaignTile>,
 }
 
 fn secs(ms: Option<f64>) -> Option<f64> {
@@ -133,6 +154,23 @@ pub fn build(views: &Views, config: &CenterConfig, zone: Tz, now: Timestamp) -> 
         })
         .collect();
     let today = day_of(now, zone);
+    let campaigns = models
+        .campaign_attempts
+        .summaries(|r| day_of(r.dialed_at, zone) == today)
+        .into_iter()
+        .map(|c| CampaignTile {
+            campaign: c.campaign.to_string(),
+            name: c.name.clone().unwrap_or_else(|| c.campaign.to_string()),
+            status: c.status,
+            dialed: c.dialed,
+            answered_by_person: c.answered_by_person,
+            machines: c.machines,
+            abandoned: c.abandoned,
+            abandon_rate: c.abandon_rate(),
+            max_abandon_rate: c.max_abandon_rate,
+            in_flight: c.in_flight,
+        })
+        .collect();
     let intervals = models
         .queue_intervals
         .rows()
@@ -151,7 +189,7 @@ pub fn build(views: &Views, config: &CenterConfig, zone: Tz, now: Timestamp) -> 
         queues,
         agents,
         intervals,
-        campaigns: Vec::new(),
+        campaigns,
     }
 }
 

@@ -6,6 +6,7 @@
 //! token reaches only its own agent and calls. Shutdown (Ctrl-C) stops accepting, stops
 //! the actors, saves the projections' snapshots and closes the log.
 
+pub mod admin;
 pub mod api;
 pub mod auth;
 pub mod feed;
@@ -70,6 +71,9 @@ pub struct Inner {
     /// boards and `/metrics` all read this one copy.
     pub boards: watch::Receiver<Arc<feed::Published>>,
     pub network: SimNetwork,
+    /// The agents on the roster (the file's and those registered over the API), as the
+    /// center's agent actors keep it.
+    pub roster: hotline_actors::roster::Roster,
 }
 
 pub type State = Arc<Inner>;
@@ -155,6 +159,11 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> 
         args.seed,
     )
     .await?;
+    let roster = center.services().roster.clone();
+    // Agents registered over the API before this start get a desk phone too.
+    for e in roster.list().iter().filter(|e| !e.from_config) {
+        network.add_agent(e.id, AgentModel::by_hand());
+    }
     let boards = feed::publish(views.clone(), config.clone(), zone, now);
     let state: State = Arc::new(Inner {
         center: RwLock::new(Some(center)),
@@ -166,6 +175,7 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> 
         appends,
         boards,
         network: network.clone(),
+        roster,
     });
 
     let listener = TcpListener::bind(args.listen)

@@ -8,7 +8,6 @@ use std::time::Duration;
 use anyhow::{Result, anyhow};
 use hotline_actors::agent::AgentCommand;
 use hotline_media::{AgentModel, Arrivals, CallerScript, Dist};
-use hotline_simulations::run;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::task::JoinHandle;
@@ -77,8 +76,15 @@ pub async fn start(state: State, per_minute: f64, seed: u64) -> Result<JoinHandl
                     answer_probability: rng.random_range(0.92..1.0),
                 },
             );
-            // An agent already logged in (a restart on the same data) just goes on.
-            let _ = center.agent(a.id, run::log_in(a)).await;
+            // As the roster says now (a supervisor may have moved or re-skilled the agent;
+            // a removed one stays out). An agent already logged in (a restart on the same
+            // data) just goes on.
+            let Some(entry) = state.roster.get(a.id) else {
+                continue;
+            };
+            let _ = center
+                .agent(a.id, AgentCommand::log_in(&entry.profile))
+                .await;
             let _ = center.agent(a.id, AgentCommand::Ready).await;
         }
     }

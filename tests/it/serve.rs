@@ -16,7 +16,7 @@ pub(crate) const ADMIN: &str = "hl_test_administrator_token_0123456789";
 
 /// A running `hotline serve`, stopped (killed) when dropped.
 pub(crate) struct Server {
-    child: Child,
+    pub(crate) child: Child,
     pub(crate) port: u16,
     pub(crate) out: Vec<String>,
 }
@@ -88,7 +88,7 @@ fn start(dir: &Path, args: &[&str]) -> Server {
 }
 
 /// One HTTP/1.1 request; the status and the body (JSON when it parses).
-fn http(
+pub(crate) fn http(
     port: u16,
     method: &str,
     path: &str,
@@ -102,7 +102,7 @@ fn http(
         req.push_str(&format!("Authorization: Bearer {t}\r\n"));
     }
     let body = body.unwrap_or("");
-    if method == "POST" {
+    if method != "GET" {
         req.push_str(&format!(
             "Content-Type: application/json\r\nContent-Length: {}\r\n",
             body.len()
@@ -148,7 +148,7 @@ pub(crate) fn json_of(body: &str) -> Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
 }
 
-fn token(port: u16, role: &str, agent: Option<&str>) -> String {
+pub(crate) fn token(port: u16, role: &str, agent: Option<&str>) -> String {
     let mut req = json!({"role": role, "name": format!("test {role}")});
     if let Some(a) = agent {
         req["agent"] = json!(a);
@@ -188,6 +188,19 @@ fn every_endpoint_answers_each_role_as_the_matrix_says() {
     let other = format!("/api/agents/{a2}");
     let own_action = format!("/api/agents/{a1}/actions");
     let other_action = format!("/api/agents/{a2}/actions");
+    // An agent for the administrator to remove (the others stay for the other cases).
+    let (status, body) = http(
+        port,
+        "POST",
+        "/api/agents",
+        Some(ADMIN),
+        Some(r#"{"login": "temp", "name": "Temp"}"#),
+    );
+    assert_eq!(status, 201, "{body}");
+    let temp = format!("/api/agents/{}", json_of(&body)["agent"].as_str().unwrap());
+    let other_state = format!("/api/agents/{a2}/state");
+    let other_queues = format!("/api/agents/{a2}/queues");
+    let other_skills = format!("/api/agents/{a2}/skills");
     let cases: Vec<(&str, &str, Option<&str>, [bool; 5])> = vec![
         ("GET", "/api/me", None, [true, true, true, true, true]),
         ("GET", "/api/queues", None, [true, true, true, true, true]),
@@ -212,6 +225,37 @@ fn every_endpoint_answers_each_role_as_the_matrix_says() {
             Some(not_ready),
             [true, true, false, false, false],
         ),
+        (
+            "POST",
+            "/api/agents",
+            Some(r#"{"login": "katherine", "name": "Katherine"}"#),
+            [true, false, false, false, false],
+        ),
+        (
+            "PATCH",
+            &other,
+            Some(r#"{"name": "Grace B. Hopper"}"#),
+            [true, false, false, false, false],
+        ),
+        ("DELETE", &temp, None, [true, false, false, false, false]),
+        (
+            "PUT",
+            &other_state,
+            Some(r#"{"state": "not_ready", "reason": "meeting"}"#),
+            [true, true, false, false, false],
+        ),
+        (
+            "PUT",
+            &other_queues,
+            Some(r#"{"queues": ["support"]}"#),
+            [true, true, false, false, false],
+        ),
+        (
+            "PUT",
+            &other_skills,
+            Some(r#"{"skills": [{"name": "tech", "level": 4}]}"#),
+            [true, true, false, false, false],
+        ),
         ("GET", "/api/calls", None, [true, true, true, false, false]),
         (
             "POST",
@@ -234,15 +278,29 @@ fn every_endpoint_answers_each_role_as_the_matrix_says() {
             let (status, text) = http(port, method, path, Some(tok), *body);
             // Allowed: done (200), or refused by the agent's own rules (409: the other
             // agent is logged out, the agent is already logged in), never 401 or 403.
-            let expected: &[u16] = if *ok { &[200, 409] } else { &[403] };
+            let expected: &[u16] = if *ok { &[200, 201, 409] } else { &[403] };
             assert!(
                 expected.contains(&status),
                 "{method} {path} as {role}: {status} {text}"
             );
-            if status != 200 {
+            if status >= 400 {
                 assert!(json_of(&text)["error"].is_string(), "{text}");
             }
         }
+    }
+    // Every endpoint of the matrix is in the OpenAPI document, with its method.
+    let (_, text) = http(port, "GET", "/api/openapi.json", None, None);
+    let doc = json_of(&text);
+    let temp_id = temp.rsplit('/').next().unwrap();
+    for (method, path, _, _) in &cases {
+        let template = path
+            .replace(&a1, "{agent}")
+            .replace(&a2, "{agent}")
+            .replace(temp_id, "{agent}");
+        assert!(
+            doc["paths"][&template][method.to_lowercase()].is_object(),
+            "{method} {template} is not in /api/openapi.json"
+        );
     }
     let (status, text) = http(port, "GET", "/api/me", Some("hl_not_a_token_at_all"), None);
     assert_eq!(status, 401, "{text}");
@@ -272,7 +330,7 @@ fn bad_requests_are_4xx_naming_the_field_and_change_nothing() {
         ("not json", None),
         (
             r#"{"action": "change_queues", "queues": ["nope"]}"#,
-            Some("queues"),
+            Some("queues[0]"),
         ),
     ] {
         let (status, text) = http(port, "POST", &path, Some(ADMIN), Some(body));
@@ -444,7 +502,7 @@ fn a_customer_read_is_an_event_and_ctrl_c_stops_cleanly() {
 }
 
 /// The agent's board state, through the agent's own token.
-fn state_of(port: u16, agent: &str, token: &str) -> Option<String> {
+pub(crate) fn state_of(port: u16, agent: &str, token: &str) -> Option<String> {
     let (status, body) = http(
         port,
         "GET",
@@ -456,7 +514,7 @@ fn state_of(port: u16, agent: &str, token: &str) -> Option<String> {
     json_of(&body)["board"]["state"].as_str().map(str::to_owned)
 }
 
-fn wait_for_state(port: u16, agent: &str, token: &str, want: &str) {
+pub(crate) fn wait_for_state(port: u16, agent: &str, token: &str, want: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while state_of(port, agent, token).as_deref() != Some(want) {
         assert!(Instant::now() < deadline, "the agent never got to {want}");

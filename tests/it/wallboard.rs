@@ -282,6 +282,11 @@ return {
   status: (document.getElementById("status") || {}).textContent,
   position: document.body.dataset.position ? Number(document.body.dataset.position) : null,
   queues: Object.fromEntries(tiles),
+  campaigns: Object.fromEntries([...document.querySelectorAll("[data-campaign]")].map(t => {
+    const k = {};
+    t.querySelectorAll("[data-k]").forEach(e => { k[e.dataset.k] = e.textContent.trim(); });
+    return [t.dataset.campaign, k];
+  })),
   scroll: [document.documentElement.scrollWidth, document.documentElement.scrollHeight],
   view: [innerWidth, innerHeight],
 };
@@ -413,6 +418,8 @@ fn the_wallboard_in_chromium_moves_with_the_demo_and_matches_the_api() {
     on_path("chromedriver");
 
     let dir = tempfile::tempdir().unwrap();
+    // An outbound campaign in the log, so the page shows its tile beside the queues.
+    let campaign = crate::admin::sample_campaign(dir.path()).to_string();
     let server = serve(dir.path(), &["--demo-traffic", "240"]);
     let port = server.port;
     let banner = server.out.join("");
@@ -480,14 +487,25 @@ fn the_wallboard_in_chromium_moves_with_the_demo_and_matches_the_api() {
         api2["position"]
     );
 
-    // A wall screen does not scroll: the whole board fits 1920×1080.
-    assert_eq!(second["view"], json!([1920, 1080]), "{second}");
-    let (w, h) = (second["scroll"][0].as_u64(), second["scroll"][1].as_u64());
-    assert!(
-        w <= Some(1920) && h <= Some(1080),
-        "the wallboard needs scrolling at 1920×1080: {w:?}×{h:?}"
-    );
+    // The campaign's tile shows the API's figures.
+    let tile = &second["campaigns"][&campaign];
+    let api_tile = &api2["campaigns"][0];
+    for k in [
+        "dialed",
+        "in_flight",
+        "answered_by_person",
+        "machines",
+        "abandoned",
+    ] {
+        assert_eq!(
+            tile[k].as_str().and_then(number),
+            api_tile[k].as_f64(),
+            "campaign {k}: page {tile}, API {api_tile}"
+        );
+    }
+    assert_eq!(tile["abandon_rate"], "25 %", "{tile}");
 
+    // The screenshot first, so that a failure below still leaves it to look at.
     let png = browser.screenshot();
     assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
     let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -498,4 +516,12 @@ fn the_wallboard_in_chromium_moves_with_the_demo_and_matches_the_api() {
     let path = artifacts.join("wallboard.png");
     std::fs::write(&path, png).unwrap();
     eprintln!("wallboard: screenshot saved to {}", path.display());
+
+    // A wall screen does not scroll: the whole board fits 1920×1080.
+    assert_eq!(second["view"], json!([1920, 1080]), "{second}");
+    let (w, h) = (second["scroll"][0].as_u64(), second["scroll"][1].as_u64());
+    assert!(
+        w <= Some(1920) && h <= Some(1080),
+        "the wallboard needs scrolling at 1920×1080: {w:?}×{h:?}"
+    );
 }

@@ -48,6 +48,8 @@ pub struct AgentShell {
     state: AgentState,
     services: Services,
     weight: u32,
+    /// In the center's file (else registered over the API).
+    from_config: bool,
 }
 
 impl Actor for AgentActor {
@@ -60,23 +62,25 @@ impl Actor for AgentActor {
         myself: ActorRef<AgentMsg>,
         (id, services): (AgentId, Services),
     ) -> Result<AgentShell, ActorProcessingErr> {
-        let state = store::load::<Agent>(services.log.as_ref(), &id.stream(), |e| match e {
-            Event::Agent(a) => Some(a),
-            _ => None,
-        })
-        .await?;
-        let weight = services
-            .config
-            .agents
-            .iter()
-            .find(|a| a.id == id)
-            .map_or(1, |a| a.weight);
+        let configured = services.config.agents.iter().find(|a| a.id == id);
+        // An agent of the file is on the roster before any event; its stream's edits
+        // (and a removal) then apply over the file's profile.
+        let start = configured.map_or_else(AgentState::default, AgentState::of_config);
+        let state =
+            store::load_onto::<Agent>(services.log.as_ref(), &id.stream(), start, |e| match e {
+                Event::Agent(a) => Some(a),
+                _ => None,
+            })
+            .await?;
+        let weight = configured.map_or(1, |a| a.weight);
+        let from_config = configured.is_some();
         services.directory.set_agent(id, myself.clone());
         let shell = AgentShell {
             id,
             state,
             services,
             weight,
+            from_config,
         };
         // The router's view of agents is volatile: every (re)started agent reports itself.
         shell.report();
@@ -162,6 +166,10 @@ impl AgentShell {
                 return Ok(Err(CommandError::Rejected(rejection.to_string())));
             }
         };
+        if events.is_empty() {
+            // An edit that changes nothing: nothing to record.
+            return Ok(Ok(()));
+        }
         store::append(
             self.services.log.as_ref(),
             &self.id.stream(),
@@ -203,8 +211,11 @@ impl AgentShell {
         }
     }
 
-    /// Tells the router what this agent can take now.
+    /// Tells the roster and the router what this agent is and can take now.
     fn report(&self) {
+        self.services
+            .roster
+            .report(self.id, &self.state, self.weight, self.from_config);
         let Some(router) = self.services.directory.router() else {
             return;
         };
