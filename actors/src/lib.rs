@@ -1,4 +1,4 @@
-//! One module per entity (call, agent, router): a pure `decide` / `evolve` core and its
+//! One module per entity (call, agent, router, ivr): a pure `decide` / `evolve` core and its
 //! ractor shell, and the supervision tree that runs them on the event log and the
 //! telephony port.
 
@@ -7,6 +7,7 @@ pub mod call;
 pub mod center;
 pub mod decider;
 pub mod directory;
+pub mod ivr;
 pub mod router;
 mod store;
 
