@@ -4,6 +4,8 @@
 //! applies the node's timeout and sends any failure to the node's fallback, so a source
 //! needs no timeout of its own beyond what it holds (connections).
 
+pub mod http;
+
 use std::collections::BTreeMap;
 
 /// Fields of an answer, by name.
