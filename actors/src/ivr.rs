@@ -26,9 +26,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hotline_events::{
-    FlowExit, InvalidReason, IvrEvent, QueueId, Timestamp, normalize_phone,
-};
+use hotline_events::{FlowExit, InvalidReason, IvrEvent, QueueId, Timestamp, normalize_phone};
 use hotline_infra::config::flow::{
     Action, BUILT_IN_VARIABLES, Collect, Flow, Node, Retry, Test, fill_template,
 };
@@ -57,9 +55,7 @@ pub struct IvrState {
 #[derive(Debug, Clone, PartialEq)]
 pub enum IvrCommand {
     /// The call enters the flow with these variables (`caller`, `number`, `customer`).
-    Start {
-        variables: BTreeMap<String, String>,
-    },
+    Start { variables: BTreeMap<String, String> },
     /// The caller keyed `digits` (a whole entry, the terminating `#` removed).
     Digits { digits: String },
     /// The node's timeout ran out with no keys.
@@ -189,24 +185,17 @@ impl FlowEngine {
                 node: name,
                 exit: FlowExit::Abandoned,
             }),
-            (IvrCommand::Digits { digits }, Action::Menu(menu)) => {
-                match menu.options.get(digits) {
-                    Some(to) => {
-                        step.emit(IvrEvent::DigitsCollected {
-                            node: name,
-                            digits: Some(digits.clone()),
-                            length: length(digits),
-                        });
-                        step.enter(to.clone())?;
-                    }
-                    None => step.failed(
-                        &name,
-                        node,
-                        &menu.retry,
-                        Some(InvalidReason::NoSuchOption),
-                    )?,
+            (IvrCommand::Digits { digits }, Action::Menu(menu)) => match menu.options.get(digits) {
+                Some(to) => {
+                    step.emit(IvrEvent::DigitsCollected {
+                        node: name,
+                        digits: Some(digits.clone()),
+                        length: length(digits),
+                    });
+                    step.enter(to.clone())?;
                 }
-            }
+                None => step.failed(&name, node, &menu.retry, Some(InvalidReason::NoSuchOption))?,
+            },
             (IvrCommand::Digits { digits }, Action::Collect(collect)) => {
                 match check(collect, digits) {
                     Ok(()) => {
@@ -508,9 +497,7 @@ impl Step<'_> {
             Test::QueueWaitingOver { queue, calls } => {
                 self.facts.waiting.get(queue).copied().unwrap_or(0) > *calls
             }
-            Test::Equals { variable, value } => {
-                self.state.variables.get(variable) == Some(value)
-            }
+            Test::Equals { variable, value } => self.state.variables.get(variable) == Some(value),
         }
     }
 }

@@ -36,9 +36,9 @@ impl LookupSource for CrmLookup {
         let models = self.views.read();
         let customers = &models.customers;
         let profile = match (given("external_id"), given("phone")) {
-            (Some(id), _) => customers
-                .by_external_id(id)
-                .ok_or_else(|| LookupError::NotFound(format!("no customer with external id {id}")))?,
+            (Some(id), _) => customers.by_external_id(id).ok_or_else(|| {
+                LookupError::NotFound(format!("no customer with external id {id}"))
+            })?,
             (None, Some(phone)) => customers
                 .by_phone(phone)
                 .ok_or_else(|| LookupError::NotFound(format!("no customer with phone {phone}")))?,

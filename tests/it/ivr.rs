@@ -19,7 +19,13 @@ fn the_example_flow_checks_against_the_example_center() {
     let flow = repo("flows/example.toml");
     let out = hotline(
         dir.path(),
-        &["ivr", "check", &flow, "--config", &repo("config/center.toml")],
+        &[
+            "ivr",
+            "check",
+            &flow,
+            "--config",
+            &repo("config/center.toml"),
+        ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
@@ -28,7 +34,9 @@ fn the_example_flow_checks_against_the_example_center() {
         "{text}"
     );
     assert!(
-        text.contains("callback from sales, hang up, queue sales, queue support, voicemail of sales"),
+        text.contains(
+            "callback from sales, hang up, queue sales, queue support, voicemail of sales"
+        ),
         "{text}"
     );
 }
@@ -75,7 +83,11 @@ queue = "nowhere"
 
     let out = hotline(dir.path(), &["ivr", "check", "missing.toml"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("missing.toml: cannot read the flow"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("missing.toml: cannot read the flow"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// Three calls walk the example flow through the engine onto a real log: one served by
@@ -139,9 +151,13 @@ fn sql_answers_containment_by_day_and_drop_off_per_node() {
                 now = now.plus_millis(4_000);
             }
             assert!(run.exit().is_some(), "{:?}", run.state());
-            log.append(&CallId::generate().ivr_stream(), ExpectedVersion::Exact(0), events)
-                .await
-                .unwrap();
+            log.append(
+                &CallId::generate().ivr_stream(),
+                ExpectedVersion::Exact(0),
+                events,
+            )
+            .await
+            .unwrap();
         }
         log.close().await.unwrap();
     });

@@ -555,7 +555,10 @@ fn a_pin_never_reaches_the_log_but_reaches_the_lookup() {
         ]
     );
     for e in &events {
-        let wire = hotline_events::Event::from(e.clone()).encode().unwrap().data;
+        let wire = hotline_events::Event::from(e.clone())
+            .encode()
+            .unwrap()
+            .data;
         assert!(!wire.contains("4321"), "{wire}");
     }
     assert_eq!(run.state().variables["pin"], SECRET);
@@ -580,7 +583,12 @@ fn a_pin_never_reaches_the_log_but_reaches_the_lookup() {
 }
 
 fn history_through_pin() -> Vec<IvrEvent> {
-    history(&[start(CALLER), digits("1"), digits("12345674"), digits("4321")])
+    history(&[
+        start(CALLER),
+        digits("1"),
+        digits("12345674"),
+        digits("4321"),
+    ])
 }
 
 #[test]
@@ -671,7 +679,10 @@ fn a_caller_hanging_up_abandons_at_the_node_they_were_at() {
         .when(IvrCommand::CallerHangUp)
         .then([exited("account", FlowExit::Abandoned)]);
     assert_eq!(state.exit, Some(FlowExit::Abandoned));
-    assert_eq!(engine().awaiting(&state, &BTreeMap::new()), Awaiting::Nothing);
+    assert_eq!(
+        engine().awaiting(&state, &BTreeMap::new()),
+        Awaiting::Nothing
+    );
 }
 
 #[test]
@@ -710,7 +721,10 @@ fn the_fold_of_a_run_is_its_state() {
     let folded = engine().fold(&events);
     assert_eq!(&folded, run.state());
     assert_eq!(folded.version, events.len() as u64);
-    assert_eq!((folded.node.as_deref(), folded.attempts), (Some("account"), 2));
+    assert_eq!(
+        (folded.node.as_deref(), folded.attempts),
+        (Some("account"), 2)
+    );
 }
 
 // -- Running lookups through plug-ins. ----------------------------------------------------
@@ -788,7 +802,12 @@ async fn a_slow_lookup_walks_the_caller_to_the_fallback() {
         delay: Duration::from_secs(30),
     }));
     let mut run = FlowRun::new(engine());
-    for c in [start(CALLER), digits("1"), digits("12345674"), digits("4321")] {
+    for c in [
+        start(CALLER),
+        digits("1"),
+        digits("12345674"),
+        digits("4321"),
+    ] {
         run.handle(&c, &Facts::default(), open()).unwrap();
     }
     let Awaiting::Lookup(req) = run.awaiting() else {

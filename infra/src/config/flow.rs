@@ -157,7 +157,7 @@ fn luhn(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// A data lookup through a plug-in.
@@ -246,7 +246,11 @@ impl Flow {
     /// Reads and validates the flow file at `path` against the center's configuration;
     /// `sources` are the lookup plug-ins this process has (`crm`, `http`). Errors name the
     /// file, line, column and field, all of them at once.
-    pub fn load(path: &Path, center: &CenterConfig, sources: &[&str]) -> Result<Flow, ConfigErrors> {
+    pub fn load(
+        path: &Path,
+        center: &CenterConfig,
+        sources: &[&str],
+    ) -> Result<Flow, ConfigErrors> {
         let (text, file) = super::read_file(path, "flow")?;
         Flow::parse(&text, &file, center, sources)
     }

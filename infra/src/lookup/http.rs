@@ -51,10 +51,9 @@ impl LookupSource for HttpLookup {
         let stream = TcpStream::connect((host, port))
             .await
             .map_err(|e| failed(format!("cannot connect ({e})")))?;
-        let (mut sender, connection) =
-            hyper::client::conn::http1::handshake(TokioIo::new(stream))
-                .await
-                .map_err(|e| failed(format!("HTTP handshake failed ({e})")))?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| failed(format!("HTTP handshake failed ({e})")))?;
         // The connection's own task; it ends with the exchange (or when the lookup is
         // dropped for its timeout, which drops the sender).
         tokio::spawn(async move {
@@ -119,7 +118,10 @@ mod tests {
     /// back the request it read.
     async fn serve_once(status: &str, body: &str) -> (String, tokio::task::JoinHandle<String>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/accounts/12345674/balance", listener.local_addr().unwrap());
+        let url = format!(
+            "http://{}/accounts/12345674/balance",
+            listener.local_addr().unwrap()
+        );
         let response = format!(
             "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
             body.len()
@@ -136,7 +138,11 @@ mod tests {
                 if let Some(end) = text.find("\r\n\r\n") {
                     let length: usize = text
                         .lines()
-                        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(|v| v.trim().parse().unwrap()))
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length: ")
+                                .map(|v| v.trim().parse().unwrap())
+                        })
                         .unwrap_or(0);
                     if request.len() >= end + 4 + length {
                         break;
@@ -162,8 +168,11 @@ mod tests {
 
     #[tokio::test]
     async fn the_params_are_posted_and_the_answer_becomes_fields() {
-        let (url, server) =
-            serve_once("200 OK", r#"{"balance": 42.5, "currency": "USD", "frozen": false, "history": []}"#).await;
+        let (url, server) = serve_once(
+            "200 OK",
+            r#"{"balance": 42.5, "currency": "USD", "frozen": false, "history": []}"#,
+        )
+        .await;
         let fields = HttpLookup.lookup(&params(&url)).await.unwrap();
         assert_eq!(
             fields,
@@ -186,18 +195,33 @@ mod tests {
     async fn an_error_status_bad_json_or_no_server_is_a_failure() {
         let (url, _server) = serve_once("503 Service Unavailable", "{}").await;
         let e = HttpLookup.lookup(&params(&url)).await.unwrap_err();
-        assert_eq!(e, LookupError::Failed(format!("{url}: answered 503 Service Unavailable")));
+        assert_eq!(
+            e,
+            LookupError::Failed(format!("{url}: answered 503 Service Unavailable"))
+        );
 
         let (url, _server) = serve_once("200 OK", "balance: 12").await;
-        let e = HttpLookup.lookup(&params(&url)).await.unwrap_err().to_string();
+        let e = HttpLookup
+            .lookup(&params(&url))
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("the answer is not JSON"), "{e}");
 
         let (url, _server) = serve_once("200 OK", "[1, 2]").await;
-        let e = HttpLookup.lookup(&params(&url)).await.unwrap_err().to_string();
+        let e = HttpLookup
+            .lookup(&params(&url))
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(e.ends_with("the answer is not a JSON object"), "{e}");
 
         // A port nobody listens on: bound, then released.
-        let addr = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
+        let addr = TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap()
+            .local_addr()
+            .unwrap();
         let e = HttpLookup
             .lookup(&params(&format!("http://{addr}/x")))
             .await

@@ -248,8 +248,7 @@ impl<'a, 't> FlowReader<'a, 't> {
                         "unknown setting `{}`; a flow file holds only [flow] (name, start) and [nodes.NAME] tables",
                         key.get_ref()
                     );
-                    self.l
-                        .push(top.key(key.get_ref()), key.span(), message);
+                    self.l.push(top.key(key.get_ref()), key.span(), message);
                 }
             }
         }
@@ -409,7 +408,10 @@ impl<'a, 't> FlowReader<'a, 't> {
                 let next = self.next(path, "next", raw.next, names);
                 let mut values = Vec::new();
                 let mut ok = true;
-                let set = self.l.required(&path.key("set"), raw.set).unwrap_or_default();
+                let set = self
+                    .l
+                    .required(&path.key("set"), raw.set)
+                    .unwrap_or_default();
                 for (variable, template) in set {
                     let field = path.key("set").key(&variable);
                     ok &= self.variable_name(&field, &variable);
@@ -703,10 +705,8 @@ impl<'a, 't> FlowReader<'a, 't> {
         ];
         let what = "`open` (business hours), `caller_in` (a list of numbers), `queue_waiting_over` ({ queue, calls }) or `variable` with `equals`";
         if given.iter().filter(|g| **g).count() != 1 {
-            self.l.error(
-                path,
-                format!("a condition tests exactly one of {what}"),
-            );
+            self.l
+                .error(path, format!("a condition tests exactly one of {what}"));
             return None;
         }
         let test = if let Some(name) = raw.open {
@@ -730,8 +730,7 @@ impl<'a, 't> FlowReader<'a, 't> {
                 match normalize_phone(number) {
                     Ok(n) => numbers.push(n),
                     Err(e) => {
-                        self.l
-                            .error(&path.key("caller_in").index(i), e.to_string());
+                        self.l.error(&path.key("caller_in").index(i), e.to_string());
                         ok = false;
                     }
                 }
@@ -763,12 +762,7 @@ impl<'a, 't> FlowReader<'a, 't> {
         }))
     }
 
-    fn retry(
-        &mut self,
-        path: &FieldPath,
-        raw: RawRetry,
-        names: &HashSet<String>,
-    ) -> Option<Retry> {
+    fn retry(&mut self, path: &FieldPath, raw: RawRetry, names: &HashSet<String>) -> Option<Retry> {
         let timeout = self.l.duration(
             &path.key("timeout"),
             raw.timeout.as_deref(),
@@ -844,8 +838,12 @@ impl<'a, 't> FlowReader<'a, 't> {
         if self.center.queue(&id).is_some() {
             Some(id)
         } else {
-            let defined: HashSet<String> =
-                self.center.queues.iter().map(|q| q.id.to_string()).collect();
+            let defined: HashSet<String> = self
+                .center
+                .queues
+                .iter()
+                .map(|q| q.id.to_string())
+                .collect();
             let message = format!(
                 "no queue `{text}` in the center's configuration; define it there with [[queues]] id = \"{text}\", or fix the name{}",
                 known("defined", &defined)

@@ -101,7 +101,10 @@ fn a_base_flow_loads_with_defaults() {
 #[test]
 fn a_reference_to_a_missing_node_names_the_node_and_field() {
     rejects(
-        &BASE.replace(r#"options = { "1" = "sales" }"#, r#"options = { "1" = "sale" }"#),
+        &BASE.replace(
+            r#"options = { "1" = "sales" }"#,
+            r#"options = { "1" = "sale" }"#,
+        ),
         8,
         "nodes.menu.options.1",
         "no node `sale` in this flow",
@@ -129,7 +132,10 @@ fn a_missing_queue_skill_or_hours_is_refused() {
         "no queue `saels` in the center's configuration",
     );
     rejects(
-        &BASE.replace(r#"queue = "sales""#, "queue = \"sales\"\nskills = [\"klingon\"]"),
+        &BASE.replace(
+            r#"queue = "sales""#,
+            "queue = \"sales\"\nskills = [\"klingon\"]",
+        ),
         14,
         "nodes.sales.skills[0]",
         "skill `klingon` is not declared",
@@ -147,8 +153,10 @@ fn a_missing_queue_skill_or_hours_is_refused() {
 
 #[test]
 fn a_callback_needs_a_queue_that_takes_callbacks() {
-    let text = BASE.replace(r#"options = { "1" = "sales" }"#, r#"options = { "1" = "cb" }"#)
-        + "\n[nodes.cb]\ntype = \"callback\"\nqueue = \"billing\"\n";
+    let text = BASE.replace(
+        r#"options = { "1" = "sales" }"#,
+        r#"options = { "1" = "cb" }"#,
+    ) + "\n[nodes.cb]\ntype = \"callback\"\nqueue = \"billing\"\n";
     rejects(
         &text,
         17,
@@ -169,8 +177,10 @@ fn an_unreachable_node_is_refused() {
 
 #[test]
 fn a_loop_that_never_waits_is_refused_and_one_through_a_menu_is_not() {
-    let spin = BASE.replace(r#"options = { "1" = "sales" }"#, r#"options = { "1" = "a" }"#)
-        + "\n[nodes.a]\ntype = \"play\"\nprompt = \"A\"\nnext = \"b\"\n\
+    let spin = BASE.replace(
+        r#"options = { "1" = "sales" }"#,
+        r#"options = { "1" = "a" }"#,
+    ) + "\n[nodes.a]\ntype = \"play\"\nprompt = \"A\"\nnext = \"b\"\n\
            \n[nodes.b]\ntype = \"set\"\nset = { x = \"1\" }\nnext = \"a\"\n";
     rejects(
         &spin,
@@ -179,9 +189,10 @@ fn a_loop_that_never_waits_is_refused_and_one_through_a_menu_is_not() {
         "the flow can loop a -> b -> a without waiting for the caller",
     );
     // Back to the menu: the caller is asked again, which is a loop that waits.
-    let ask_again =
-        BASE.replace(r#"options = { "1" = "sales" }"#, r#"options = { "1" = "sales", "9" = "again" }"#)
-            + "\n[nodes.again]\ntype = \"play\"\nprompt = \"Again.\"\nnext = \"menu\"\n";
+    let ask_again = BASE.replace(
+        r#"options = { "1" = "sales" }"#,
+        r#"options = { "1" = "sales", "9" = "again" }"#,
+    ) + "\n[nodes.again]\ntype = \"play\"\nprompt = \"Again.\"\nnext = \"menu\"\n";
     Flow::parse(&ask_again, "flow.toml", &center(), SOURCES).unwrap();
 }
 
@@ -194,7 +205,10 @@ fn serde_errors_name_the_line_and_field() {
         "expected a whole number from 0 to 255",
     );
     rejects(
-        &BASE.replace(r#"on_failure = "sales""#, "on_failure = \"sales\"\nnext = \"sales\""),
+        &BASE.replace(
+            r#"on_failure = "sales""#,
+            "on_failure = \"sales\"\nnext = \"sales\"",
+        ),
         10,
         "nodes.menu.next",
         "unknown field `next`",
@@ -206,14 +220,20 @@ fn serde_errors_name_the_line_and_field() {
         "unknown node type \"meun\"; expected one of menu, collect",
     );
     rejects(
-        &BASE.replace("timeout", "x").replace(r#"on_failure = "sales""#, "on_failure = \"sales\"\ntimeout = \"soon\""),
+        &BASE.replace("timeout", "x").replace(
+            r#"on_failure = "sales""#,
+            "on_failure = \"sales\"\ntimeout = \"soon\"",
+        ),
         10,
         "nodes.menu.timeout",
         "\"soon\"",
     );
     let syntax = errors_of("[flow]\nname = \"t\nstart = \"menu\"\n");
     assert_eq!(syntax.errors[0].line, 2, "{syntax}");
-    assert!(syntax.errors[0].message.starts_with("invalid TOML"), "{syntax}");
+    assert!(
+        syntax.errors[0].message.starts_with("invalid TOML"),
+        "{syntax}"
+    );
 }
 
 #[test]
@@ -241,8 +261,10 @@ fn missing_settings_are_named() {
 #[test]
 fn collection_checks_are_validated() {
     let collect = |body: &str| {
-        BASE.replace(r#"options = { "1" = "sales" }"#, r#"options = { "1" = "c" }"#)
-            + "\n[nodes.c]\ntype = \"collect\"\nvariable = \"acct\"\nnext = \"sales\"\non_failure = \"sales\"\n"
+        BASE.replace(
+            r#"options = { "1" = "sales" }"#,
+            r#"options = { "1" = "c" }"#,
+        ) + "\n[nodes.c]\ntype = \"collect\"\nvariable = \"acct\"\nnext = \"sales\"\non_failure = \"sales\"\n"
             + body
     };
     rejects(
@@ -298,8 +320,10 @@ fn a_variable_no_node_sets_is_refused() {
 #[test]
 fn a_lookup_needs_a_known_source_and_both_ways_out() {
     let lookup = |body: &str| {
-        BASE.replace(r#"options = { "1" = "sales" }"#, r#"options = { "1" = "l" }"#)
-            + "\n[nodes.l]\ntype = \"lookup\"\nnext = \"sales\"\n"
+        BASE.replace(
+            r#"options = { "1" = "sales" }"#,
+            r#"options = { "1" = "l" }"#,
+        ) + "\n[nodes.l]\ntype = \"lookup\"\nnext = \"sales\"\n"
             + body
     };
     rejects(
@@ -318,11 +342,15 @@ fn a_lookup_needs_a_known_source_and_both_ways_out() {
 
 #[test]
 fn a_condition_tests_exactly_one_thing() {
-    let text = BASE.replace(r#"options = { "1" = "sales" }"#, r#"options = { "1" = "c" }"#)
-        + "\n[nodes.c]\ntype = \"condition\"\nopen = \"office\"\ncaller_in = [\"+15555550123\"]\nthen = \"sales\"\nelse = \"sales\"\n";
+    let text = BASE.replace(
+        r#"options = { "1" = "sales" }"#,
+        r#"options = { "1" = "c" }"#,
+    ) + "\n[nodes.c]\ntype = \"condition\"\nopen = \"office\"\ncaller_in = [\"+15555550123\"]\nthen = \"sales\"\nelse = \"sales\"\n";
     rejects(&text, 15, "nodes.c", "a condition tests exactly one of");
-    let bad_number = BASE.replace(r#"options = { "1" = "sales" }"#, r#"options = { "1" = "c" }"#)
-        + "\n[nodes.c]\ntype = \"condition\"\ncaller_in = [\"5550123\"]\nthen = \"sales\"\nelse = \"sales\"\n";
+    let bad_number = BASE.replace(
+        r#"options = { "1" = "sales" }"#,
+        r#"options = { "1" = "c" }"#,
+    ) + "\n[nodes.c]\ntype = \"condition\"\ncaller_in = [\"5550123\"]\nthen = \"sales\"\nelse = \"sales\"\n";
     let errors = errors_of(&bad_number);
     assert_eq!(errors.errors[0].field, "nodes.c.caller_in[0]", "{errors}");
 }
