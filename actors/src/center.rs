@@ -26,6 +26,7 @@ use crate::agent::{AgentCommand, AgentState};
 use crate::call::actor::{CallActor, CallMsg};
 use crate::call::{CallCommand, CallState};
 use crate::directory::Directory;
+use crate::ivr::Flows;
 use crate::router::actor::{RouterActor, RouterMsg};
 
 /// What every actor of a center shares.
@@ -36,6 +37,8 @@ pub struct Services {
     pub clock: Clock,
     pub config: Arc<CenterConfig>,
     pub directory: Directory,
+    /// The IVR flows numbers run, and their lookup sources.
+    pub flows: Flows,
 }
 
 /// Why a command to an entity did not happen.
@@ -234,12 +237,27 @@ impl Center {
         clock: Clock,
         seed: u64,
     ) -> Result<Center, CenterError> {
+        let flows = Flows::default();
+        Center::start_with_flows(config, flows, log, telephony, reports, clock, seed).await
+    }
+
+    /// [`Center::start`] with IVR `flows`: calls to their numbers run them before queueing.
+    pub async fn start_with_flows(
+        config: CenterConfig,
+        flows: Flows,
+        log: Arc<dyn EventLog>,
+        telephony: Arc<dyn Telephony>,
+        reports: mpsc::Receiver<NetworkReport>,
+        clock: Clock,
+        seed: u64,
+    ) -> Result<Center, CenterError> {
         let services = Services {
             log,
             telephony,
             clock,
             config: Arc::new(config),
             directory: Directory::default(),
+            flows,
         };
         let live = live_calls(services.log.as_ref()).await?;
         let (supervisor, _) = Actor::spawn(None, Supervisor, (services.clone(), seed))

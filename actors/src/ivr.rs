@@ -22,7 +22,7 @@ pub mod run;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -103,10 +103,46 @@ pub enum IvrRejection {
 pub enum Awaiting {
     /// Nothing: not started, or exited.
     Nothing,
-    /// The caller's keys at `node`, for at most `timeout` (then [`IvrCommand::Timeout`]).
-    Input { node: String, timeout: Duration },
+    /// The caller's keys at `node`, at most `max_digits` of them, for at most `timeout`
+    /// (then [`IvrCommand::Timeout`]).
+    Input {
+        node: String,
+        max_digits: u8,
+        timeout: Duration,
+    },
     /// A lookup's answer (then [`IvrCommand::LookupAnswered`] or `LookupFailed`).
     Lookup(LookupRequest),
+}
+
+/// The flows the center's numbers run, and the lookup sources they may use: what call
+/// actors need to run a flow. Empty by default: numbers then use their `menu`.
+#[derive(Debug, Clone, Default)]
+pub struct Flows {
+    by_number: HashMap<String, FlowEngine>,
+    lookups: lookup::Lookups,
+}
+
+impl Flows {
+    pub fn new(lookups: lookup::Lookups) -> Self {
+        Self {
+            by_number: HashMap::new(),
+            lookups,
+        }
+    }
+
+    /// Calls to `number` (as the network delivers it) run `flow` before they queue.
+    pub fn with(mut self, number: impl Into<String>, flow: Arc<Flow>) -> Self {
+        self.by_number.insert(number.into(), FlowEngine::new(flow));
+        self
+    }
+
+    pub fn for_number(&self, number: &str) -> Option<&FlowEngine> {
+        self.by_number.get(number)
+    }
+
+    pub fn lookups(&self) -> &lookup::Lookups {
+        &self.lookups
+    }
 }
 
 /// A lookup to run: the plug-in, its parameters filled in, and how long it may take.
@@ -135,6 +171,17 @@ impl FlowEngine {
 
     pub fn flow(&self) -> &Flow {
         &self.flow
+    }
+
+    /// Whether a condition of this flow reads queue lengths ([`Facts::waiting`]), so that a
+    /// shell asks the router for them only when they matter.
+    pub fn reads_queue_lengths(&self) -> bool {
+        self.flow.nodes.values().any(|n| {
+            matches!(
+                &n.action,
+                Action::Condition(c) if matches!(c.test, Test::QueueWaitingOver { .. })
+            )
+        })
     }
 
     /// What happens when `command` meets `state` at `now`, with `facts` about the world.
@@ -319,10 +366,12 @@ impl FlowEngine {
         match &node.action {
             Action::Menu(m) => Awaiting::Input {
                 node: name.clone(),
+                max_digits: m.options.keys().map(String::len).max().map_or(1, digits_u8),
                 timeout: m.retry.timeout,
             },
             Action::Collect(c) => Awaiting::Input {
                 node: name.clone(),
+                max_digits: u8::try_from(c.max_length).unwrap_or(u8::MAX),
                 timeout: c.retry.timeout,
             },
             Action::Lookup(l) => Awaiting::Lookup(LookupRequest {
@@ -525,6 +574,10 @@ fn check(c: &Collect, digits: &str) -> Result<(), InvalidReason> {
         return Err(InvalidReason::Checksum);
     }
     Ok(())
+}
+
+fn digits_u8(n: usize) -> u8 {
+    u8::try_from(n).unwrap_or(u8::MAX)
 }
 
 fn length(digits: &str) -> u32 {

@@ -364,6 +364,7 @@ fn a_caller_is_greeted_and_waits_at_the_menu_when_the_office_is_open() {
         engine().awaiting(&state, &BTreeMap::new()),
         Awaiting::Input {
             node: "menu".into(),
+            max_digits: 1,
             timeout: Duration::from_secs(5)
         }
     );

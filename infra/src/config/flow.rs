@@ -78,7 +78,7 @@ pub enum Action {
 /// How a node that waits for keys handles silence and wrong keys.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Retry {
-    /// How long the caller has to key after the prompt.
+    /// How long the caller has to key the whole entry after the prompt.
     pub timeout: Duration,
     /// How many more tries after the first; then the flow goes to `on_failure`.
     pub retries: u32,
