@@ -212,28 +212,19 @@ impl Node {
         }
     }
 
-    /// The nodes this node may go to, with the field that names each.
-    pub fn successors(&self) -> Vec<(String, &str)> {
+    /// The nodes this node may go to.
+    pub fn successors(&self) -> Vec<&str> {
         match &self.action {
             Action::Menu(m) => m
                 .options
-                .iter()
-                .map(|(keys, to)| (format!("options.{keys:?}"), to.as_str()))
-                .chain([("on_failure".to_owned(), m.retry.on_failure.as_str())])
+                .values()
+                .map(String::as_str)
+                .chain([m.retry.on_failure.as_str()])
                 .collect(),
-            Action::Collect(c) => vec![
-                ("next".to_owned(), c.next.as_str()),
-                ("on_failure".to_owned(), c.retry.on_failure.as_str()),
-            ],
-            Action::Lookup(l) => vec![
-                ("next".to_owned(), l.next.as_str()),
-                ("fallback".to_owned(), l.fallback.as_str()),
-            ],
-            Action::Condition(c) => vec![
-                ("then".to_owned(), c.then.as_str()),
-                ("else".to_owned(), c.otherwise.as_str()),
-            ],
-            Action::Set { next, .. } | Action::Play { next } => vec![("next".to_owned(), next)],
+            Action::Collect(c) => vec![c.next.as_str(), c.retry.on_failure.as_str()],
+            Action::Lookup(l) => vec![l.next.as_str(), l.fallback.as_str()],
+            Action::Condition(c) => vec![c.then.as_str(), c.otherwise.as_str()],
+            Action::Set { next, .. } | Action::Play { next } => vec![next.as_str()],
             Action::Transfer { .. }
             | Action::Voicemail { .. }
             | Action::Callback { .. }

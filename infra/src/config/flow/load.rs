@@ -903,10 +903,8 @@ impl<'a, 't> FlowReader<'a, 't> {
             }
         }
         checks.append(&mut self.variable_refs);
-        let mut defined = self.defined.clone();
-        defined.extend(BUILT_IN_VARIABLES.iter().map(|v| (*v).to_owned()));
         for (field, name) in checks {
-            if !defined.contains(&name) {
+            if !self.defined.contains(&name) {
                 let message = format!(
                     "no node sets the variable `{name}`; set it with a set, collect or lookup node, or use a built-in one ({})",
                     BUILT_IN_VARIABLES.join(", ")
@@ -927,7 +925,7 @@ impl<'a, 't> FlowReader<'a, 't> {
                 continue;
             }
             if let Some(node) = flow.nodes.get(name) {
-                stack.extend(node.successors().into_iter().map(|(_, to)| to));
+                stack.extend(node.successors());
             }
         }
         for name in flow.nodes.keys() {
@@ -983,7 +981,7 @@ fn spin<'f>(
         return None;
     }
     path.push(name);
-    for (_, to) in node.successors() {
+    for to in node.successors() {
         if let Some(cycle) = spin(flow, to, path, done) {
             return Some(cycle);
         }
