@@ -151,12 +151,16 @@ fn queued_in_sales(calls: &[CallEvent], priority: u8) -> bool {
     })
 }
 
-#[tokio::test(start_paused = true)]
-async fn callers_walk_the_flow_and_leave_it_for_self_service_a_queue_or_a_callback() {
-    let center_config = CenterConfig::parse(CENTER, "center.toml").unwrap();
-    let flow = Flow::parse(FLOW, "e2e.toml", &center_config, &["bank"]).unwrap();
-    let flows = Flows::new(Lookups::default().with(Arc::new(Bank))).with(NUMBER, Arc::new(flow));
+struct Line {
+    log: Arc<dyn EventLog>,
+    net: SimNetwork,
+    _dir: tempfile::TempDir,
+}
 
+/// A log and a simulated network with one prompt agent, and a center on them running the
+/// flow for `NUMBER`.
+async fn start() -> (Center, Line, CenterConfig) {
+    let center_config = CenterConfig::parse(CENTER, "center.toml").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let log: Arc<dyn EventLog> = Arc::new(VirtualTimeLog::new(Arc::new(
         SqliteLog::open_with(dir.path(), Durability::Checkpoints).unwrap(),
@@ -170,17 +174,12 @@ async fn callers_walk_the_flow_and_leave_it_for_self_service_a_queue_or_a_callba
             answer_probability: 1.0,
         },
     );
-    let center = Center::start_with_flows(
-        center_config,
-        flows,
-        log.clone(),
-        Arc::new(net.clone()),
-        reports,
-        Clock::starting_at(Timestamp::parse("2026-11-24T09:00:00.000Z").unwrap()),
-        7,
-    )
-    .await
-    .unwrap();
+    let line = Line {
+        log,
+        net,
+        _dir: dir,
+    };
+    let center = restart(&line, &center_config, reports).await;
     center
         .agent(
             agent.id,
@@ -194,7 +193,34 @@ async fn callers_walk_the_flow_and_leave_it_for_self_service_a_queue_or_a_callba
         .await
         .unwrap();
     center.agent(agent.id, AgentCommand::Ready).await.unwrap();
+    (center, line, center_config)
+}
 
+/// A center with the flow on `line`, taking its reports.
+async fn restart(
+    line: &Line,
+    center_config: &CenterConfig,
+    reports: tokio::sync::mpsc::Receiver<hotline_media::NetworkReport>,
+) -> Center {
+    let flow = Flow::parse(FLOW, "e2e.toml", center_config, &["bank"]).unwrap();
+    let flows = Flows::new(Lookups::default().with(Arc::new(Bank))).with(NUMBER, Arc::new(flow));
+    Center::start_with_flows(
+        center_config.clone(),
+        flows,
+        line.log.clone(),
+        Arc::new(line.net.clone()),
+        reports,
+        Clock::starting_at(Timestamp::parse("2026-11-24T09:00:00.000Z").unwrap()),
+        7,
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn callers_walk_the_flow_and_leave_it_for_self_service_a_queue_or_a_callback() {
+    let (center, line, _) = start().await;
+    let net = &line.net;
     let self_served = net.place_call(caller(1, Some("112345674"))).await;
     let to_sales = net.place_call(caller(2, Some("2"))).await;
     let silent = net.place_call(caller(3, None)).await;
@@ -203,7 +229,7 @@ async fn callers_walk_the_flow_and_leave_it_for_self_service_a_queue_or_a_callba
     let callback = net.place_call(caller(6, Some("3"))).await;
     tokio::time::sleep(Duration::from_secs(600)).await;
 
-    let log = log.as_ref();
+    let log = line.log.as_ref();
     // Balance by self-service: keyed, looked up, played, hung up by the flow.
     let (calls, steps) = history(log, self_served).await;
     assert_eq!(exit_of(&steps), FlowExit::HangUp, "{steps:#?}");
@@ -277,5 +303,46 @@ async fn callers_walk_the_flow_and_leave_it_for_self_service_a_queue_or_a_callba
             if number == "+15555550006")),
         "{calls:#?}"
     );
+    center.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_center_stopped_mid_flow_resumes_the_run_from_its_stream() {
+    let (center, line, center_config) = start().await;
+    let call = line.net.place_call(caller(7, Some("112345674"))).await;
+    // The menu key is in after a second; the eight account digits take eight more.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let (_, steps) = history(line.log.as_ref(), call).await;
+    assert_eq!(
+        steps.last(),
+        Some(&IvrEvent::PromptPlayed {
+            node: "account".into(),
+            prompt: "Your account number, please.".into()
+        }),
+        "{steps:#?}"
+    );
+    let reports = center.kill().await;
+    let center = restart(&line, &center_config, reports).await;
+    tokio::time::sleep(Duration::from_secs(120)).await;
+
+    let (calls, steps) = history(line.log.as_ref(), call).await;
+    assert_eq!(exit_of(&steps), FlowExit::HangUp, "{steps:#?}");
+    let started = steps
+        .iter()
+        .filter(|e| matches!(e, IvrEvent::FlowStarted { .. }))
+        .count();
+    assert_eq!(started, 1, "the run went on, not again: {steps:#?}");
+    assert!(steps.contains(&IvrEvent::DigitsCollected {
+        node: "account".into(),
+        digits: Some("12345674".into()),
+        length: 8
+    }));
+    assert!(matches!(
+        calls.last(),
+        Some(CallEvent::Ended {
+            reason: EndReason::SelfService,
+            ..
+        })
+    ));
     center.stop().await;
 }
