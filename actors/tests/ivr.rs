@@ -159,8 +159,8 @@ struct Line {
 
 /// A log and a simulated network with one prompt agent, and a center on them running the
 /// flow for `NUMBER`.
-async fn start() -> (Center, Line, CenterConfig) {
-    let center_config = CenterConfig::parse(CENTER, "center.toml").unwrap();
+async fn start(center: &str) -> (Center, Line, CenterConfig) {
+    let center_config = CenterConfig::parse(center, "center.toml").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let log: Arc<dyn EventLog> = Arc::new(VirtualTimeLog::new(Arc::new(
         SqliteLog::open_with(dir.path(), Durability::Checkpoints).unwrap(),
@@ -219,7 +219,7 @@ async fn restart(
 
 #[tokio::test(start_paused = true)]
 async fn callers_walk_the_flow_and_leave_it_for_self_service_a_queue_or_a_callback() {
-    let (center, line, _) = start().await;
+    let (center, line, _) = start(CENTER).await;
     let net = &line.net;
     let self_served = net.place_call(caller(1, Some("112345674"))).await;
     let to_sales = net.place_call(caller(2, Some("2"))).await;
@@ -308,7 +308,7 @@ async fn callers_walk_the_flow_and_leave_it_for_self_service_a_queue_or_a_callba
 
 #[tokio::test(start_paused = true)]
 async fn a_center_stopped_mid_flow_resumes_the_run_from_its_stream() {
-    let (center, line, center_config) = start().await;
+    let (center, line, center_config) = start(CENTER).await;
     let call = line.net.place_call(caller(7, Some("112345674"))).await;
     // The menu key is in after a second; the eight account digits take eight more.
     tokio::time::sleep(Duration::from_secs(4)).await;
@@ -344,5 +344,26 @@ async fn a_center_stopped_mid_flow_resumes_the_run_from_its_stream() {
             ..
         })
     ));
+    center.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_flow_that_transfers_to_a_closed_queue_leaves_the_caller_at_its_voicemail() {
+    // Sales keeps office hours on weekends only; the test's day is a Tuesday.
+    let closed = CENTER.replace("callback = true", "callback = true\nhours = \"weekends\"")
+        + "\n[[hours]]\nname = \"weekends\"\ntime_zone = \"UTC\"\nsat = [\"09:00-17:00\"]\n";
+    let (center, line, _) = start(&closed).await;
+    let call = line.net.place_call(caller(8, Some("2"))).await;
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let (calls, steps) = history(line.log.as_ref(), call).await;
+    assert!(matches!(exit_of(&steps), FlowExit::Queue { .. }));
+    assert!(
+        calls.contains(&CallEvent::SentToVoicemail {
+            queue: QueueId::new("sales").unwrap(),
+            reason: hotline_events::VoicemailReason::Closed
+        }),
+        "{calls:#?}"
+    );
+    assert!(!calls.iter().any(|e| matches!(e, CallEvent::Queued { .. })));
     center.stop().await;
 }

@@ -172,7 +172,16 @@ impl CallShell {
 
     /// The call's next step after the flow.
     fn leave_flow(&self, myself: &ActorRef<CallMsg>, exit: FlowExit) {
+        let now = self.services.clock.now().to_datetime();
         let commands = match exit {
+            // A queue outside its business hours takes no calls, whatever the flow says
+            // (as for a number's menu): its voicemail does.
+            FlowExit::Queue { queue, .. } if !self.services.config.is_open(&queue, now) => {
+                vec![CallCommand::SendToVoicemail {
+                    queue,
+                    reason: VoicemailReason::Closed,
+                }]
+            }
             FlowExit::Queue {
                 queue,
                 priority,
