@@ -14,6 +14,7 @@ mod audit;
 mod crm;
 mod demo;
 mod erlang;
+mod ivr;
 mod replay;
 mod server;
 mod simulate;
@@ -64,6 +65,9 @@ enum Command {
     Sql(sql::Args),
     /// Run a scenario's day through the actors on a virtual clock, then report it.
     Simulate(simulate::Args),
+    /// IVR flows: validate a flow file against the center's configuration.
+    #[command(subcommand)]
+    Ivr(ivr::Command),
     /// Run the live center: actors, projections, the HTTP API with the wallboard and agent
     /// pages, and SQL over the PostgreSQL wire, until Ctrl-C.
     Serve(server::Args),
@@ -115,6 +119,7 @@ fn main() -> ExitCode {
             }
             Command::Replay(args) => replay::run(&cli.data_dir, args).await,
             Command::Erlang(args) => erlang::run(args),
+            Command::Ivr(command) => ivr::run(command),
             Command::Crm(command) => crm::run(&cli.data_dir, command).await,
             Command::Simulate(args) => simulate::run(&cli.data_dir, args).await,
             Command::Sql(args) => sql::run(&cli.data_dir, args).await,

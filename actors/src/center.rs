@@ -26,6 +26,7 @@ use crate::agent::{AgentCommand, AgentState};
 use crate::call::actor::{CallActor, CallMsg};
 use crate::call::{CallCommand, CallState};
 use crate::directory::Directory;
+use crate::ivr::Flows;
 use crate::roster::Roster;
 use crate::router::actor::{RouterActor, RouterMsg};
 
@@ -39,6 +40,8 @@ pub struct Services {
     pub directory: Directory,
     /// The agents on the roster, as their actors report them.
     pub roster: Roster,
+    /// The IVR flows numbers run, and their lookup sources.
+    pub flows: Flows,
 }
 
 /// Why a command to an entity did not happen.
@@ -245,6 +248,20 @@ impl Center {
         clock: Clock,
         seed: u64,
     ) -> Result<Center, CenterError> {
+        let flows = Flows::default();
+        Center::start_with_flows(config, flows, log, telephony, reports, clock, seed).await
+    }
+
+    /// [`Center::start`] with IVR `flows`: calls to their numbers run them before queueing.
+    pub async fn start_with_flows(
+        config: CenterConfig,
+        flows: Flows,
+        log: Arc<dyn EventLog>,
+        telephony: Arc<dyn Telephony>,
+        reports: mpsc::Receiver<NetworkReport>,
+        clock: Clock,
+        seed: u64,
+    ) -> Result<Center, CenterError> {
         let services = Services {
             log,
             telephony,
@@ -252,6 +269,7 @@ impl Center {
             config: Arc::new(config),
             directory: Directory::default(),
             roster: Roster::default(),
+            flows,
         };
         let Scan { live, registered } = scan(services.log.as_ref()).await?;
         let (supervisor, _) = Actor::spawn(None, Supervisor, (services.clone(), seed))

@@ -1,4 +1,4 @@
-//! One module per entity (call, agent, router): a pure `decide` / `evolve` core and its
+//! One module per entity (call, agent, router, ivr): a pure `decide` / `evolve` core and its
 //! ractor shell, and the supervision tree that runs them on the event log and the
 //! telephony port.
 
@@ -8,6 +8,7 @@ pub mod campaign;
 pub mod center;
 pub mod decider;
 pub mod directory;
+pub mod ivr;
 pub mod roster;
 pub mod router;
 mod store;

@@ -95,6 +95,8 @@ pub enum VoicemailReason {
     Closed,
     /// The caller waited the queue's maximum wait.
     MaxWait,
+    /// An IVR flow sent the caller there (the caller's choice, or the flow's rule).
+    Flow,
 }
 
 /// What happens to one call. The stream's first event is `arrived`; its last is `ended`.

@@ -13,6 +13,7 @@ use crate::agent::AgentEvent;
 use crate::call::CallEvent;
 use crate::campaign::CampaignEvent;
 use crate::customer::CustomerEvent;
+use crate::ivr::IvrEvent;
 use crate::queue::QueueEvent;
 
 /// Any event of any stream.
@@ -24,6 +25,7 @@ pub enum Event {
     Campaign(CampaignEvent),
     Customer(CustomerEvent),
     Access(AccessEvent),
+    Ivr(IvrEvent),
     /// An event this build cannot read, kept byte for byte.
     Opaque(OpaqueEvent),
 }
@@ -82,6 +84,7 @@ impl Event {
             Event::Campaign(_) => Some("campaign"),
             Event::Customer(_) => Some("customer"),
             Event::Access(_) => Some("access"),
+            Event::Ivr(_) => Some("ivr"),
             Event::Opaque(_) => None,
         }
     }
@@ -105,6 +108,7 @@ impl Event {
             Event::Campaign(e) => encode_tagged(e, CampaignEvent::SCHEMA),
             Event::Customer(e) => encode_tagged(e, CustomerEvent::SCHEMA),
             Event::Access(e) => encode_tagged(e, AccessEvent::SCHEMA),
+            Event::Ivr(e) => encode_tagged(e, IvrEvent::SCHEMA),
             Event::Opaque(o) => Ok(Encoded {
                 event_type: o.event_type.clone(),
                 schema: o.schema,
@@ -132,6 +136,7 @@ impl Event {
             "access" => {
                 decode_tagged(event_type, schema, data, AccessEvent::SCHEMA).map(Event::Access)
             }
+            "ivr" => decode_tagged(event_type, schema, data, IvrEvent::SCHEMA).map(Event::Ivr),
             _ => Err(Unreadable::UnknownCategory),
         };
         result.unwrap_or_else(|why| {
@@ -174,6 +179,12 @@ impl From<CustomerEvent> for Event {
 impl From<AccessEvent> for Event {
     fn from(e: AccessEvent) -> Self {
         Event::Access(e)
+    }
+}
+
+impl From<IvrEvent> for Event {
+    fn from(e: IvrEvent) -> Self {
+        Event::Ivr(e)
     }
 }
 

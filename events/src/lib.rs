@@ -13,6 +13,7 @@ pub mod envelope;
 pub mod event;
 pub mod hash;
 pub mod id;
+pub mod ivr;
 pub mod queue;
 pub mod stream;
 pub mod timestamp;
@@ -31,6 +32,7 @@ pub use hash::Hash;
 pub use id::{
     AgentId, CallId, CampaignId, CustomerId, IdError, LeadId, MessageId, QueueId, SeededIds,
 };
+pub use ivr::{FlowExit, InvalidReason, IvrEvent, NodeKind};
 pub use queue::QueueEvent;
 pub use stream::{StreamError, StreamName};
 pub use timestamp::{Timestamp, TimestampError};

@@ -273,6 +273,65 @@ fn every_event() -> Vec<(StreamName, Event)> {
         AgentEvent::Removed { by: "admin".into() },
     ];
     all.extend(roster.into_iter().map(|e| (agent3.stream(), e.into())));
+    // Added with IVR flows: one run through a flow, every kind of step.
+    let ivr = [
+        IvrEvent::FlowStarted {
+            flow: "main".into(),
+            variables: [
+                ("caller".to_owned(), "+15555550123".to_owned()),
+                ("number".to_owned(), "+18005550100".to_owned()),
+            ]
+            .into(),
+        },
+        IvrEvent::NodeEntered {
+            node: "main_menu".into(),
+            kind: NodeKind::Menu,
+        },
+        IvrEvent::PromptPlayed {
+            node: "main_menu".into(),
+            prompt: "For your balance press 1, for an agent press 0.".into(),
+        },
+        IvrEvent::InputTimedOut {
+            node: "main_menu".into(),
+            attempt: 1,
+        },
+        IvrEvent::InvalidInput {
+            node: "main_menu".into(),
+            attempt: 2,
+            reason: InvalidReason::NoSuchOption,
+        },
+        IvrEvent::DigitsCollected {
+            node: "pin".into(),
+            digits: None,
+            length: 4,
+        },
+        IvrEvent::ConditionChecked {
+            node: "open".into(),
+            result: true,
+        },
+        IvrEvent::LookupDone {
+            node: "balance".into(),
+            source: "http".into(),
+        },
+        IvrEvent::LookupFailed {
+            node: "customer".into(),
+            source: "crm".into(),
+            reason: "timed out after 2s".into(),
+        },
+        IvrEvent::VariableSet {
+            name: "balance".into(),
+            value: "42.50".into(),
+        },
+        IvrEvent::FlowExited {
+            node: "to_billing".into(),
+            exit: FlowExit::Queue {
+                queue: billing.clone(),
+                priority: 7,
+                skills: vec![SkillName::new("spanish").unwrap()],
+            },
+        },
+    ];
+    all.extend(ivr.into_iter().map(|e| (call.ivr_stream(), e.into())));
     all
 }
 
@@ -362,6 +421,7 @@ fn every_variant_has_a_golden_line() {
         ("campaign", 7),
         ("customer", 6),
         ("access", 2),
+        ("ivr", 11),
     ];
     for (category, n) in counts {
         assert_eq!(

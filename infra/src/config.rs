@@ -7,6 +7,7 @@
 
 mod duration;
 mod error;
+pub mod flow;
 mod hours;
 mod load;
 

@@ -10,6 +10,7 @@ pub mod config;
 pub mod conformance;
 mod data_dir;
 pub mod log;
+pub mod lookup;
 pub mod snapshot;
 pub mod virtual_time;
 

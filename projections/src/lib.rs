@@ -11,6 +11,8 @@
 //! - [`interactions`]: every contact of a customer, newest first, and the screen pop;
 //! - [`campaign_attempts`]: one row per outbound dial attempt.
 //!
+//! [`crm_lookup`] serves the customers model to IVR flows (`source = "crm"`).
+//!
 //! [`sql`] puts them all behind one DataFusion session (CLI, HTTP, PostgreSQL wire), with
 //! finished days kept as Parquet history.
 //!
@@ -25,6 +27,7 @@ pub mod boards;
 mod call_progress;
 pub mod calls;
 pub mod campaign_attempts;
+pub mod crm_lookup;
 pub mod customers;
 #[cfg(test)]
 mod history;
@@ -43,6 +46,7 @@ pub use calls::{CallRow, Calls, Outcome};
 pub use campaign_attempts::{
     AttemptRow, CampaignAttempts, CampaignInfo, CampaignStatus, CampaignSummary,
 };
+pub use crm_lookup::CrmLookup;
 pub use customers::{CustomerProfile, Customers};
 pub use interactions::{Interaction, Interactions, ScreenPop, screen_pop};
 pub use projection::{Checkpoint, Fact, Projection};

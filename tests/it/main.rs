@@ -8,6 +8,7 @@ mod bad_input;
 mod crm;
 mod demo;
 mod erlang;
+mod ivr;
 mod replay;
 mod serve;
 mod simulate;

@@ -15,8 +15,12 @@ use crate::agent::actor::AgentMsg;
 use crate::call::{Call, CallCommand, CallState, Phase};
 use crate::center::{CommandError, Services};
 use crate::decider::Decider;
+use crate::ivr::IvrCommand;
 use crate::router::actor::RouterMsg;
 use crate::store::{self, Versioned};
+
+mod ivr;
+pub use ivr::FlowMsg;
 
 /// How long digits are collected in the IVR placeholder.
 const DIGIT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -48,6 +52,8 @@ pub enum CallMsg {
         queued_at: Timestamp,
     },
     VoicemailLimit,
+    /// The IVR flow of the call's number.
+    Flow(FlowMsg),
     /// After a restart: pick the call up where its stream left it.
     Resume,
     State(RpcReplyPort<CallState>),
@@ -66,6 +72,8 @@ pub struct CallShell {
     /// A dialed-back customer picked up: only then can an agent's phone ring with the
     /// call. Volatile: after a restart the network says whether the call is still live.
     callee_connected: bool,
+    /// The IVR flow the call runs, if its number has one.
+    ivr: Option<ivr::IvrRun>,
 }
 
 impl Actor for CallActor {
@@ -89,6 +97,7 @@ impl Actor for CallActor {
             state,
             services,
             callee_connected: false,
+            ivr: None,
         })
     }
 
@@ -150,6 +159,7 @@ impl Actor for CallActor {
                     shell.run(&myself, cmd).await?.ok();
                 }
             }
+            CallMsg::Flow(msg) => shell.on_flow(&myself, msg).await?,
             CallMsg::Resume => shell.resume(&myself).await?,
             CallMsg::State(reply) => {
                 let _ = reply.send(shell.state.clone());
@@ -243,6 +253,10 @@ impl CallShell {
         match e {
             CallEvent::Arrived { number, .. } => {
                 warn("answer", tel.answer(id));
+                if self.has_flow() {
+                    let _ = myself.cast(CallMsg::Flow(FlowMsg::Start));
+                    return;
+                }
                 match self.services.config.number(number) {
                     Some(n) if !n.menu.is_empty() => {
                         let max = n.menu.iter().map(|(d, _)| d.len()).max().unwrap_or(1);
@@ -488,6 +502,23 @@ impl CallShell {
         myself: &ActorRef<CallMsg>,
         report: NetworkReport,
     ) -> Result<(), ActorProcessingErr> {
+        if self.in_flow() {
+            let command = match &report {
+                NetworkReport::Digits { digits, .. } => Some(IvrCommand::Digits {
+                    digits: digits.clone(),
+                }),
+                NetworkReport::DigitsTimedOut { .. } => Some(IvrCommand::Timeout),
+                NetworkReport::CallerHungUp { .. } => Some(IvrCommand::CallerHangUp),
+                _ => None,
+            };
+            if let Some(command) = command {
+                let hung_up = command == IvrCommand::CallerHangUp;
+                self.flow_step(myself, command).await?;
+                if !hung_up {
+                    return Ok(());
+                }
+            }
+        }
         let cmd = match report {
             NetworkReport::Incoming { .. } => return Ok(()),
             NetworkReport::Digits { digits, .. } => CallCommand::EnterDigits { digits },
@@ -544,6 +575,7 @@ impl CallShell {
             _ if !live => Some(CallCommand::End {
                 reason: EndReason::SystemRestart,
             }),
+            Phase::Arrived if self.has_flow() => return self.resume_flow(myself).await,
             Phase::Arrived => {
                 self.route(myself, self.state.digits.clone().as_deref());
                 return Ok(());

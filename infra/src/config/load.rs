@@ -84,6 +84,7 @@ pub(super) fn parse_beside(
         file,
         root: &root,
         others,
+        sections: &SECTIONS,
         errors: Vec::new(),
     };
     let config = loader.center();
@@ -191,23 +192,23 @@ struct RawNumber {
 // Field paths.
 
 #[derive(Debug, Clone)]
-enum Seg {
+pub(super) enum Seg {
     Key(String),
     Index(usize),
 }
 
 /// A dotted path into the document, such as `queues[2].overflow[0].to`.
 #[derive(Debug, Clone, Default)]
-struct FieldPath(Vec<Seg>);
+pub(super) struct FieldPath(pub(super) Vec<Seg>);
 
 impl FieldPath {
-    fn key(&self, key: &str) -> FieldPath {
+    pub(super) fn key(&self, key: &str) -> FieldPath {
         let mut segs = self.0.clone();
         segs.push(Seg::Key(key.to_owned()));
         FieldPath(segs)
     }
 
-    fn index(&self, index: usize) -> FieldPath {
+    pub(super) fn index(&self, index: usize) -> FieldPath {
         let mut segs = self.0.clone();
         segs.push(Seg::Index(index));
         FieldPath(segs)
@@ -245,13 +246,16 @@ const SECTIONS: [&str; 6] = ["router", "skills", "hours", "queues", "agents", "n
 // ---------------------------------------------------------------------------------------
 // Validation.
 
-struct Loader<'a, 't> {
-    text: &'t str,
-    file: &'t str,
-    root: &'a Spanned<DeValue<'t>>,
+pub(super) struct Loader<'a, 't> {
+    pub(super) text: &'t str,
+    pub(super) file: &'t str,
+    pub(super) root: &'a Spanned<DeValue<'t>>,
     /// Top-level keys another reader handles.
-    others: &'a [&'a str],
-    errors: Vec<ConfigError>,
+    pub(super) others: &'a [&'a str],
+    /// The top-level keys of this kind of file: an unknown field of an entry named like
+    /// one of them was most likely meant for the top level.
+    pub(super) sections: &'a [&'a str],
+    pub(super) errors: Vec<ConfigError>,
 }
 
 /// What later sections may refer to. Names are gathered from the tree, so a queue whose
@@ -874,7 +878,7 @@ impl<'a, 't> Loader<'a, 't> {
 
     /// Reports a missing required field, unless its value was already reported (and
     /// dropped) for its type.
-    fn required<T>(&mut self, path: &FieldPath, value: Option<T>) -> Option<T> {
+    pub(super) fn required<T>(&mut self, path: &FieldPath, value: Option<T>) -> Option<T> {
         if value.is_none() {
             let field = path.to_string();
             if !self.errors.iter().any(|e| e.field == field) {
@@ -995,7 +999,7 @@ impl<'a, 't> Loader<'a, 't> {
         }
     }
 
-    fn duration(
+    pub(super) fn duration(
         &mut self,
         path: &FieldPath,
         text: Option<&str>,
@@ -1021,7 +1025,7 @@ impl<'a, 't> Loader<'a, 't> {
         }
     }
 
-    fn non_empty(&mut self, path: &FieldPath, text: String) -> Option<String> {
+    pub(super) fn non_empty(&mut self, path: &FieldPath, text: String) -> Option<String> {
         if text.trim().is_empty() {
             self.error(
                 path,
@@ -1036,7 +1040,7 @@ impl<'a, 't> Loader<'a, 't> {
     // -- The tree: sections, names, positions. -----------------------------------------
 
     /// The node at `path`, if the document has it.
-    fn node(&self, path: &FieldPath) -> Option<&'a Spanned<DeValue<'t>>> {
+    pub(super) fn node(&self, path: &FieldPath) -> Option<&'a Spanned<DeValue<'t>>> {
         let mut node = self.root;
         for seg in &path.0 {
             node = match (seg, node.get_ref()) {
@@ -1099,7 +1103,7 @@ impl<'a, 't> Loader<'a, 't> {
     /// reported at the deepest key or value that holds its position; that key or value is
     /// then dropped and the entry read again, so one typo does not hide the entry's other
     /// problems. The entry is given up only when a field it cannot do without is missing.
-    fn item<T: DeserializeOwned>(
+    pub(super) fn item<T: DeserializeOwned>(
         &mut self,
         node: &Spanned<DeValue<'t>>,
         path: &FieldPath,
@@ -1124,7 +1128,7 @@ impl<'a, 't> Loader<'a, 't> {
             } else if let Some(name) = message
                 .strip_prefix("unknown field `")
                 .and_then(|rest| rest.split('`').next())
-                && SECTIONS.contains(&name)
+                && self.sections.contains(&name)
             {
                 message = format!(
                     "`{name}` belongs at the top level, but here it falls inside the table above it (in TOML, keys after a [section] header belong to it); move it above the first [section]"
@@ -1146,12 +1150,12 @@ impl<'a, 't> Loader<'a, 't> {
         }
     }
 
-    fn error(&mut self, path: &FieldPath, message: String) {
+    pub(super) fn error(&mut self, path: &FieldPath, message: String) {
         let span = self.span_of(path);
         self.push(path.clone(), span, message);
     }
 
-    fn push(&mut self, field: FieldPath, span: Range<usize>, message: String) {
+    pub(super) fn push(&mut self, field: FieldPath, span: Range<usize>, message: String) {
         let (line, column) = line_column(self.text, span.start);
         self.errors.push(ConfigError {
             file: self.file.to_owned(),
@@ -1171,13 +1175,13 @@ impl<'a, 't> Loader<'a, 't> {
             .map_or(0..0, |node| node.span())
     }
 
-    fn line_of(&self, path: &FieldPath) -> usize {
+    pub(super) fn line_of(&self, path: &FieldPath) -> usize {
         line_column(self.text, self.span_of(path).start).0
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum NonZero {
+pub(super) enum NonZero {
     /// Zero makes no sense (a ring timeout of nothing).
     Required,
     /// Zero is meaningful (no wrap-up, overflow at once).
@@ -1270,7 +1274,7 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// `" (defined: a, b)"`, sorted, to help fix a misspelt reference; empty when there are none.
-fn known(what: &str, names: &HashSet<String>) -> String {
+pub(super) fn known(what: &str, names: &HashSet<String>) -> String {
     if names.is_empty() {
         return String::new();
     }
@@ -1281,7 +1285,7 @@ fn known(what: &str, names: &HashSet<String>) -> String {
 
 /// serde's type names in an administrator's words: `expected u8` -> `expected a whole
 /// number from 0 to 255`.
-fn plain_types(message: &str) -> String {
+pub(super) fn plain_types(message: &str) -> String {
     const WORDS: [(&str, &str); 5] = [
         ("expected i64", "expected a whole number"),
         (
@@ -1303,7 +1307,7 @@ fn plain_types(message: &str) -> String {
         .fold(message.to_owned(), |m, (from, to)| m.replace(from, to))
 }
 
-fn with_article(noun: &str) -> String {
+pub(super) fn with_article(noun: &str) -> String {
     let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
         "an"
     } else {
