@@ -6,11 +6,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use std::sync::Arc;
+
 use anyhow::{Result, anyhow};
+use hotline_actors::ivr::Flows;
+use hotline_actors::ivr::lookup::Lookups;
 use hotline_infra::config::CenterConfig;
 use hotline_infra::config::flow::{Action, Flow};
 use hotline_infra::lookup::LookupSource;
 use hotline_infra::lookup::http::HttpLookup;
+use hotline_projections::{CrmLookup, Views};
 
 /// The sample center `hotline demo` runs: flows are checked against it unless --config says.
 const SAMPLE: &str = include_str!("../config/demo.toml");
@@ -75,6 +80,39 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
             );
             Ok(ExitCode::from(1))
         }
+    }
+}
+
+/// The flows the center's numbers name (`flow = "…"`, relative to `base`, the center
+/// file's folder), checked against the center, with the lookup sources they may use. Every
+/// problem of every flow is reported at once; none starts half-configured.
+pub fn flows_of(center: &CenterConfig, base: &Path, views: Views) -> Result<Flows> {
+    let sources = sources();
+    let names: Vec<&str> = sources.iter().map(String::as_str).collect();
+    let lookups = Lookups::default()
+        .with(Arc::new(CrmLookup::new(views)))
+        .with(Arc::new(HttpLookup));
+    let mut flows = Flows::new(lookups);
+    let mut problems = Vec::new();
+    for number in &center.numbers {
+        let Some(file) = &number.flow else { continue };
+        let path = base.join(file);
+        match Flow::load(&path, center, &names) {
+            Ok(flow) => flows = flows.with(number.number.clone(), Arc::new(flow)),
+            Err(errors) => problems.extend(
+                errors
+                    .iter()
+                    .map(|e| format!("number {}: {e}", number.number)),
+            ),
+        }
+    }
+    if problems.is_empty() {
+        Ok(flows)
+    } else {
+        Err(anyhow!(
+            "{}\nthe center's IVR flows would not load; fix them (`hotline ivr check FLOW --config CENTER` checks one) and start again",
+            problems.join("\n")
+        ))
     }
 }
 

@@ -66,6 +66,7 @@ fn config(agents: usize) -> CenterConfig {
             queue,
             menu: vec![],
             priority: 0,
+            flow: None,
         }],
         hours: vec![],
     }

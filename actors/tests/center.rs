@@ -70,6 +70,7 @@ fn config(agents: usize, strategy: Strategy) -> CenterConfig {
             queue: sales(),
             menu: vec![],
             priority: 0,
+            flow: None,
         }],
         hours: vec![],
     }

@@ -293,6 +293,10 @@ pub struct NumberConfig {
     pub menu: Vec<(String, QueueId)>,
     /// The priority calls of this number get (higher is served first).
     pub priority: u8,
+    /// The IVR flow file callers of this number go through before they queue (a path
+    /// relative to the center's file), instead of `menu`. Checked against the center when
+    /// the server starts; `hotline ivr check` checks one alone.
+    pub flow: Option<String>,
 }
 
 impl NumberConfig {

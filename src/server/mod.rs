@@ -149,9 +149,15 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> 
     for a in &config.agents {
         network.add_agent(a.id, AgentModel::by_hand());
     }
+    let base = match &args.config {
+        Some(path) => path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        None => PathBuf::from("."),
+    };
+    let flows = crate::ivr::flows_of(&config, &base, views.clone())?;
     let config = Arc::new(config);
-    let center = Center::start(
+    let center = Center::start_with_flows(
         (*config).clone(),
+        flows,
         log.clone(),
         Arc::new(network.clone()),
         reports,

@@ -187,3 +187,81 @@ fn sql_answers_containment_by_day_and_drop_off_per_node() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "node,hung_up\nmain_menu,1\n");
 }
+
+/// The example center with the example flow on its first number.
+fn center_with_flow(dir: &Path, flow: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(repo("config/center.toml")).unwrap();
+    let number = "number = \"+18005550100\"\n";
+    assert!(text.contains(number));
+    let text = text.replacen(number, &format!("{number}flow = \"{flow}\"\n"), 1);
+    let path = dir.join("center.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_number_with_a_flow_runs_it_for_its_callers_on_the_server() {
+    use crate::serve::{ADMIN, http, json_of, serve};
+    let dir = tempfile::tempdir().unwrap();
+    let center = center_with_flow(dir.path(), &repo("flows/example.toml"));
+    let server = serve(dir.path(), &["--config", center.to_str().unwrap()]);
+    let (status, text) = http(
+        server.port,
+        "POST",
+        "/api/calls",
+        Some(ADMIN),
+        Some(r#"{"number": "+18005550100", "caller": "+15555550123", "digits": "1"}"#),
+    );
+    assert_eq!(status, 200, "{text}");
+    let call = json_of(&text)["call"].as_str().unwrap().to_owned();
+    // The flow's steps are events of the call's `ivr-` stream, readable with SQL.
+    let query = format!(
+        r#"{{"sql": "SELECT type FROM events WHERE stream = 'ivr-{call}' ORDER BY position"}}"#
+    );
+    let mut types = Vec::new();
+    for _ in 0..100 {
+        let (status, text) = http(server.port, "POST", "/api/sql", Some(ADMIN), Some(&query));
+        assert_eq!(status, 200, "{text}");
+        types = json_of(&text)["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["type"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        if types.len() >= 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(
+        types.first().map(String::as_str),
+        Some("flow_started"),
+        "{types:?}"
+    );
+    assert!(types.iter().any(|t| t == "prompt_played"), "{types:?}");
+}
+
+#[test]
+fn a_number_whose_flow_will_not_load_stops_the_server_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let center = center_with_flow(dir.path(), "no-such-flow.toml");
+    let out = hotline(
+        dir.path(),
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--sql-listen",
+            "off",
+            "--config",
+            center.to_str().unwrap(),
+        ],
+    );
+    assert!(!out.status.success());
+    let text = stderr(&out);
+    assert!(
+        text.contains("number +18005550100") && text.contains("no-such-flow.toml"),
+        "{text}"
+    );
+    assert!(text.contains("hotline ivr check"), "{text}");
+}

@@ -186,6 +186,7 @@ struct RawNumber {
     queue: Option<String>,
     priority: Option<u8>,
     menu: Option<BTreeMap<String, String>>,
+    flow: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -866,11 +867,22 @@ impl<'a, 't> Loader<'a, 't> {
                 _ => menu_ok = false,
             }
         }
+        let flow = match raw.flow {
+            Some(f) if f.trim().is_empty() => {
+                self.error(
+                    &path.key("flow"),
+                    "the flow file is empty text; give the path of a flow file such as \"flows/example.toml\", or leave `flow` out".to_owned(),
+                );
+                return None;
+            }
+            other => other,
+        };
         Some(NumberConfig {
             number: number?,
             queue: queue?,
             menu: menu_ok.then_some(menu)?,
             priority: raw.priority.unwrap_or(0),
+            flow,
         })
     }
 

@@ -424,6 +424,7 @@ impl<'a, 't> Doc<'a, 't> {
             queue: id.clone(),
             menu: Vec::new(),
             priority: 0,
+            flow: None,
         });
         Some((number, Vec::new(), id))
     }
