@@ -1050,16 +1050,15 @@ async fn metrics_text(s: &State) -> Response {
     warp::reply::with_header(text, "content-type", "text/plain; version=0.0.4").into_response()
 }
 
-/// Server-sent events: the boards document whenever it changes, at most every
-/// [`feed::PERIOD`]; a slow reader gets the latest, never a backlog.
+/// Server-sent events: the boards document whenever it changes, so at most every
+/// [`feed::PERIOD`] (the publisher's pace), sent as soon as it is published; a slow
+/// reader gets the latest, never a backlog (the stream is polled only when the connection
+/// can take more, and then reads the newest boards).
 fn feed_stream(s: &State) -> Response {
     let rx = s.boards.clone();
     let events = stream::unfold((rx, true), |(mut rx, first)| async move {
-        if !first {
-            tokio::time::sleep(feed::PERIOD).await;
-            if rx.changed().await.is_err() {
-                return None;
-            }
+        if !first && rx.changed().await.is_err() {
+            return None;
         }
         let published = rx.borrow_and_update().clone();
         let event = warp::sse::Event::default()
