@@ -68,6 +68,7 @@ fn config(agents: usize) -> CenterConfig {
             priority: 0,
         }],
         hours: vec![],
+        recording: Default::default(),
     }
 }
 

@@ -72,6 +72,7 @@ fn config(agents: usize, strategy: Strategy) -> CenterConfig {
             priority: 0,
         }],
         hours: vec![],
+        recording: Default::default(),
     }
 }
 

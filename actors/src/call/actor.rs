@@ -327,6 +327,8 @@ impl CallShell {
             }
             CallEvent::Answered { agent, .. } => {
                 warn("bridge", tel.bridge(id, *agent));
+                let queue = self.state.queue.clone();
+                (self.services.recorder).call_answered(&self.services, id, queue, *agent);
                 self.agent(
                     *agent,
                     AgentMsg::Command(AgentCommand::Answer { call: id }, None),
