@@ -93,16 +93,18 @@ impl Recorder {
         self.inner.as_ref().map(|i| &i.vault)
     }
 
-    /// An agent answered `call` from `queue`: record it if the policy says so (once per
+    /// An agent answered `call` from `queue` (for `campaign`, by name, when it is an
+    /// outbound campaign's call: its rule wins): record it if the policy says so (once per
     /// call: a transfer's second answer goes on in the same recording).
     pub fn call_answered(
         &self,
         services: &Services,
         call: CallId,
         queue: Option<QueueId>,
+        campaign: Option<&str>,
         agent: AgentId,
     ) {
-        let rule = services.config.recording.rule(queue.as_ref(), None);
+        let rule = services.config.recording.rule(queue.as_ref(), campaign);
         if !policy::chooses(rule.record, call) {
             return;
         }

@@ -328,7 +328,8 @@ impl CallShell {
             CallEvent::Answered { agent, .. } => {
                 warn("bridge", tel.bridge(id, *agent));
                 let queue = self.state.queue.clone();
-                (self.services.recorder).call_answered(&self.services, id, queue, *agent);
+                // Inbound calls: the queue's rule (outbound campaigns pass their name).
+                (self.services.recorder).call_answered(&self.services, id, queue, None, *agent);
                 self.agent(
                     *agent,
                     AgentMsg::Command(AgentCommand::Answer { call: id }, None),
