@@ -188,27 +188,37 @@ fn a_recorded_call_is_listed_fetched_by_allowed_roles_only_and_purged_after_rete
             "{secs} s vs {duration_ms} ms"
         );
     }
+    // The stored file is not a WAV; a damaged one is a clear error, not a crash.
+    let key = row["storage_key"].as_str().unwrap();
+    let path = data.join("recordings").join(key);
+    let stored = std::fs::read(&path).unwrap();
+    assert!(hound::WavReader::new(std::io::Cursor::new(&stored)).is_err());
+    std::fs::write(&path, &stored[..30]).unwrap();
+    let (status, body) = fetch(port, &call, &supervisor);
+    let text = String::from_utf8_lossy(&body);
+    assert_eq!(status, 500, "{text}");
+    assert!(
+        text.contains("is not a Hotline recording (it is truncated"),
+        "{text}"
+    );
+    std::fs::write(&path, &stored).unwrap();
     let (status, _) = fetch(port, "not-a-call", &supervisor);
     assert_eq!(status, 400);
     let (status, _) = fetch(port, "0190c3d2-7b3a-7cc0-8000-000000000001", &supervisor);
     assert_eq!(status, 404);
     drop(server);
 
-    // Each fetch was written down, and only the successful ones.
+    // Each fetch past the role check was written down before the file was read.
     let fetched: Vec<Value> = all_events(&data)
         .iter()
         .filter(|e| e.event_type == "recording_fetched")
         .map(|e| serde_json::from_str(&e.data).unwrap())
         .collect();
-    assert_eq!(fetched.len(), 2, "{fetched:?}");
+    assert_eq!(fetched.len(), 3, "{fetched:?}");
     assert_eq!(fetched[0]["role"], "supervisor");
     assert_eq!(fetched[1]["role"], "auditor");
+    assert_eq!(fetched[2]["role"], "supervisor");
     assert!(fetched.iter().all(|f| f["call"] == call.as_str()));
-
-    // The stored file is not a WAV.
-    let key = row["storage_key"].as_str().unwrap();
-    let stored = std::fs::read(data.join("recordings").join(key)).unwrap();
-    assert!(hound::WavReader::new(std::io::Cursor::new(&stored)).is_err());
 
     // Within retention nothing goes; with retention 0 it does, and the index says so.
     let purge = |extra: &[&str], key: Option<&str>| {
