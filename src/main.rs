@@ -15,6 +15,7 @@ mod crm;
 mod demo;
 mod erlang;
 mod ivr;
+mod recordings;
 mod replay;
 mod server;
 mod simulate;
@@ -71,6 +72,9 @@ enum Command {
     /// Run the live center: actors, projections, the HTTP API with the wallboard and agent
     /// pages, and SQL over the PostgreSQL wire, until Ctrl-C.
     Serve(server::Args),
+    /// Call recordings: purge those past the retention period.
+    #[command(subcommand)]
+    Recordings(recordings::Command),
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,6 +128,7 @@ fn main() -> ExitCode {
             Command::Simulate(args) => simulate::run(&cli.data_dir, args).await,
             Command::Sql(args) => sql::run(&cli.data_dir, args).await,
             Command::Serve(args) => server::run(&cli.data_dir, args).await,
+            Command::Recordings(command) => recordings::run(&cli.data_dir, command).await,
         }
     });
     match result {

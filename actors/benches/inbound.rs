@@ -69,6 +69,7 @@ fn config(agents: usize) -> CenterConfig {
             flow: None,
         }],
         hours: vec![],
+        recording: Default::default(),
     }
 }
 

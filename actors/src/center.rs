@@ -42,6 +42,8 @@ pub struct Services {
     pub roster: Roster,
     /// The IVR flows numbers run, and their lookup sources.
     pub flows: Flows,
+    /// Records answered calls as the configuration's policy says (none by default).
+    pub recorder: crate::recorder::Recorder,
 }
 
 /// Why a command to an entity did not happen.
@@ -262,7 +264,28 @@ impl Center {
         clock: Clock,
         seed: u64,
     ) -> Result<Center, CenterError> {
+        let recorder = crate::recorder::Recorder::default();
+        Center::start_recording(
+            config, flows, recorder, log, telephony, reports, clock, seed,
+        )
+        .await
+    }
+
+    /// [`Center::start_with_flows`] with a `recorder`: answered calls are recorded as the
+    /// configuration's `[recording]` policy says.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn start_recording(
+        config: CenterConfig,
+        flows: Flows,
+        recorder: crate::recorder::Recorder,
+        log: Arc<dyn EventLog>,
+        telephony: Arc<dyn Telephony>,
+        reports: mpsc::Receiver<NetworkReport>,
+        clock: Clock,
+        seed: u64,
+    ) -> Result<Center, CenterError> {
         let services = Services {
+            recorder,
             log,
             telephony,
             clock,

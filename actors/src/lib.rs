@@ -9,8 +9,10 @@ pub mod center;
 pub mod decider;
 pub mod directory;
 pub mod ivr;
+pub mod recorder;
 pub mod roster;
 pub mod router;
 mod store;
 
 pub use center::{Center, CenterError, CommandError, Services};
+pub use recorder::Recorder;

@@ -73,6 +73,7 @@ fn config(agents: usize, strategy: Strategy) -> CenterConfig {
             flow: None,
         }],
         hours: vec![],
+        recording: Default::default(),
     }
 }
 

@@ -15,6 +15,7 @@ use crate::campaign::CampaignEvent;
 use crate::customer::CustomerEvent;
 use crate::ivr::IvrEvent;
 use crate::queue::QueueEvent;
+use crate::recording::RecordingEvent;
 
 /// Any event of any stream.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +27,7 @@ pub enum Event {
     Customer(CustomerEvent),
     Access(AccessEvent),
     Ivr(IvrEvent),
+    Recording(RecordingEvent),
     /// An event this build cannot read, kept byte for byte.
     Opaque(OpaqueEvent),
 }
@@ -85,6 +87,7 @@ impl Event {
             Event::Customer(_) => Some("customer"),
             Event::Access(_) => Some("access"),
             Event::Ivr(_) => Some("ivr"),
+            Event::Recording(_) => Some("recording"),
             Event::Opaque(_) => None,
         }
     }
@@ -109,6 +112,7 @@ impl Event {
             Event::Customer(e) => encode_tagged(e, CustomerEvent::SCHEMA),
             Event::Access(e) => encode_tagged(e, AccessEvent::SCHEMA),
             Event::Ivr(e) => encode_tagged(e, IvrEvent::SCHEMA),
+            Event::Recording(e) => encode_tagged(e, RecordingEvent::SCHEMA),
             Event::Opaque(o) => Ok(Encoded {
                 event_type: o.event_type.clone(),
                 schema: o.schema,
@@ -137,6 +141,8 @@ impl Event {
                 decode_tagged(event_type, schema, data, AccessEvent::SCHEMA).map(Event::Access)
             }
             "ivr" => decode_tagged(event_type, schema, data, IvrEvent::SCHEMA).map(Event::Ivr),
+            "recording" => decode_tagged(event_type, schema, data, RecordingEvent::SCHEMA)
+                .map(Event::Recording),
             _ => Err(Unreadable::UnknownCategory),
         };
         result.unwrap_or_else(|why| {
@@ -179,6 +185,12 @@ impl From<CustomerEvent> for Event {
 impl From<AccessEvent> for Event {
     fn from(e: AccessEvent) -> Self {
         Event::Access(e)
+    }
+}
+
+impl From<RecordingEvent> for Event {
+    fn from(e: RecordingEvent) -> Self {
+        Event::Recording(e)
     }
 }
 

@@ -15,6 +15,7 @@ pub mod hash;
 pub mod id;
 pub mod ivr;
 pub mod queue;
+pub mod recording;
 pub mod stream;
 pub mod timestamp;
 
@@ -34,5 +35,6 @@ pub use id::{
 };
 pub use ivr::{FlowExit, InvalidReason, IvrEvent, NodeKind};
 pub use queue::QueueEvent;
+pub use recording::RecordingEvent;
 pub use stream::{StreamError, StreamName};
 pub use timestamp::{Timestamp, TimestampError};

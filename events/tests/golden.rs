@@ -332,6 +332,42 @@ fn every_event() -> Vec<(StreamName, Event)> {
         },
     ];
     all.extend(ivr.into_iter().map(|e| (call.ivr_stream(), e.into())));
+    // Added with call recordings: one recording's life, on its own stream.
+    let recording = StreamName::parse(&format!("recording-{call}")).unwrap();
+    let recordings = [
+        RecordingEvent::Started {
+            call,
+            queue: Some(sales.clone()),
+            agent: Some(agent),
+            storage_key: format!("2026/11/22/{call}.wav.enc"),
+            channels: 2,
+            sample_rate: 8000,
+            policy: "all".into(),
+            consent_prompt: true,
+        },
+        RecordingEvent::Paused {
+            by: "alice".into(),
+            reason: "card_entry".into(),
+        },
+        RecordingEvent::Resumed { by: "alice".into() },
+        RecordingEvent::Stopped {
+            duration_ms: 95_000,
+            paused_ms: 12_000,
+            bytes: 1_520_044,
+        },
+        RecordingEvent::Failed {
+            reason: "the recordings directory is full".into(),
+        },
+        RecordingEvent::Purged {
+            storage_key: format!("2026/11/22/{call}.wav.enc"),
+            by: "retention".into(),
+        },
+    ];
+    all.extend(
+        recordings
+            .into_iter()
+            .map(|e| (recording.clone(), e.into())),
+    );
     all
 }
 
@@ -422,6 +458,7 @@ fn every_variant_has_a_golden_line() {
         ("customer", 6),
         ("access", 2),
         ("ivr", 11),
+        ("recording", 6),
     ];
     for (category, n) in counts {
         assert_eq!(

@@ -10,6 +10,7 @@ mod error;
 pub mod flow;
 mod hours;
 mod load;
+mod recording;
 
 use std::path::Path;
 use std::time::Duration;
@@ -21,6 +22,7 @@ use hotline_events::{AgentId, QueueId, SkillName};
 pub use duration::{DurationError, parse_duration};
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{line_column, read_file};
+pub use recording::{Record, RecordingConfig, RecordingRule};
 
 /// Everything a center needs to route calls.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +34,8 @@ pub struct CenterConfig {
     pub agents: Vec<AgentConfig>,
     pub numbers: Vec<NumberConfig>,
     pub hours: Vec<BusinessHours>,
+    /// Which calls are recorded, and for how long files are kept (`[recording]`).
+    pub recording: RecordingConfig,
 }
 
 /// Router-wide settings.

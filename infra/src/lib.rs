@@ -12,6 +12,7 @@ mod data_dir;
 pub mod log;
 pub mod lookup;
 pub mod snapshot;
+pub mod vault;
 pub mod virtual_time;
 
 pub use clock::Clock;
@@ -20,4 +21,5 @@ pub use log::{
     Appended, ChainBreak, EventLog, ExpectedVersion, LogError, Subscription, VerifyReport,
 };
 pub use snapshot::{SnapshotError, SnapshotInfo, SnapshotStore, StoredSnapshot};
+pub use vault::{RecordingKey, Vault, VaultError};
 pub use virtual_time::VirtualTimeLog;

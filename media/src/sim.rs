@@ -18,6 +18,7 @@
 //! change of distribution or of routing does not shift any other call's draws (common
 //! random numbers, which is what comparing two routing strategies needs).
 
+mod audio;
 mod call;
 mod dist;
 
@@ -33,9 +34,12 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, mpsc};
 use tokio::time::{Instant, sleep_until};
 
-use crate::telephony::{DialFailure, NetworkReport, Telephony, TelephonyError};
+use crate::telephony::{
+    AudioFrame, DialFailure, FRAME_TIME, NetworkReport, Telephony, TelephonyError,
+};
 use call::{DialOutcome, Phase, RingOutcome, SimCall};
 
+pub use audio::{AGENT_HZ, CALLER_HZ, TURN};
 pub use call::DIGIT_INTERVAL;
 pub use dist::{Arrivals, Dist, DistError, MAX_SECS, check_probability, poisson_gap};
 
@@ -467,6 +471,34 @@ impl Telephony for SimNetwork {
             self.shared.lock().stats.recordings += 1;
         }
         Ok(())
+    }
+
+    /// The call's synthesized audio ([`audio`]), a frame every 20 ms of tokio time from now
+    /// until the call leaves the network. A recorder that falls behind holds the sender back
+    /// (frames are never dropped); one that goes away ends the stream.
+    fn audio(&self, call: CallId) -> Result<mpsc::Receiver<AudioFrame>, TelephonyError> {
+        self.open()?;
+        let runtime =
+            tokio::runtime::Handle::try_current().map_err(|_| TelephonyError::NoRuntime)?;
+        if !self.is_live(call) {
+            return Err(TelephonyError::UnknownCall(call));
+        }
+        let (sender, receiver) = mpsc::channel(64);
+        let shared = self.shared.clone();
+        runtime.spawn(async move {
+            let start = Instant::now();
+            for index in 0u64.. {
+                let due = start + FRAME_TIME * u32::try_from(index + 1).unwrap_or(u32::MAX);
+                sleep_until(due).await;
+                let Some(phase) = shared.lock().calls.get(&call).map(SimCall::phase) else {
+                    return;
+                };
+                if sender.send(audio::frame(index, phase)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(receiver)
     }
 
     /// Dials a caller back, by the number they called from: after [`CALLEE_ANSWER_DELAY`]

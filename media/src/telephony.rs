@@ -11,6 +11,29 @@
 use std::time::Duration;
 
 use hotline_events::{AgentId, CallId};
+use tokio::sync::mpsc;
+
+/// Audio on the port is 8 kHz, 16-bit linear PCM (the G.711 rate, decoded).
+pub const SAMPLE_RATE: u32 = 8_000;
+/// Samples of one party in one [`AudioFrame`]: 20 ms, the usual RTP packet time.
+pub const FRAME_SAMPLES: usize = 160;
+/// The time one [`AudioFrame`] covers.
+pub const FRAME_TIME: Duration = Duration::from_millis(20);
+
+/// 20 ms of a call's audio, each party apart: what the caller said and what the agent (or
+/// the agents of a conference, mixed) said, so a recording keeps them in two channels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudioFrame {
+    pub caller: [i16; FRAME_SAMPLES],
+    pub agent: [i16; FRAME_SAMPLES],
+}
+
+impl AudioFrame {
+    pub const SILENCE: AudioFrame = AudioFrame {
+        caller: [0; FRAME_SAMPLES],
+        agent: [0; FRAME_SAMPLES],
+    };
+}
 
 /// A phone network as the call actors drive it: the simulated one today, SIP later.
 ///
@@ -64,6 +87,15 @@ pub trait Telephony: Send + Sync + std::fmt::Debug + 'static {
 
     /// Start (`on`) or stop recording the call's conversation.
     fn record(&self, call: CallId, on: bool) -> Result<(), TelephonyError>;
+
+    /// The call's audio from now on, one [`AudioFrame`] per 20 ms in order and without gaps
+    /// (silence while nobody talks), until the call ends, when the channel closes. A
+    /// network that carries no media refuses ([`TelephonyError::NoAudio`]), which is the
+    /// default.
+    fn audio(&self, call: CallId) -> Result<mpsc::Receiver<AudioFrame>, TelephonyError> {
+        let _ = call;
+        Err(TelephonyError::NoAudio)
+    }
 
     /// Dial `number` for `call` (callbacks, later outbound); report `CalleeAnswered` /
     /// `DialFailed`. This puts a new call on the network under `call`: the id must not be on
@@ -167,6 +199,8 @@ pub enum TelephonyError {
     CallInProgress(CallId),
     #[error("the command needs a tokio runtime: call it from within one")]
     NoRuntime,
+    #[error("this network carries no audio: calls cannot be recorded on it")]
+    NoAudio,
 }
 
 #[cfg(test)]

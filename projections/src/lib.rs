@@ -9,7 +9,8 @@
 //! - [`boards`]: the live wallboards per queue and per agent, for the local day;
 //! - [`customers`]: CRM profiles, by id, phone number and external id;
 //! - [`interactions`]: every contact of a customer, newest first, and the screen pop;
-//! - [`campaign_attempts`]: one row per outbound dial attempt.
+//! - [`campaign_attempts`]: one row per outbound dial attempt;
+//! - [`recordings`]: the index of call recordings (who, when, how long, where, purged).
 //!
 //! [`crm_lookup`] serves the customers model to IVR flows (`source = "crm"`).
 //!
@@ -35,6 +36,7 @@ pub mod interactions;
 pub mod projection;
 pub mod queue_counts;
 pub mod queue_intervals;
+pub mod recordings;
 pub mod rules;
 pub mod runner;
 pub mod snapshot;
@@ -52,6 +54,7 @@ pub use interactions::{Interaction, Interactions, ScreenPop, screen_pop};
 pub use projection::{Checkpoint, Fact, Projection};
 pub use queue_counts::QueueCounts;
 pub use queue_intervals::{INTERVAL_MS, IntervalRow, QueueIntervals};
+pub use recordings::{RecordingRow, RecordingStatus, Recordings};
 pub use rules::MetricRules;
 pub use runner::{Name, ReadModels, Runner, RunnerError, RunnerOptions, Views};
 pub use snapshot::{Discarded, Stored};

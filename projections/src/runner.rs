@@ -24,7 +24,7 @@ use crate::rules::MetricRules;
 use crate::snapshot::{self, Stored};
 use crate::{
     AgentStates, Boards, Calls, CampaignAttempts, Customers, Interactions, QueueIntervals,
-    ScreenPop,
+    Recordings, ScreenPop,
 };
 
 /// How many events one read of the log brings. Big enough that the per-read cost (a
@@ -41,10 +41,11 @@ pub enum Name {
     Customers,
     Interactions,
     CampaignAttempts,
+    Recordings,
 }
 
 impl Name {
-    pub const ALL: [Name; 7] = [
+    pub const ALL: [Name; 8] = [
         Name::Calls,
         Name::AgentStates,
         Name::QueueIntervals,
@@ -52,6 +53,7 @@ impl Name {
         Name::Customers,
         Name::Interactions,
         Name::CampaignAttempts,
+        Name::Recordings,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +65,7 @@ impl Name {
             Name::Customers => Customers::NAME,
             Name::Interactions => Interactions::NAME,
             Name::CampaignAttempts => CampaignAttempts::NAME,
+            Name::Recordings => Recordings::NAME,
         }
     }
 
@@ -137,6 +140,7 @@ pub struct ReadModels {
     pub customers: Customers,
     pub interactions: Interactions,
     pub campaign_attempts: CampaignAttempts,
+    pub recordings: Recordings,
 }
 
 impl ReadModels {
@@ -150,6 +154,7 @@ impl ReadModels {
             customers: Customers::new(),
             interactions: Interactions::new(),
             campaign_attempts: CampaignAttempts::new(),
+            recordings: Recordings::new(),
         }
     }
 
@@ -162,6 +167,7 @@ impl ReadModels {
         self.customers.apply(fact);
         self.interactions.apply(fact);
         self.campaign_attempts.apply(fact);
+        self.recordings.apply(fact);
     }
 
     /// Feeds `fact` to the models named.
@@ -175,6 +181,7 @@ impl ReadModels {
                 Name::Customers => self.customers.apply(fact),
                 Name::Interactions => self.interactions.apply(fact),
                 Name::CampaignAttempts => self.campaign_attempts.apply(fact),
+                Name::Recordings => self.recordings.apply(fact),
             }
         }
     }
@@ -189,6 +196,7 @@ impl ReadModels {
             Name::Customers => self.customers.position(),
             Name::Interactions => self.interactions.position(),
             Name::CampaignAttempts => self.campaign_attempts.position(),
+            Name::Recordings => self.recordings.position(),
         }
     }
 
@@ -220,6 +228,7 @@ impl ReadModels {
         let (customers, cu) = restore(store, rules, Customers::new())?;
         let (interactions, i) = restore(store, rules, Interactions::new())?;
         let (campaign_attempts, ca) = restore(store, rules, CampaignAttempts::new())?;
+        let (recordings, re) = restore(store, rules, Recordings::new())?;
         let models = Self {
             calls,
             agent_states,
@@ -228,6 +237,7 @@ impl ReadModels {
             customers,
             interactions,
             campaign_attempts,
+            recordings,
         };
         let outcomes = vec![
             (Name::Calls, c),
@@ -237,6 +247,7 @@ impl ReadModels {
             (Name::Customers, cu),
             (Name::Interactions, i),
             (Name::CampaignAttempts, ca),
+            (Name::Recordings, re),
         ];
         Ok((models, outcomes))
     }
@@ -254,6 +265,7 @@ impl ReadModels {
                     Name::Customers => snapshot::encode(&self.customers, rules),
                     Name::Interactions => snapshot::encode(&self.interactions, rules),
                     Name::CampaignAttempts => snapshot::encode(&self.campaign_attempts, rules),
+                    Name::Recordings => snapshot::encode(&self.recordings, rules),
                 }
                 .map_err(|e| RunnerError::Encode {
                     name,
@@ -321,6 +333,7 @@ fn schema_of(name: Name) -> u32 {
         Name::Customers => Customers::SCHEMA,
         Name::Interactions => Interactions::SCHEMA,
         Name::CampaignAttempts => CampaignAttempts::SCHEMA,
+        Name::Recordings => Recordings::SCHEMA,
     }
 }
 
@@ -931,7 +944,7 @@ mod tests {
         let err = "call".parse::<Name>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "no projection is named \"call\"; the projections are calls, agent_states, queue_intervals, boards, customers, interactions, campaign_attempts"
+            "no projection is named \"call\"; the projections are calls, agent_states, queue_intervals, boards, customers, interactions, campaign_attempts, recordings"
         );
     }
 }

@@ -40,6 +40,12 @@ impl Stored for crate::CampaignAttempts {
     const USES_RULES: bool = false;
 }
 
+impl Stored for crate::Recordings {
+    const NAME: &'static str = "recordings";
+    const SCHEMA: u32 = 1;
+    const USES_RULES: bool = false;
+}
+
 impl Stored for AgentStates {
     const NAME: &'static str = "agent_states";
     const SCHEMA: u32 = 1;

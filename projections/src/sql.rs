@@ -304,11 +304,12 @@ fn register_live_tables(
             }),
         ),
     )?;
+    let views = sources.views.clone();
     ctx.register_table(
         "recordings",
         live(
             tables::recordings_schema(),
-            Arc::new(|| Ok(RecordBatch::new_empty(tables::recordings_schema()))),
+            Arc::new(move || Ok(tables::recordings_batch(views.read().recordings.rows())?)),
         ),
     )?;
     let views = sources.views.clone();

@@ -292,6 +292,7 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
         .and(get())
         .map(|| warp::reply::html(pages::AGENT).into_response())
         .boxed();
+    let recordings = super::recordings::routes(state.clone(), w());
     let root = warp::path::end()
         .and(get())
         .map(|| warp::redirect::found(warp::http::Uri::from_static("/wallboard")).into_response())
@@ -337,6 +338,8 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
         .or(customers)
         .unify()
         .or(customer)
+        .unify()
+        .or(recordings)
         .unify()
         .or(sql)
         .unify()

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod feed;
 pub mod metrics;
 mod pages;
+pub mod recordings;
 pub mod reply;
 pub mod traffic;
 
@@ -74,6 +75,8 @@ pub struct Inner {
     /// The agents on the roster (the file's and those registered over the API), as the
     /// center's agent actors keep it.
     pub roster: hotline_actors::roster::Roster,
+    /// Where recordings are, when a recording key was given.
+    pub vault: Option<hotline_infra::Vault>,
 }
 
 pub type State = Arc<Inner>;
@@ -116,6 +119,7 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> 
         None => CenterConfig::parse(SAMPLE, "demo.toml")
             .map_err(|e| anyhow!("the built-in sample center: {e}"))?,
     };
+    let vault = crate::recordings::vault_for(data_dir, &config)?;
     let rules = MetricRules::from_config(&config);
     let zone = rules.time_zone;
     let sqlite = SqliteLog::open(data_dir).with_context(|| {
@@ -155,9 +159,14 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> 
     };
     let flows = crate::ivr::flows_of(&config, &base, views.clone())?;
     let config = Arc::new(config);
-    let center = Center::start_with_flows(
+    let recorder = vault
+        .clone()
+        .map(hotline_actors::Recorder::new)
+        .unwrap_or_default();
+    let center = Center::start_recording(
         (*config).clone(),
         flows,
+        recorder,
         log.clone(),
         Arc::new(network.clone()),
         reports,
@@ -165,6 +174,10 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> 
         args.seed,
     )
     .await?;
+    // Expired recordings go at start and every hour after.
+    let purge = vault.clone().map(|vault| {
+        crate::recordings::purge_every_hour(log.clone(), vault, config.recording.retention)
+    });
     let roster = center.services().roster.clone();
     // Agents registered over the API before this start get a desk phone too.
     for e in roster.list().iter().filter(|e| !e.from_config) {
@@ -182,6 +195,7 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> 
         boards,
         network: network.clone(),
         roster,
+        vault,
     });
 
     let listener = TcpListener::bind(args.listen)
@@ -240,6 +254,9 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> 
     tracing::info!("stopping");
     if let Some(demo) = demo {
         demo.abort();
+    }
+    if let Some(purge) = purge {
+        purge.abort();
     }
     let _ = stop_tx.send(());
     // Feed clients may hold their streams open; the server stops waiting for them soon.

@@ -9,6 +9,7 @@ mod crm;
 mod demo;
 mod erlang;
 mod ivr;
+mod recordings;
 mod replay;
 mod serve;
 mod simulate;

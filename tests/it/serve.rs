@@ -29,18 +29,25 @@ impl Drop for Server {
 }
 
 pub(crate) fn serve(dir: &Path, extra: &[&str]) -> Server {
+    serve_with_env(dir, extra, &[])
+}
+
+/// [`serve`] with more environment variables (a recording key).
+pub(crate) fn serve_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
     let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--sql-listen", "off"];
     args.extend_from_slice(extra);
-    start(dir, &args)
+    start(dir, &args, env)
 }
 
 /// Starts `hotline ARGS` and reads its output down to the server's banner.
-fn start(dir: &Path, args: &[&str]) -> Server {
+fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hotline"))
         .arg("--data-dir")
         .arg(dir)
         .args(args)
         .env_remove("HOTLINE_DATA_DIR")
+        .env_remove("HOTLINE_RECORDING_KEY")
+        .envs(env.iter().copied())
         .env("HOTLINE_ADMIN_TOKEN", ADMIN)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -257,6 +264,12 @@ fn every_endpoint_answers_each_role_as_the_matrix_says() {
             [true, true, false, false, false],
         ),
         ("GET", "/api/calls", None, [true, true, true, false, false]),
+        (
+            "GET",
+            "/api/recordings",
+            None,
+            [true, true, false, false, true],
+        ),
         (
             "POST",
             "/api/sql",
@@ -624,6 +637,7 @@ fn the_demo_writes_a_morning_then_goes_live() {
             "--rate",
             "240",
         ],
+        &[],
     );
     let port = server.port;
     let banner = server.out.join("");

@@ -327,6 +327,9 @@ impl CallShell {
             }
             CallEvent::Answered { agent, .. } => {
                 warn("bridge", tel.bridge(id, *agent));
+                let queue = self.state.queue.clone();
+                // Inbound calls: the queue's rule (outbound campaigns pass their name).
+                (self.services.recorder).call_answered(&self.services, id, queue, None, *agent);
                 self.agent(
                     *agent,
                     AgentMsg::Command(AgentCommand::Answer { call: id }, None),

@@ -242,7 +242,15 @@ impl std::fmt::Display for FieldPath {
 }
 
 /// The top-level keys, in the order they are validated (later ones refer to earlier ones).
-const SECTIONS: [&str; 6] = ["router", "skills", "hours", "queues", "agents", "numbers"];
+const SECTIONS: [&str; 7] = [
+    "router",
+    "skills",
+    "hours",
+    "queues",
+    "agents",
+    "numbers",
+    "recording",
+];
 
 // ---------------------------------------------------------------------------------------
 // Validation.
@@ -383,6 +391,13 @@ impl<'a, 't> Loader<'a, 't> {
             }
         }
 
+        let recording = match self.node(&top.key("recording")) {
+            None => Some(super::RecordingConfig::default()),
+            Some(node) => self
+                .item::<super::recording::RawRecording>(node, &top.key("recording"))
+                .and_then(|raw| self.recording(&top.key("recording"), raw, &names.queues)),
+        };
+
         Some(CenterConfig {
             router: router?,
             skills: skills?,
@@ -390,6 +405,7 @@ impl<'a, 't> Loader<'a, 't> {
             agents: agents.into_iter().collect::<Option<_>>()?,
             numbers: numbers.into_iter().collect::<Option<_>>()?,
             hours: hours.into_iter().collect::<Option<_>>()?,
+            recording: recording?,
         })
     }
 

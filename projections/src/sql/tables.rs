@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::queue_intervals::IntervalRow;
 use crate::{
     AgentBoard, AgentStateRow, AttemptRow, CallRow, CustomerProfile, Interaction, QueueBoard,
+    RecordingRow,
 };
 
 /// The column the history is partitioned by, last in every fact table.
@@ -638,7 +639,7 @@ pub fn interactions_batch<'a>(
 }
 
 // ---------------------------------------------------------------------------------------
-// recordings (filled by the recordings work; the layout is fixed here)
+// recordings: the index (one row per recorded call)
 
 pub fn recordings_schema() -> SchemaRef {
     schema(vec![
@@ -650,7 +651,69 @@ pub fn recordings_schema() -> SchemaRef {
         ("duration_ms", DataType::Int64, true),
         ("outcome", DataType::Utf8, true),
         ("storage_key", DataType::Utf8, true),
+        ("stopped_at", ts(), true),
+        ("paused_ms", DataType::Int64, false),
+        ("channels", DataType::Int64, false),
+        ("consent_prompt", DataType::Boolean, false),
+        ("status", DataType::Utf8, false),
+        ("purged", DataType::Boolean, false),
+        ("purged_at", ts(), true),
     ])
+}
+
+pub fn recordings_batch(rows: &[RecordingRow]) -> Result<RecordBatch, ArrowError> {
+    let mut recording = StringBuilder::new();
+    let mut call = StringBuilder::new();
+    let mut agent = StringBuilder::new();
+    let mut queue = StringBuilder::new();
+    let mut started = times();
+    let mut duration = Int64Builder::new();
+    let mut outcome = StringBuilder::new();
+    let mut key = StringBuilder::new();
+    let mut stopped = times();
+    let mut paused = Int64Builder::new();
+    let mut channels = Int64Builder::new();
+    let mut consent = BooleanBuilder::new();
+    let mut status = StringBuilder::new();
+    let mut purged = BooleanBuilder::new();
+    let mut purged_at = times();
+    for r in rows {
+        recording.append_value(format!("recording-{}", r.call));
+        call.append_value(r.call.to_string());
+        agent.append_option(r.agent.map(|a| a.to_string()));
+        queue.append_option(r.queue.as_ref().map(|q| q.as_str()));
+        started.append_value(r.started_at.as_millis());
+        duration.append_option(r.duration_ms.map(int));
+        outcome.append_option(r.outcome.as_ref().and_then(name));
+        key.append_value(&r.storage_key);
+        time(&mut stopped, r.stopped_at);
+        paused.append_value(int(r.paused_ms));
+        channels.append_value(i64::from(r.channels));
+        consent.append_value(r.consent_prompt);
+        status.append_option(name(&r.status));
+        purged.append_value(r.purged());
+        time(&mut purged_at, r.purged_at);
+    }
+    batch(
+        &recordings_schema(),
+        vec![
+            Arc::new(recording.finish()),
+            Arc::new(call.finish()),
+            Arc::new(agent.finish()),
+            Arc::new(queue.finish()),
+            Arc::new(started.finish()),
+            Arc::new(duration.finish()),
+            Arc::new(outcome.finish()),
+            Arc::new(key.finish()),
+            Arc::new(stopped.finish()),
+            Arc::new(paused.finish()),
+            Arc::new(channels.finish()),
+            Arc::new(consent.finish()),
+            Arc::new(status.finish()),
+            Arc::new(purged.finish()),
+            Arc::new(purged_at.finish()),
+        ],
+    )
 }
 
 // ---------------------------------------------------------------------------------------

@@ -173,6 +173,7 @@ impl<'a, 't> Doc<'a, 't> {
             agents: Vec::new(),
             numbers: Vec::new(),
             hours: Vec::new(),
+            recording: Default::default(),
         };
         self.settings();
         self.arrivals(&mut center, false);

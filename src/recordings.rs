@@ -1,0 +1,120 @@
+//! `hotline recordings`: the retention purge on demand, and what `hotline serve` needs to
+//! record (the vault, from the recording key) and to purge every hour.
+//!
+//! The key comes from `HOTLINE_RECORDING_KEY` (64 hexadecimal digits), never from a file
+//! in the repository and never printed. A center whose `[recording]` policy records calls
+//! refuses to start without it.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use hotline_actors::recorder::purge::{PurgeReport, purge};
+use hotline_events::Timestamp;
+use hotline_infra::config::CenterConfig;
+use hotline_infra::vault::KEY_VARIABLE;
+use hotline_infra::{EventLog, RecordingKey, SqliteLog, Vault};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Delete the recordings whose retention period is over (each purge is an event on the
+    /// recording's stream, so the index says so). Needs HOTLINE_RECORDING_KEY.
+    Purge {
+        /// The center whose `[recording] retention_days` applies; without it, 90 days.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Override the retention period, in days (0: every finished recording).
+        #[arg(long)]
+        retention_days: Option<u64>,
+    },
+}
+
+pub async fn run(data_dir: &Path, command: Command) -> Result<ExitCode> {
+    let Command::Purge {
+        config,
+        retention_days,
+    } = command;
+    let config = match &config {
+        Some(path) => Some(CenterConfig::load(path).map_err(|e| anyhow!("{e}"))?),
+        None => None,
+    };
+    let retention = match (retention_days, &config) {
+        (Some(days), _) => Duration::from_secs(days.saturating_mul(86_400)),
+        (None, Some(c)) => c.recording.retention,
+        (None, None) => hotline_infra::config::RecordingConfig::default().retention,
+    };
+    let key = key_from_env()?.ok_or_else(|| {
+        anyhow!("{KEY_VARIABLE} is not set: the purge opens the recordings vault with the key the recordings were stored with")
+    })?;
+    let vault = Vault::open(data_dir, &key)?;
+    let log = SqliteLog::open(data_dir).with_context(|| {
+        format!(
+            "opening the event log in {} to write the purges (stop `hotline serve` first: it purges every hour by itself)",
+            data_dir.display()
+        )
+    })?;
+    let report = purge(&log, &vault, now(), retention, "hotline recordings purge").await;
+    log.close().await?;
+    let report = report?;
+    say!(
+        "purged {} recording(s) older than {} day(s); {} kept",
+        report.purged.len(),
+        retention.as_secs() / 86_400,
+        report.kept
+    )?;
+    for (call, key) in &report.purged {
+        say!("  {call}  {key}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_datetime(chrono::Utc::now())
+}
+
+/// The recording key from the environment, if set; a malformed one is an error.
+fn key_from_env() -> Result<Option<RecordingKey>> {
+    match std::env::var(KEY_VARIABLE) {
+        Ok(text) if !text.trim().is_empty() => RecordingKey::from_hex(&text)
+            .map(Some)
+            .with_context(|| KEY_VARIABLE),
+        _ => Ok(None),
+    }
+}
+
+/// The vault `hotline serve` records into: opened when the key is set; a center whose
+/// policy records calls without a key is a startup error.
+pub fn vault_for(data_dir: &Path, config: &CenterConfig) -> Result<Option<Vault>> {
+    let key = key_from_env()?;
+    match key {
+        Some(key) => Ok(Some(Vault::open(data_dir, &key)?)),
+        None if config.recording.records_anything() => bail!(
+            "the center's [recording] policy records calls, but {KEY_VARIABLE} is not set: set it to 64 hexadecimal digits (make one with `openssl rand -hex 32` and keep it safe: recordings cannot be read without it), or set record = \"none\""
+        ),
+        None => Ok(None),
+    }
+}
+
+/// Runs the purge now and every hour, until aborted.
+pub fn purge_every_hour(
+    log: Arc<dyn EventLog>,
+    vault: Vault,
+    retention: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match purge(log.as_ref(), &vault, now(), retention, "retention").await {
+                Ok(PurgeReport { purged, .. }) if !purged.is_empty() => {
+                    tracing::info!(count = purged.len(), "expired recordings purged");
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "the recordings purge failed; it runs again in an hour")
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(3_600)).await;
+        }
+    })
+}
