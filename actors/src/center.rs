@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use hotline_events::{AgentId, CallEvent, CallId, Event};
 use hotline_infra::config::CenterConfig;
-use hotline_infra::{Clock, EventLog, LogError};
+use hotline_infra::{Clock, EventLog, LatencyHistogram, LogError};
 use hotline_media::{NetworkReport, Telephony};
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use tokio::sync::{Mutex, mpsc};
@@ -36,6 +36,10 @@ pub struct Services {
     pub clock: Clock,
     pub config: Arc<CenterConfig>,
     pub directory: Directory,
+    /// Wall-clock time from a routing decision becoming due (a call queued, an agent
+    /// free) to the router having appended it durably and acted on it (the agents told to
+    /// reserve). Recorded by the router for each `agents_selected` and `call_overflowed`.
+    pub routing_latency: Arc<LatencyHistogram>,
 }
 
 /// Why a command to an entity did not happen.
@@ -240,6 +244,7 @@ impl Center {
             clock,
             config: Arc::new(config),
             directory: Directory::default(),
+            routing_latency: Arc::default(),
         };
         let live = live_calls(services.log.as_ref()).await?;
         let (supervisor, _) = Actor::spawn(None, Supervisor, (services.clone(), seed))
@@ -272,6 +277,12 @@ impl Center {
 
     pub fn services(&self) -> &Services {
         &self.services
+    }
+
+    /// The latency of the router's decisions since the center started (see
+    /// [`Services::routing_latency`]); shared, so a reader sees it move.
+    pub fn routing_latency(&self) -> Arc<LatencyHistogram> {
+        self.services.routing_latency.clone()
     }
 
     /// Runs `cmd` on `agent`'s actor and answers with its outcome.
