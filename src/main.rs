@@ -14,6 +14,7 @@ mod audit;
 mod crm;
 mod demo;
 mod erlang;
+mod load;
 mod replay;
 mod server;
 mod simulate;
@@ -62,7 +63,8 @@ enum Command {
     /// SQL over the calls, queues, agents, customers and the log (read-only): one query,
     /// or a PostgreSQL server for psql and BI tools with --listen.
     Sql(sql::Args),
-    /// Run a scenario's day through the actors on a virtual clock, then report it.
+    /// Run a scenario's day through the actors on a virtual clock, then report it; or,
+    /// with --load, its traffic against the live center, as fast as it goes.
     Simulate(simulate::Args),
     /// Run the live center: actors, projections, the HTTP API with the wallboard and agent
     /// pages, and SQL over the PostgreSQL wire, until Ctrl-C.
