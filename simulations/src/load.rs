@@ -311,7 +311,7 @@ mod tests {
     #[test]
     fn the_center_s_own_durations_are_compressed_like_the_traffic() {
         let scenario = Scenario::parse(
-            "[[queues]]\nid = \"q\"\nwrap_up = \"30s\"\nmax_wait = \"10m\"\n[[arrivals]]\nqueue = \"q\"\ncalls = [10]\ntalk = { exponential = \"3m\" }\n",
+            "[[queues]]\nid = \"q\"\nstrategy = \"longest_idle\"\nwrap_up = \"30s\"\nmax_wait = \"10m\"\n[[arrivals]]\nqueue = \"q\"\ncalls = [10]\ntalk = { exponential = \"3m\" }\n",
             "t.toml",
         )
         .unwrap_or_else(|e| panic!("{e}"));
