@@ -121,6 +121,9 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
             String::new()
         }
     )?;
+    if let Some(kib) = hotline_simulations::load::peak_rss_kib() {
+        say!("memory: peak RSS {:.1} MiB", kib as f64 / 1024.0)?;
+    }
     print_report(&report)?;
     log.close().await?;
     say!(
