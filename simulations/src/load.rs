@@ -287,9 +287,10 @@ pub async fn load(
     }
     let wall = started.elapsed();
     let live_at_end = center.live_calls().len() as u64;
-    let events = log.head().await?;
     let routing = center.routing_latency().summary();
     center.stop().await;
+    // After the stop: what the actors wrote as they stopped counts too.
+    let events = log.head().await?;
     Ok(LoadSummary {
         placed,
         ended: placed - live_at_end.min(placed),
