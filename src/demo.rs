@@ -130,9 +130,10 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
 }
 
 /// The log of the data directory, for a run on the virtual clock (a demo or a
-/// simulation): such a run can be repeated, so syncing each commit would only slow it down.
+/// simulation): such a run can be repeated, so syncing or even committing each append
+/// would only slow it down (see `Durability::Deferred`).
 pub(crate) fn open_log(data_dir: &Path) -> Result<Arc<dyn EventLog>> {
-    let log = SqliteLog::open_with(data_dir, Durability::Checkpoints).with_context(|| {
+    let log = SqliteLog::open_with(data_dir, Durability::Deferred).with_context(|| {
         format!(
             "opening the event log in {} (use --data-dir or HOTLINE_DATA_DIR for another place)",
             data_dir.display()

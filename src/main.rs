@@ -15,6 +15,7 @@ mod crm;
 mod demo;
 mod erlang;
 mod ivr;
+mod load;
 mod recordings;
 mod replay;
 mod server;
@@ -64,7 +65,8 @@ enum Command {
     /// SQL over the calls, queues, agents, customers and the log (read-only): one query,
     /// or a PostgreSQL server for psql and BI tools with --listen.
     Sql(sql::Args),
-    /// Run a scenario's day through the actors on a virtual clock, then report it.
+    /// Run a scenario's day through the actors on a virtual clock, then report it; or,
+    /// with --load, its traffic against the live center, as fast as it goes.
     Simulate(simulate::Args),
     /// IVR flows: validate a flow file against the center's configuration.
     #[command(subcommand)]

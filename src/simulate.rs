@@ -1,6 +1,9 @@
 //! `hotline simulate SCENARIO`: a scenario's day through the production actors on a
 //! virtual clock, into the log of the data directory, then its report per queue and per
 //! agent group, with Erlang's figures beside when the scenario meets their assumptions.
+//! With `--load`, the scenario's traffic, time compressed, against the live wall-clock
+//! center on the real log instead ([`hotline_simulations::load`]), and its throughput,
+//! latencies and memory.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow, bail};
 use hotline_simulations::erlang::{Evaluation, Model};
+use hotline_simulations::load::LoadOptions;
 use hotline_simulations::report::Report;
 use hotline_simulations::run::{self, Progress};
 use hotline_simulations::scenario::Scenario;
@@ -20,12 +24,36 @@ pub struct Args {
     /// Run with this seed instead of the scenario's.
     #[arg(long)]
     seed: Option<u64>,
+    /// A load run: drive the live center (wall clock, the data directory's log synced at
+    /// each commit, as `hotline serve` runs it) with the scenario's traffic as fast as it
+    /// goes, and report calls and events per second, routing and append latency, memory.
+    #[arg(long)]
+    load: bool,
+    /// With --load: divide every duration of the traffic (arrival gaps, talk, patience,
+    /// answer delays, wrap-up) by this, so the center carries the scenario's load at FACTOR
+    /// times its call rate. Raise it until the sustained rate stops following.
+    #[arg(
+        long,
+        value_name = "FACTOR",
+        default_value_t = 100.0,
+        requires = "load"
+    )]
+    compress: f64,
+    /// With --load: stop placing calls after this many (the scenario's arrivals repeat).
+    #[arg(long, requires = "load", value_parser = clap::value_parser!(u64).range(1..))]
+    calls: Option<u64>,
+    /// With --load: stop placing calls after this many wall seconds.
+    #[arg(long, value_name = "SECONDS", requires = "load", value_parser = clap::value_parser!(u64).range(1..))]
+    duration: Option<u64>,
 }
 
 pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
     let mut scenario = Scenario::load(&args.scenario).map_err(|e| anyhow!("{e}"))?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
+    }
+    if args.load {
+        return crate::load::run(data_dir, &scenario, &args.load_options(&scenario)?).await;
     }
     let log = crate::demo::open_log(data_dir)?;
     let head = log.head().await?;
@@ -93,6 +121,9 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
             String::new()
         }
     )?;
+    if let Some(kib) = hotline_simulations::load::peak_rss_kib() {
+        say!("memory: peak RSS {:.1} MiB", kib as f64 / 1024.0)?;
+    }
     print_report(&report)?;
     log.close().await?;
     say!(
@@ -102,7 +133,27 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn hours(d: Duration) -> String {
+impl Args {
+    fn load_options(&self, scenario: &Scenario) -> Result<LoadOptions> {
+        if !(self.compress.is_finite() && self.compress > 0.0) {
+            bail!(
+                "--compress {}: give a factor greater than zero (100 runs a 3-minute call in 1.8 s)",
+                self.compress
+            );
+        }
+        // The scenario's drain, compressed, within reason for a run someone waits for.
+        let drain = Duration::from_secs_f64(scenario.drain.as_secs_f64() / self.compress)
+            .clamp(Duration::from_secs(1), Duration::from_secs(60));
+        Ok(LoadOptions {
+            compress: self.compress,
+            calls: self.calls,
+            duration: self.duration.map(Duration::from_secs),
+            drain,
+        })
+    }
+}
+
+pub(crate) fn hours(d: Duration) -> String {
     let s = d.as_secs();
     format!("{}h{:02}m", s / 3600, s / 60 % 60)
 }

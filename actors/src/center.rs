@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use hotline_events::{AgentEvent, AgentId, CallEvent, CallId, Event};
 use hotline_infra::config::CenterConfig;
-use hotline_infra::{Clock, EventLog, LogError};
+use hotline_infra::{Clock, EventLog, LatencyHistogram, LogError};
 use hotline_media::{NetworkReport, Telephony};
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use tokio::sync::{Mutex, mpsc};
@@ -44,6 +44,10 @@ pub struct Services {
     pub flows: Flows,
     /// Records answered calls as the configuration's policy says (none by default).
     pub recorder: crate::recorder::Recorder,
+    /// Wall-clock time from a routing decision becoming due (a call queued, an agent
+    /// free) to the router having appended it durably and acted on it (the agents told to
+    /// reserve). Recorded by the router for each `agents_selected` and `call_overflowed`.
+    pub routing_latency: Arc<LatencyHistogram>,
 }
 
 /// Why a command to an entity did not happen.
@@ -293,6 +297,7 @@ impl Center {
             directory: Directory::default(),
             roster: Roster::default(),
             flows,
+            routing_latency: Arc::default(),
         };
         let Scan { live, registered } = scan(services.log.as_ref()).await?;
         let (supervisor, _) = Actor::spawn(None, Supervisor, (services.clone(), seed))
@@ -354,6 +359,12 @@ impl Center {
         }
         self.agent(agent, AgentCommand::Register { profile, by })
             .await
+    }
+
+    /// The latency of the router's decisions since the center started (see
+    /// [`Services::routing_latency`]); shared, so a reader sees it move.
+    pub fn routing_latency(&self) -> Arc<LatencyHistogram> {
+        self.services.routing_latency.clone()
     }
 
     /// Runs `cmd` on `agent`'s actor and answers with its outcome.

@@ -9,17 +9,21 @@ pub mod config;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod data_dir;
+pub mod latency;
 pub mod log;
 pub mod lookup;
 pub mod snapshot;
 pub mod vault;
+pub mod timed;
 pub mod virtual_time;
 
 pub use clock::Clock;
+pub use latency::{LatencyHistogram, LatencySummary};
 pub use log::sqlite::{Durability, SqliteLog};
 pub use log::{
     Appended, ChainBreak, EventLog, ExpectedVersion, LogError, Subscription, VerifyReport,
 };
 pub use snapshot::{SnapshotError, SnapshotInfo, SnapshotStore, StoredSnapshot};
 pub use vault::{RecordingKey, Vault, VaultError};
+pub use timed::TimedLog;
 pub use virtual_time::VirtualTimeLog;

@@ -11,8 +11,9 @@
 //! the wrapper does the log's work on the runtime's own thread, blocking it until the
 //! answer is there: nothing else runs meanwhile, and on a current-thread runtime the order
 //! of everything that happens follows from the seed alone. The price is that appends of
-//! one run are not grouped into one commit; open the log with
-//! [`Durability::Checkpoints`](crate::Durability::Checkpoints) when a run writes much.
+//! one run are not grouped by the writer; open the log with
+//! [`Durability::Deferred`](crate::Durability::Deferred) when a run writes much, so that
+//! they share commits all the same.
 
 use std::future::Future;
 use std::pin::{Pin, pin};

@@ -7,19 +7,25 @@ use std::process::{Child, Command, Stdio};
 
 use async_trait::async_trait;
 use hotline_infra::conformance::{self, Harness, probe, stream};
-use hotline_infra::{EventLog, ExpectedVersion, LogError, SqliteLog};
+use hotline_infra::{Durability, EventLog, ExpectedVersion, LogError, SqliteLog};
 
 /// Set in the child process of the killed-writer check: the data directory to write.
 const CRASH_WRITER_DIR: &str = "HOTLINE_TEST_CRASH_WRITER_DIR";
 
 struct Sqlite {
     dir: tempfile::TempDir,
+    durability: Durability,
 }
 
 impl Sqlite {
     fn new() -> Self {
+        Self::with(Durability::EveryCommit)
+    }
+
+    fn with(durability: Durability) -> Self {
         Self {
             dir: tempfile::tempdir().expect("temp dir"),
+            durability,
         }
     }
 }
@@ -29,7 +35,7 @@ impl Harness for Sqlite {
     type Log = SqliteLog;
 
     async fn open(&self) -> SqliteLog {
-        SqliteLog::open(self.dir.path()).unwrap_or_else(|e| panic!("{e}"))
+        SqliteLog::open_with(self.dir.path(), self.durability).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn tamper(&self, position: u64) {
@@ -74,6 +80,59 @@ impl Harness for Sqlite {
             .spawn()
             .expect("start the writer process")
     }
+}
+
+// Deferred commits answer appends before they commit: the same suite holds for them
+// (reads see every answered append; close commits), all but the killed writer, whose
+// uncommitted appends are lost by design.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deferred_ordering() {
+    conformance::ordering(&Sqlite::with(Durability::Deferred)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deferred_version_conflicts() {
+    conformance::version_conflicts(&Sqlite::with(Durability::Deferred)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deferred_catch_up_then_live() {
+    conformance::catch_up_then_live(&Sqlite::with(Durability::Deferred)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deferred_durable_across_reopen() {
+    conformance::durable_across_reopen(&Sqlite::with(Durability::Deferred)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deferred_tamper_is_detected() {
+    conformance::tamper_is_detected(&Sqlite::with(Durability::Deferred)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deferred_append_is_read_back_at_once_and_committed_soon() {
+    let h = Sqlite::with(Durability::Deferred);
+    let log = h.open().await;
+    let s = stream("deferred");
+    log.append(&s, ExpectedVersion::Exact(0), vec![probe(r#""n":1"#)])
+        .await
+        .unwrap();
+    // The stream is read on the writer's connection: the open transaction is visible.
+    assert_eq!(log.read_stream(&s, 1).await.unwrap().len(), 1);
+    // Another connection sees it once the writer has been idle for a moment.
+    let file = SqliteLog::file_in(h.dir.path());
+    let count = || -> i64 {
+        rusqlite::Connection::open(&file)
+            .and_then(|c| c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get(0)))
+            .unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while count() == 0 {
+        assert!(std::time::Instant::now() < deadline, "never committed");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    log.close().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -42,6 +42,9 @@ pub enum RunError {
     NotEmpty(u64),
     #[error("cannot start the center: {0}")]
     Center(String),
+    /// A run's options do not make sense (the text names the option and what to give).
+    #[error("{0}")]
+    Options(String),
 }
 
 /// How far a run is, for a progress bar.

@@ -69,7 +69,7 @@ fn scenario(agents: u32, load: f64, patience_secs: Option<f64>, calls: f64, seed
 fn simulate(scenario: &Scenario) -> (Report, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let log: Arc<dyn EventLog> =
-        Arc::new(SqliteLog::open_with(dir.path(), Durability::Checkpoints).unwrap());
+        Arc::new(SqliteLog::open_with(dir.path(), Durability::Deferred).unwrap());
     let summary = run::run(scenario, log.clone(), |_| {}).unwrap();
     assert_eq!(summary.live_at_end, 0, "every call ends within the drain");
     let report = tokio::runtime::Builder::new_current_thread()

@@ -1,83 +1,20 @@
-//! `/metrics` in the Prometheus text format, and the one measurement the server takes
-//! itself: the latency of every append, through [`TimedLog`], a wrapper of the log.
+//! `/metrics` in the Prometheus text format, and the latencies the server measures
+//! itself: of every append (infra's [`TimedLog`](hotline_infra::TimedLog) around the log)
+//! and of every routing decision (the center's router records it).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
-use async_trait::async_trait;
-use hotline_events::{NewEvent, Recorded, StreamName};
-use hotline_infra::{Appended, EventLog, ExpectedVersion, LogError, Subscription, VerifyReport};
+use hotline_infra::{LatencyHistogram, LatencySummary};
 use hotline_projections::Views;
 
-/// Append latencies: count, sum and max, in microseconds.
+/// The latency histograms `/metrics` reads.
 #[derive(Debug, Default)]
-pub struct AppendStats {
-    count: AtomicU64,
-    sum_us: AtomicU64,
-    max_us: AtomicU64,
-}
-
-/// The log, timing each append.
-#[derive(Debug)]
-pub struct TimedLog {
-    inner: Arc<dyn EventLog>,
-    pub stats: Arc<AppendStats>,
-}
-
-impl TimedLog {
-    pub fn new(inner: Arc<dyn EventLog>) -> Self {
-        Self {
-            inner,
-            stats: Arc::default(),
-        }
-    }
-}
-
-#[async_trait]
-impl EventLog for TimedLog {
-    async fn append(
-        &self,
-        stream: &StreamName,
-        expected: ExpectedVersion,
-        events: Vec<NewEvent>,
-    ) -> Result<Appended, LogError> {
-        let started = Instant::now();
-        let result = self.inner.append(stream, expected, events).await;
-        let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        self.stats.count.fetch_add(1, Ordering::Relaxed);
-        self.stats.sum_us.fetch_add(us, Ordering::Relaxed);
-        self.stats.max_us.fetch_max(us, Ordering::Relaxed);
-        result
-    }
-
-    async fn read_stream(
-        &self,
-        stream: &StreamName,
-        from_version: u64,
-    ) -> Result<Vec<Recorded>, LogError> {
-        self.inner.read_stream(stream, from_version).await
-    }
-
-    async fn read_all(&self, from_position: u64, max: usize) -> Result<Vec<Recorded>, LogError> {
-        self.inner.read_all(from_position, max).await
-    }
-
-    async fn head(&self) -> Result<u64, LogError> {
-        self.inner.head().await
-    }
-
-    fn subscribe(&self, from_position: u64) -> Subscription {
-        self.inner.subscribe(from_position)
-    }
-
-    async fn verify(&self) -> Result<VerifyReport, LogError> {
-        self.inner.verify().await
-    }
-
-    async fn close(&self) -> Result<(), LogError> {
-        self.inner.close().await
-    }
+pub struct Latencies {
+    /// Durable appends by this server (the writers' view: waiting for the group commit
+    /// included).
+    pub appends: Arc<LatencyHistogram>,
+    /// From a routing decision becoming due to it being durable and acted on.
+    pub routing: Arc<LatencyHistogram>,
 }
 
 /// Writes one metric family's header.
@@ -91,7 +28,7 @@ pub fn render(
     boards: &super::feed::Boards,
     head: u64,
     views: &Views,
-    appends: &AppendStats,
+    latencies: &Latencies,
 ) -> String {
     use std::fmt::Write;
     let mut out = String::new();
@@ -176,23 +113,36 @@ pub fn render(
         "hotline_projection_lag_events {}",
         head.saturating_sub(position)
     );
-    family(
+    summary(
         &mut out,
         "hotline_append_seconds",
-        "summary",
         "Durable appends by this server and their latency.",
+        &latencies.appends.summary(),
     );
-    let count = appends.count.load(Ordering::Relaxed);
-    let sum = appends.sum_us.load(Ordering::Relaxed) as f64 / 1e6;
-    let max = appends.max_us.load(Ordering::Relaxed) as f64 / 1e6;
-    let _ = writeln!(out, "hotline_append_seconds_count {count}");
-    let _ = writeln!(out, "hotline_append_seconds_sum {sum}");
-    family(
+    summary(
         &mut out,
-        "hotline_append_seconds_max",
-        "gauge",
-        "The slowest append since start.",
+        "hotline_routing_latency_seconds",
+        "From a routing decision becoming due (a call queued, an agent free) to it being durable and acted on.",
+        &latencies.routing.summary(),
     );
-    let _ = writeln!(out, "hotline_append_seconds_max {max}");
     out
+}
+
+/// A latency as a summary (p50, p90, p99, sum and count since start), and its maximum as
+/// a gauge beside it.
+fn summary(out: &mut String, name: &str, help: &str, s: &LatencySummary) {
+    use std::fmt::Write;
+    family(out, name, "summary", help);
+    for (q, v) in [("0.5", s.p50), ("0.9", s.p90), ("0.99", s.p99)] {
+        let _ = writeln!(out, "{name}{{quantile=\"{q}\"}} {}", v.as_secs_f64());
+    }
+    let _ = writeln!(out, "{name}_sum {}", s.sum.as_secs_f64());
+    let _ = writeln!(out, "{name}_count {}", s.count);
+    family(
+        out,
+        &format!("{name}_max"),
+        "gauge",
+        "The slowest since start, in seconds.",
+    );
+    let _ = writeln!(out, "{name}_max {}", s.max.as_secs_f64());
 }

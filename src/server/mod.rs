@@ -24,7 +24,7 @@ use anyhow::{Context, Result, anyhow};
 use hotline_actors::Center;
 use hotline_events::Timestamp;
 use hotline_infra::config::CenterConfig;
-use hotline_infra::{Clock, EventLog, SnapshotStore, SqliteLog};
+use hotline_infra::{Clock, EventLog, SnapshotStore, SqliteLog, TimedLog};
 use hotline_media::{AgentModel, SimNetwork};
 use hotline_projections::sql::history::History;
 use hotline_projections::sql::wire::WireServer;
@@ -34,7 +34,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{RwLock, watch};
 
 use crate::server::auth::{Principal, Role, Tokens};
-use crate::server::metrics::{AppendStats, TimedLog};
+use crate::server::metrics::Latencies;
 
 /// The sample center, when no --config is given.
 const SAMPLE: &str = include_str!("../../config/demo.toml");
@@ -67,7 +67,9 @@ pub struct Inner {
     pub config: Arc<CenterConfig>,
     pub tokens: Tokens,
     pub log: Arc<dyn EventLog>,
-    pub appends: Arc<AppendStats>,
+    /// The append and routing latencies `/metrics` reports (named for the first, which
+    /// was alone here once).
+    pub appends: Arc<Latencies>,
     /// The boards, rebuilt by `feed::publish`: the feed, `/api/boards`, the agents'
     /// boards and `/metrics` all read this one copy.
     pub boards: watch::Receiver<Arc<feed::Published>>,
@@ -129,7 +131,7 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> 
         )
     })?;
     let timed = TimedLog::new(Arc::new(sqlite));
-    let appends = timed.stats.clone();
+    let appends = timed.appends();
     let log: Arc<dyn EventLog> = Arc::new(timed);
     let tokens = Tokens::open(data_dir)?;
     let new_admin = first_administrator(&tokens)?;
@@ -183,6 +185,10 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> 
     for e in roster.list().iter().filter(|e| !e.from_config) {
         network.add_agent(e.id, AgentModel::by_hand());
     }
+    let latencies = Arc::new(Latencies {
+        appends,
+        routing: center.routing_latency(),
+    });
     let boards = feed::publish(views.clone(), config.clone(), zone, now);
     let state: State = Arc::new(Inner {
         center: RwLock::new(Some(center)),
@@ -191,7 +197,7 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> 
         config: config.clone(),
         tokens,
         log: log.clone(),
-        appends,
+        appends: latencies,
         boards,
         network: network.clone(),
         roster,

@@ -681,3 +681,52 @@ fn the_demo_writes_a_morning_then_goes_live() {
     let out = hotline(dir.path(), &["audit", "verify"]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// The value of one sample line of a Prometheus text (`name value`, or `name{labels} value`).
+fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+#[test]
+fn metrics_show_the_routing_latency_moving_under_traffic() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), &["--demo-traffic", "600"]);
+    let port = server.port;
+    let read = || {
+        let (status, text) = http(port, "GET", "/metrics", Some(ADMIN), None);
+        assert_eq!(status, 200, "{text}");
+        text
+    };
+    let first = read();
+    assert!(
+        first.contains("# TYPE hotline_routing_latency_seconds summary"),
+        "{first}"
+    );
+    let count = |text: &str| sample(text, "hotline_routing_latency_seconds_count");
+    let before = count(&first).unwrap_or_else(|| panic!("{first}"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let text = loop {
+        let text = read();
+        if count(&text).unwrap_or_else(|| panic!("{text}")) >= before + 3.0 {
+            break text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no routing decisions in 60 s: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    let p50 = sample(&text, "hotline_routing_latency_seconds{quantile=\"0.5\"}").unwrap();
+    let p99 = sample(&text, "hotline_routing_latency_seconds{quantile=\"0.99\"}").unwrap();
+    let max = sample(&text, "hotline_routing_latency_seconds_max").unwrap();
+    let sum = sample(&text, "hotline_routing_latency_seconds_sum").unwrap();
+    // A decision waits at least for one append to be durable, and far less than a second
+    // on an idle center.
+    assert!(p50 > 0.0 && p50 <= p99 && p99 <= max, "{text}");
+    assert!(sum > 0.0 && max < 5.0, "{text}");
+    // The appends beside it: at least one per decision.
+    let appends = sample(&text, "hotline_append_seconds_count").unwrap();
+    assert!(appends >= count(&text).unwrap(), "{text}");
+    assert!(sample(&text, "hotline_append_seconds{quantile=\"0.99\"}").unwrap() > 0.0);
+}

@@ -221,16 +221,19 @@ impl AgentShell {
         };
         let s = &self.state;
         let msg = if s.is_logged_in() {
-            RouterMsg::AgentChanged(AgentView {
-                id: self.id,
-                available_since: if s.is_available() { s.since } else { None },
-                logged_in: true,
-                skills: s.skills.iter().map(|k| (k.name.clone(), k.level)).collect(),
-                queues: s.queues.clone(),
-                weight: self.weight,
-                calls_today: s.calls_answered,
-                talk_ms_today: s.talk_ms,
-            })
+            RouterMsg::AgentChanged(
+                AgentView {
+                    id: self.id,
+                    available_since: if s.is_available() { s.since } else { None },
+                    logged_in: true,
+                    skills: s.skills.iter().map(|k| (k.name.clone(), k.level)).collect(),
+                    queues: s.queues.clone(),
+                    weight: self.weight,
+                    calls_today: s.calls_answered,
+                    talk_ms_today: s.talk_ms,
+                },
+                std::time::Instant::now(),
+            )
         } else {
             RouterMsg::AgentGone(self.id)
         };

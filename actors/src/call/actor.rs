@@ -287,6 +287,7 @@ impl CallShell {
                     queue: queue.clone(),
                     priority: *priority,
                     skills: skills.clone(),
+                    since: std::time::Instant::now(),
                 });
                 if let Some(max) = self.services.config.queue(queue).and_then(|q| q.max_wait) {
                     myself.send_after(max, move || CallMsg::MaxWait { queued_at: now });
@@ -612,6 +613,7 @@ impl CallShell {
                 queue,
                 priority: self.state.priority,
                 skills: self.state.skills.clone(),
+                since: std::time::Instant::now(),
             });
         }
     }

@@ -3,7 +3,7 @@
 //! race between two routers over one agent. It writes the `queue-<id>` streams.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hotline_events::{CallId, Event, NewEvent, QueueEvent, QueueId, SkillName, Timestamp};
 use hotline_infra::ExpectedVersion;
@@ -26,6 +26,8 @@ pub enum RouterMsg {
         queue: QueueId,
         priority: u8,
         skills: Vec<SkillName>,
+        /// When the call was queued (its `queued` durable): routing latency starts here.
+        since: Instant,
     },
     Leave {
         call: CallId,
@@ -34,7 +36,9 @@ pub enum RouterMsg {
         call: CallId,
         number: String,
     },
-    AgentChanged(AgentView),
+    /// An agent's view changed (the wall-clock moment it did: when it became free,
+    /// routing latency starts here).
+    AgentChanged(AgentView, Instant),
     AgentGone(hotline_events::AgentId),
     OfferEnded {
         call: CallId,
@@ -66,8 +70,11 @@ pub struct RouterShell {
     versions: HashMap<QueueId, u64>,
     rng: StdRng,
     timer: Option<JoinHandle<()>>,
-    /// Decided and folded, not yet durable, not yet acted on.
-    pending: Vec<(QueueId, QueueEvent, Timestamp)>,
+    /// Decided and folded, not yet durable, not yet acted on; with the wall-clock moment
+    /// the decision became due.
+    pending: Vec<(QueueId, QueueEvent, Timestamp, Instant)>,
+    /// When the message being handled made a decision due.
+    due: Instant,
     flush_scheduled: bool,
 }
 
@@ -114,6 +121,7 @@ impl Actor for RouterActor {
             rng: StdRng::seed_from_u64(seed),
             timer: None,
             pending: Vec::new(),
+            due: Instant::now(),
             flush_scheduled: false,
         })
     }
@@ -124,12 +132,17 @@ impl Actor for RouterActor {
         msg: RouterMsg,
         shell: &mut RouterShell,
     ) -> Result<(), ActorProcessingErr> {
+        shell.due = match &msg {
+            RouterMsg::Enqueue { since, .. } | RouterMsg::AgentChanged(_, since) => *since,
+            _ => Instant::now(),
+        };
         match msg {
             RouterMsg::Enqueue {
                 call,
                 queue,
                 priority,
                 skills,
+                since: _,
             } => {
                 let cmd = RouterCommand::Enqueue {
                     call,
@@ -143,7 +156,7 @@ impl Actor for RouterActor {
             RouterMsg::RequestCallback { call, number } => {
                 shell.run(RouterCommand::RequestCallback { call, number })
             }
-            RouterMsg::AgentChanged(view) => shell.router.agent_changed(view),
+            RouterMsg::AgentChanged(view, _) => shell.router.agent_changed(view),
             RouterMsg::AgentGone(agent) => shell.router.agent_gone(agent),
             RouterMsg::OfferEnded { call, agent } => shell.router.offer_ended(call, agent),
             RouterMsg::HandleTime { queue, millis } => {
@@ -199,7 +212,7 @@ impl RouterShell {
             Ok(events) => {
                 for (queue, e) in events {
                     self.router.evolve(&queue, &e, now);
-                    self.pending.push((queue, e, now));
+                    self.pending.push((queue, e, now, self.due));
                 }
             }
             Err(rejection) => tracing::debug!(?cmd, %rejection, "router command refused"),
@@ -215,11 +228,11 @@ impl RouterShell {
             let queue = &pending[start].0;
             let end = pending[start..]
                 .iter()
-                .position(|(q, _, _)| q != queue)
+                .position(|(q, ..)| q != queue)
                 .map_or(pending.len(), |n| start + n);
             let batch: Vec<NewEvent> = pending[start..end]
                 .iter()
-                .map(|(_, e, at)| NewEvent::new(e.clone(), *at))
+                .map(|(_, e, at, _)| NewEvent::new(e.clone(), *at))
                 .collect();
             let version = self.versions.get(queue).copied().unwrap_or(0);
             let count = batch.len() as u64;
@@ -230,8 +243,14 @@ impl RouterShell {
             self.versions.insert(queue.clone(), version + count);
             start = end;
         }
-        for (queue, e, _) in &pending {
+        for (queue, e, _, due) in &pending {
             self.act(queue, e);
+            if matches!(
+                e,
+                QueueEvent::AgentsSelected { .. } | QueueEvent::CallOverflowed { .. }
+            ) {
+                self.services.routing_latency.record(due.elapsed());
+            }
         }
         Ok(())
     }

@@ -81,6 +81,26 @@ impl Dist {
         duration(secs)
     }
 
+    /// The same distribution with every duration divided by `factor` (its shape kept):
+    /// time compressed for a load run, where three minutes of talk become 0.18 s at 1000.
+    pub fn compressed(&self, factor: f64) -> Dist {
+        match self {
+            Self::Fixed { secs } => Self::Fixed {
+                secs: secs / factor,
+            },
+            Self::Exponential { mean_secs } => Self::Exponential {
+                mean_secs: mean_secs / factor,
+            },
+            Self::LogNormal { mean_secs, sd_secs } => Self::LogNormal {
+                mean_secs: mean_secs / factor,
+                sd_secs: sd_secs / factor,
+            },
+            Self::Empirical { points } => Self::Empirical {
+                points: points.iter().map(|(s, w)| (s / factor, *w)).collect(),
+            },
+        }
+    }
+
     /// The distribution's mean: what Erlang formulas and reports use.
     pub fn mean(&self) -> Duration {
         let secs = match self {
@@ -273,6 +293,32 @@ fn check_mean(what: &str, value: f64) -> Result<(), DistError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn compressing_divides_every_duration_and_keeps_the_shape() {
+        let table = Dist::Empirical {
+            points: vec![(60.0, 1.0), (300.0, 3.0)],
+        };
+        let fast = table.compressed(100.0);
+        assert_eq!(
+            fast,
+            Dist::Empirical {
+                points: vec![(0.6, 1.0), (3.0, 3.0)]
+            }
+        );
+        assert_eq!(fast.mean(), Duration::from_millis(2400));
+        let talk = Dist::LogNormal {
+            mean_secs: 180.0,
+            sd_secs: 90.0,
+        };
+        assert_eq!(
+            talk.compressed(1000.0),
+            Dist::LogNormal {
+                mean_secs: 0.18,
+                sd_secs: 0.09
+            }
+        );
+    }
+
     use super::*;
 
     const N: usize = 100_000;
