@@ -236,24 +236,20 @@ async fn append(
     Ok(())
 }
 
-/// Decides `command` on `state` and folds what it decided, for a run of commands
-/// appended together.
+/// Decides `command` on `state` and folds what it decided into it, for a run of
+/// commands appended together; a refused command leaves `state` as it was.
 fn apply(
-    state: CampaignState,
+    state: &mut CampaignState,
     command: &CampaignCommand,
     now: Timestamp,
     out: &mut Vec<CampaignEvent>,
-) -> std::result::Result<CampaignState, (CampaignState, CampaignRejection)> {
-    match Campaign::decide(&state, command, now) {
-        Ok(events) => {
-            let state = events
-                .iter()
-                .fold(state, |s, e| Campaign::evolve(s, e, now));
-            out.extend(events);
-            Ok(state)
-        }
-        Err(rejection) => Err((state, rejection)),
+) -> std::result::Result<(), CampaignRejection> {
+    let events = Campaign::decide(state, command, now)?;
+    for e in &events {
+        *state = Campaign::evolve(std::mem::take(state), e, now);
     }
+    out.extend(events);
+    Ok(())
 }
 
 fn region(text: Option<&str>) -> Result<Option<Region>> {
@@ -348,20 +344,16 @@ async fn import(
             priority: row.priority,
             fields: row.fields.clone(),
         };
-        state = match apply(state, &command, now, &mut events) {
-            Ok(s) => {
-                accepted += 1;
-                s
-            }
-            Err((_, rejection @ CampaignRejection::Final(_))) => {
+        match apply(&mut state, &command, now, &mut events) {
+            Ok(()) => accepted += 1,
+            Err(rejection @ CampaignRejection::Final(_)) => {
                 bail!("campaign `{which}`: {rejection}")
             }
-            Err((s, rejection)) => {
+            Err(rejection) => {
                 problems.push(format!("{label}:{}: phone: {rejection}", row.line));
                 rejected += 1;
-                s
             }
-        };
+        }
     }
     problems.sort_by_key(|p| line_of(p));
     for problem in &problems {
@@ -378,7 +370,7 @@ async fn import(
             accepted,
             rejected: u32::try_from(rejected).unwrap_or(u32::MAX),
         };
-        if let Err((_, r)) = apply(state, &summary, now, &mut events) {
+        if let Err(r) = apply(&mut state, &summary, now, &mut events) {
             bail!("campaign `{which}`: {r}");
         }
         append(log, id, &start, events, now).await?;
@@ -445,10 +437,10 @@ async fn dnc(
             .map_or(label.clone(), |f| f.to_string_lossy().into_owned()),
     };
     let mut events = Vec::new();
-    let after = match apply(state.clone(), &command, now, &mut events) {
-        Ok(s) => s,
-        Err((_, r)) => bail!("campaign `{which}`: {r}"),
-    };
+    let mut after = state.clone();
+    if let Err(r) = apply(&mut after, &command, now, &mut events) {
+        bail!("campaign `{which}`: {r}");
+    }
     append(log, id, &state, events, now).await?;
     let added = after.do_not_call.len() - before;
     say!(

@@ -133,8 +133,10 @@ fn a_campaign_is_created_with_its_rules() {
 
 #[test]
 fn rules_that_make_no_sense_are_refused_naming_the_field() {
-    let mut above_the_ceiling = CampaignSettings::default();
-    above_the_ceiling.max_abandon_rate = 0.05;
+    let above_the_ceiling = CampaignSettings {
+        max_abandon_rate: 0.05,
+        ..CampaignSettings::default()
+    };
     let mut empty_hours = CampaignSettings::default();
     empty_hours.calling_hours.to = ClockTime::parse("07:00").unwrap();
     let mut retried_connect = CampaignSettings::default();
