@@ -11,6 +11,7 @@ macro_rules! say {
 }
 
 mod audit;
+mod campaign;
 mod crm;
 mod demo;
 mod erlang;
@@ -62,6 +63,10 @@ enum Command {
     /// Customers: import them from a CSV file, show one by phone number.
     #[command(subcommand)]
     Crm(crm::Command),
+    /// Outbound campaigns: create one, import its leads and do-not-call list, start,
+    /// pause, resume or stop it, show where it stands.
+    #[command(subcommand)]
+    Campaign(campaign::Command),
     /// SQL over the calls, queues, agents, customers and the log (read-only): one query,
     /// or a PostgreSQL server for psql and BI tools with --listen.
     Sql(sql::Args),
@@ -127,6 +132,7 @@ fn main() -> ExitCode {
             Command::Erlang(args) => erlang::run(args),
             Command::Ivr(command) => ivr::run(command),
             Command::Crm(command) => crm::run(&cli.data_dir, command).await,
+            Command::Campaign(command) => campaign::run(&cli.data_dir, command).await,
             Command::Simulate(args) => simulate::run(&cli.data_dir, args).await,
             Command::Sql(args) => sql::run(&cli.data_dir, args).await,
             Command::Serve(args) => server::run(&cli.data_dir, args).await,

@@ -25,7 +25,10 @@ pub use call::{
     CallEvent, Channel, EndReason, OfferMissReason, OverflowReason, Party, TransferKind,
     TransferTarget, VoicemailReason,
 };
-pub use campaign::{AttemptOutcome, CampaignEvent, DialMode};
+pub use campaign::{
+    AttemptOutcome, BlockReason, CallingHours, CampaignEvent, CampaignSettings, ClockTime,
+    CloseReason, DialMode, DispositionEffect, DispositionRule, RetryRule,
+};
 pub use customer::{CustomerEvent, PhoneError, normalize_phone};
 pub use envelope::{NewEvent, Recorded};
 pub use event::{CodecError, Encoded, Event, OpaqueEvent, Unreadable};

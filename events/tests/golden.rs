@@ -368,6 +368,60 @@ fn every_event() -> Vec<(StreamName, Event)> {
             .into_iter()
             .map(|e| (recording.clone(), e.into())),
     );
+    // Added with the campaign's core: rules, leads, the do-not-call list, retries,
+    // appointments and dispositions.
+    let later_campaign = [
+        CampaignEvent::Configured(CampaignSettings::default()),
+        CampaignEvent::LeadAdded {
+            lead,
+            phone: "+442071838750".into(),
+            time_zones: vec!["Europe/London".into()],
+            priority: 3,
+            fields: [("plan".to_owned(), "gold".to_owned())].into(),
+        },
+        CampaignEvent::LeadEdited {
+            lead,
+            phone: None,
+            time_zones: None,
+            priority: Some(5),
+            fields: None,
+        },
+        CampaignEvent::DoNotCallAdded {
+            numbers: vec!["+15555550199".into()],
+            source: "dnc.csv".into(),
+        },
+        CampaignEvent::DialBlocked {
+            lead,
+            number: "+442071838750".into(),
+            reason: BlockReason::OutsideCallingHours,
+        },
+        CampaignEvent::RetryScheduled {
+            lead,
+            due: Timestamp::parse("2026-11-22T10:30:00.000Z").unwrap(),
+        },
+        CampaignEvent::CallbackScheduled {
+            lead,
+            at: Timestamp::parse("2026-11-23T14:00:00.000Z").unwrap(),
+            agent: Some(agent),
+        },
+        CampaignEvent::Dispositioned {
+            lead,
+            call,
+            disposition: "appointment".into(),
+        },
+        CampaignEvent::LeadClosed {
+            lead,
+            reason: CloseReason::Disposition,
+        },
+        CampaignEvent::LeadRemoved { lead },
+        CampaignEvent::Resumed,
+        CampaignEvent::Stopped,
+    ];
+    all.extend(
+        later_campaign
+            .into_iter()
+            .map(|e| (campaign.stream(), e.into())),
+    );
     all
 }
 
@@ -454,7 +508,7 @@ fn every_variant_has_a_golden_line() {
         ("call", 19),
         ("agent", 14),
         ("queue", 7),
-        ("campaign", 7),
+        ("campaign", 19),
         ("customer", 6),
         ("access", 2),
         ("ivr", 11),

@@ -13,8 +13,8 @@ pub mod latency;
 pub mod log;
 pub mod lookup;
 pub mod snapshot;
-pub mod vault;
 pub mod timed;
+pub mod vault;
 pub mod virtual_time;
 
 pub use clock::Clock;
@@ -24,6 +24,6 @@ pub use log::{
     Appended, ChainBreak, EventLog, ExpectedVersion, LogError, Subscription, VerifyReport,
 };
 pub use snapshot::{SnapshotError, SnapshotInfo, SnapshotStore, StoredSnapshot};
-pub use vault::{RecordingKey, Vault, VaultError};
 pub use timed::TimedLog;
+pub use vault::{RecordingKey, Vault, VaultError};
 pub use virtual_time::VirtualTimeLog;

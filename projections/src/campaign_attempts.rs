@@ -3,10 +3,20 @@
 //! ended. The dialer's compliance figures (abandon rate per day, calls per lead) are SQL
 //! over this table. It also keeps each campaign's name, ceiling and status, so the
 //! wallboard can show a tile per campaign ([`CampaignAttempts::summaries`]).
+//!
+//! Each row also says whether the dial broke a rule: outside the campaign's calling hours
+//! in one of the lead's zones, or to a number on the campaign's do-not-call list at that
+//! moment. The projection judges this itself from the campaign's events (its rules, its
+//! leads' zones, its list), not from the dialer's code, so the compliance report checks
+//! the dialer rather than repeating it; both must always be false.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use hotline_events::{AttemptOutcome, CallId, CampaignEvent, CampaignId, Event, LeadId, Timestamp};
+use chrono::Timelike;
+use chrono_tz::Tz;
+use hotline_events::{
+    AttemptOutcome, CallId, CallingHours, CampaignEvent, CampaignId, Event, LeadId, Timestamp,
+};
 
 use crate::projection::{Checkpoint, Fact, Projection};
 
@@ -23,6 +33,39 @@ pub struct AttemptRow {
     /// `None` while the attempt lasts.
     pub ended_at: Option<Timestamp>,
     pub outcome: Option<AttemptOutcome>,
+    /// Dialed outside the campaign's calling hours in one of the lead's time zones.
+    /// False when the log does not say (no `configured`, or a lead never added).
+    pub outside_hours: bool,
+    /// The number was on the campaign's do-not-call list when it was dialed.
+    pub on_do_not_call: bool,
+}
+
+/// What a campaign's rules say, as far as compliance needs it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Rules {
+    hours: Option<CallingHours>,
+    do_not_call: HashSet<String>,
+    zones: HashMap<LeadId, Vec<String>>,
+}
+
+impl Rules {
+    /// Whether `at` is outside the calling hours in any of `lead`'s zones (a zone that is
+    /// not a known name counts as outside).
+    fn outside_hours(&self, lead: &LeadId, at: Timestamp) -> bool {
+        let (Some(hours), Some(zones)) = (self.hours, self.zones.get(lead)) else {
+            return false;
+        };
+        let utc = at.to_datetime();
+        zones.iter().any(|zone| match zone.parse::<Tz>() {
+            Ok(tz) => {
+                let local = utc.with_timezone(&tz);
+                let minute = local.hour() * 60 + local.minute();
+                !(u32::from(hours.from.minutes()) <= minute
+                    && minute < u32::from(hours.to.minutes()))
+            }
+            Err(_) => true,
+        })
+    }
 }
 
 /// Where a campaign stands, from its stream.
@@ -80,6 +123,8 @@ pub struct CampaignAttempts {
     open: HashMap<CallId, usize>,
     /// Campaigns in the order they were created.
     campaigns: Vec<CampaignInfo>,
+    /// Each campaign's rules, to judge its dials.
+    rules: HashMap<CampaignId, Rules>,
 }
 
 impl CampaignAttempts {
@@ -178,6 +223,9 @@ impl Projection for CampaignAttempts {
                 number,
                 attempt,
             } => {
+                let rules = self.rules.entry(campaign).or_default();
+                let outside_hours = rules.outside_hours(lead, fact.occurred_at);
+                let on_do_not_call = rules.do_not_call.contains(number);
                 self.open.insert(*call, self.rows.len());
                 self.rows.push(AttemptRow {
                     campaign,
@@ -188,6 +236,8 @@ impl Projection for CampaignAttempts {
                     dialed_at: fact.occurred_at,
                     ended_at: None,
                     outcome: None,
+                    outside_hours,
+                    on_do_not_call,
                 });
             }
             CampaignEvent::AttemptEnded { call, outcome, .. } => {
@@ -215,8 +265,40 @@ impl Projection for CampaignAttempts {
             }
             CampaignEvent::Started => self.set_status(campaign, CampaignStatus::Running),
             CampaignEvent::Paused => self.set_status(campaign, CampaignStatus::Paused),
-            CampaignEvent::Completed => self.set_status(campaign, CampaignStatus::Completed),
-            CampaignEvent::LeadsImported { .. } => {}
+            CampaignEvent::Resumed => self.set_status(campaign, CampaignStatus::Running),
+            // A stopped campaign is over, as a completed one: it leaves the wallboard.
+            CampaignEvent::Completed | CampaignEvent::Stopped => {
+                self.set_status(campaign, CampaignStatus::Completed)
+            }
+            CampaignEvent::Configured(settings) => {
+                self.rules.entry(campaign).or_default().hours = Some(settings.calling_hours);
+            }
+            CampaignEvent::LeadAdded {
+                lead, time_zones, ..
+            } => {
+                let rules = self.rules.entry(campaign).or_default();
+                rules.zones.insert(*lead, time_zones.clone());
+            }
+            CampaignEvent::LeadEdited {
+                lead,
+                time_zones: Some(zones),
+                ..
+            } => {
+                let rules = self.rules.entry(campaign).or_default();
+                rules.zones.insert(*lead, zones.clone());
+            }
+            CampaignEvent::DoNotCallAdded { numbers, .. } => {
+                let rules = self.rules.entry(campaign).or_default();
+                rules.do_not_call.extend(numbers.iter().cloned());
+            }
+            CampaignEvent::LeadsImported { .. }
+            | CampaignEvent::LeadEdited { .. }
+            | CampaignEvent::LeadRemoved { .. }
+            | CampaignEvent::DialBlocked { .. }
+            | CampaignEvent::RetryScheduled { .. }
+            | CampaignEvent::CallbackScheduled { .. }
+            | CampaignEvent::Dispositioned { .. }
+            | CampaignEvent::LeadClosed { .. } => {}
         }
     }
 

@@ -35,8 +35,9 @@ impl Stored for Calls {
 
 impl Stored for crate::CampaignAttempts {
     const NAME: &'static str = "campaign_attempts";
-    // 2: campaigns' names, ceilings and status.
-    const SCHEMA: u32 = 2;
+    // 2: campaigns' names, ceilings and status. 3: each attempt judged against the
+    // calling hours and the do-not-call list.
+    const SCHEMA: u32 = 3;
     const USES_RULES: bool = false;
 }
 

@@ -5,6 +5,7 @@
 mod admin;
 mod audit;
 mod bad_input;
+mod campaign;
 mod crm;
 mod demo;
 mod erlang;

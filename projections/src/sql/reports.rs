@@ -9,7 +9,7 @@
 //! transferred between agents counts each one's part to each.
 
 /// Each report: its name, what it answers, and its SQL.
-pub const REPORTS: [(&str, &str, &str); 5] = [
+pub const REPORTS: [(&str, &str, &str); 6] = [
     (
         "service_level_by_interval",
         "per queue and 15-minute interval: offered, answered, abandoned, service level, ASA, AHT",
@@ -91,5 +91,24 @@ pub const REPORTS: [(&str, &str, &str); 5] = [
          FROM calls
          WHERE arrived_at IS NOT NULL
          GROUP BY day, arrived_hour, first_queue",
+    ),
+    (
+        "campaign_compliance",
+        "per campaign and day (UTC): dialed, answered by a person, abandoned, the abandon rate of the day and of the 30 days to it, dials outside calling hours and to do-not-call numbers (both must be 0)",
+        "SELECT campaign, day, dialed, answered_by_person, abandoned,
+                CAST(abandoned AS DOUBLE) / NULLIF(answered_by_person, 0) AS abandon_rate,
+                CAST(SUM(abandoned) OVER w AS DOUBLE)
+                    / NULLIF(SUM(answered_by_person) OVER w, 0) AS abandon_rate_30d,
+                outside_hours, dnc_hits
+         FROM (SELECT campaign, CAST(dialed_at AS DATE) AS day, COUNT(*) AS dialed,
+                      SUM(CASE WHEN outcome IN ('connected', 'abandoned') THEN 1 ELSE 0 END)
+                          AS answered_by_person,
+                      SUM(CASE WHEN outcome = 'abandoned' THEN 1 ELSE 0 END) AS abandoned,
+                      SUM(CASE WHEN outside_hours THEN 1 ELSE 0 END) AS outside_hours,
+                      SUM(CASE WHEN on_do_not_call THEN 1 ELSE 0 END) AS dnc_hits
+               FROM campaign_attempts
+               GROUP BY campaign, CAST(dialed_at AS DATE))
+         WINDOW w AS (PARTITION BY campaign ORDER BY day
+                      RANGE BETWEEN INTERVAL '29' DAY PRECEDING AND CURRENT ROW)",
     ),
 ];

@@ -799,6 +799,8 @@ pub fn campaign_attempts_schema() -> SchemaRef {
         ("dialed_at", ts(), false),
         ("ended_at", ts(), true),
         ("outcome", DataType::Utf8, true),
+        ("outside_hours", DataType::Boolean, false),
+        ("on_do_not_call", DataType::Boolean, false),
     ])
 }
 
@@ -811,7 +813,11 @@ pub fn campaign_attempts_batch(rows: &[AttemptRow]) -> Result<RecordBatch, Arrow
     let mut dialed = times();
     let mut ended = times();
     let mut outcome = StringBuilder::new();
+    let mut outside_hours = BooleanBuilder::new();
+    let mut on_do_not_call = BooleanBuilder::new();
     for r in rows {
+        outside_hours.append_value(r.outside_hours);
+        on_do_not_call.append_value(r.on_do_not_call);
         campaign.append_value(r.campaign.to_string());
         lead.append_value(r.lead.to_string());
         call.append_value(r.call.to_string());
@@ -832,6 +838,8 @@ pub fn campaign_attempts_batch(rows: &[AttemptRow]) -> Result<RecordBatch, Arrow
             Arc::new(dialed.finish()),
             Arc::new(ended.finish()),
             Arc::new(outcome.finish()),
+            Arc::new(outside_hours.finish()),
+            Arc::new(on_do_not_call.finish()),
         ],
     )
 }

@@ -387,3 +387,98 @@ async fn writes_are_refused_and_nothing_changes() {
         .unwrap_err();
     assert!(err.to_string().contains("nope"), "{err}");
 }
+
+#[tokio::test]
+async fn campaign_compliance_counts_abandons_per_day_and_every_dial_that_broke_a_rule() {
+    use hotline_events::{
+        AttemptOutcome, CallId, CampaignEvent as E, CampaignId, CampaignSettings, Event, LeadId,
+        StreamName, Timestamp,
+    };
+    let campaign: CampaignId = "00000000-0000-7000-c000-000000000001".parse().unwrap();
+    let lead = |n: u128| -> LeadId { format!("00000000-0000-7000-d000-{n:012}").parse().unwrap() };
+    let call = |n: u128| -> CallId { format!("00000000-0000-7000-e000-{n:012}").parse().unwrap() };
+    let phone = |n: u128| format!("+4420718387{n:02}");
+    let added = |n: u128, zone: &str| E::LeadAdded {
+        lead: lead(n),
+        phone: phone(n),
+        time_zones: vec![zone.into()],
+        priority: 0,
+        fields: Default::default(),
+    };
+    let dialed = |n: u128, c: u128, attempt| E::AttemptDialed {
+        lead: lead(n),
+        call: call(c),
+        number: phone(n),
+        attempt,
+    };
+    let ended = |n: u128, c: u128, outcome| E::AttemptEnded {
+        lead: lead(n),
+        call: call(c),
+        outcome,
+    };
+    let history = [
+        (
+            "2026-11-24T08:00:00Z",
+            E::Configured(CampaignSettings::default()),
+        ),
+        ("2026-11-24T08:00:01Z", added(1, "Europe/London")),
+        ("2026-11-24T08:00:02Z", added(2, "America/New_York")),
+        ("2026-11-24T08:00:03Z", added(3, "Europe/London")),
+        (
+            "2026-11-24T08:00:04Z",
+            E::DoNotCallAdded {
+                numbers: vec![phone(3)],
+                source: "dnc.txt".into(),
+            },
+        ),
+        ("2026-11-24T10:00:00Z", dialed(1, 1, 1)),
+        // 05:00 in New York.
+        ("2026-11-24T10:00:01Z", dialed(2, 2, 1)),
+        (
+            "2026-11-24T10:00:30Z",
+            ended(1, 1, AttemptOutcome::Connected),
+        ),
+        (
+            "2026-11-24T10:00:31Z",
+            ended(2, 2, AttemptOutcome::Abandoned),
+        ),
+        ("2026-11-24T11:00:00Z", dialed(3, 3, 1)),
+        ("2026-11-24T11:00:20Z", ended(3, 3, AttemptOutcome::Busy)),
+        ("2026-11-25T12:00:00Z", dialed(1, 4, 2)),
+        (
+            "2026-11-25T12:00:30Z",
+            ended(1, 4, AttemptOutcome::Connected),
+        ),
+    ];
+    let mut models = ReadModels::new(&rules());
+    let stream = StreamName::parse(&format!("campaign-{campaign}")).unwrap();
+    for (i, (at, e)) in history.into_iter().enumerate() {
+        let event = Event::Campaign(e);
+        models.apply(&crate::Fact {
+            position: i as u64 + 1,
+            stream: &stream,
+            occurred_at: Timestamp::parse(at).unwrap(),
+            event: &event,
+        });
+    }
+    let s = analytics(models, None).await;
+    let a = ask(
+        &s.analytics,
+        "SELECT CAST(day AS VARCHAR) AS day, dialed, answered_by_person, abandoned,
+                abandon_rate, abandon_rate_30d, outside_hours, dnc_hits
+         FROM campaign_compliance ORDER BY day",
+    )
+    .await;
+    assert_eq!(strings(&a, "day"), ["2026-11-24", "2026-11-25"]);
+    assert_eq!(ints(&a, "dialed"), [3, 1]);
+    assert_eq!(ints(&a, "answered_by_person"), [2, 1]);
+    assert_eq!(ints(&a, "abandoned"), [1, 0]);
+    let rate = floats(&a, "abandon_rate");
+    close(rate[0], 0.5);
+    close(rate[1], 0.0);
+    let rate_30d = floats(&a, "abandon_rate_30d");
+    close(rate_30d[0], 0.5);
+    close(rate_30d[1], 1.0 / 3.0);
+    assert_eq!(ints(&a, "outside_hours"), [1, 0]);
+    assert_eq!(ints(&a, "dnc_hits"), [1, 0]);
+}

@@ -1,0 +1,224 @@
+//! Lead numbers: checked against libphonenumber's numbering plans (the `phonenumber`
+//! crate), written in E.164, and placed in the time zones their calling hours are kept in.
+//!
+//! The numbering plan tells the country (for the North American plan, the country of the
+//! area code). A country with one time zone gives it; a country with several gives all of
+//! them, and the campaign then calls only when its hours hold in every one, which never
+//! calls anyone too early or too late but shortens the day (08:00 to 21:00 becomes 13:00 to
+//! 21:00 Eastern across the US): a `time_zone` column names the zone exactly. A country
+//! missing from the table is refused with that advice, never guessed.
+
+use phonenumber::country::Id;
+use phonenumber::{Mode, PhoneNumber};
+
+/// A number as the campaign keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadNumber {
+    /// E.164: `+` and digits.
+    pub e164: String,
+    /// The region the number belongs to (ISO 3166 code such as `US`), if a geographic one.
+    pub region: Option<Id>,
+}
+
+/// `text` as an E.164 number: international (`+44 20 7183 8750`, `0044…`), or national
+/// when `region` says whose plan it follows (`020 7183 8750` with `GB`).
+pub fn normalize(text: &str, region: Option<Id>) -> Result<LeadNumber, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("is empty: every lead needs a number".to_owned());
+    }
+    let number: PhoneNumber = phonenumber::parse(region, text).map_err(|e| match region {
+        None if !text.starts_with('+') && !text.starts_with("00") => format!(
+            "`{text}` has no country code: write it with `+` and the country code, or give the country with --region"
+        ),
+        _ => format!("`{text}` is not a phone number ({e})"),
+    })?;
+    if !phonenumber::is_valid(&number) {
+        return Err(format!(
+            "`{text}` is not a valid number in its numbering plan (a digit too many or too few, or a range that is not in service)"
+        ));
+    }
+    Ok(LeadNumber {
+        e164: number.format().mode(Mode::E164).to_string(),
+        region: number.country().id(),
+    })
+}
+
+/// The IANA zones a number of `region` may be in; empty if the table does not know it.
+pub fn zones_of(region: Id) -> &'static [&'static str] {
+    let code: &str = region.as_ref();
+    ZONES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or(&[], |(_, zones)| zones)
+}
+
+/// Region (ISO 3166) -> the zones its numbers may be in. The first five have several
+/// (see the module's documentation); Spain and Portugal have their islands.
+const ZONES: &[(&str, &[&str])] = &[
+    (
+        "US",
+        &[
+            "America/New_York",
+            "America/Chicago",
+            "America/Denver",
+            "America/Phoenix",
+            "America/Los_Angeles",
+            "America/Anchorage",
+            "Pacific/Honolulu",
+        ],
+    ),
+    (
+        "CA",
+        &[
+            "America/St_Johns",
+            "America/Halifax",
+            "America/Toronto",
+            "America/Winnipeg",
+            "America/Regina",
+            "America/Edmonton",
+            "America/Vancouver",
+        ],
+    ),
+    (
+        "AU",
+        &[
+            "Australia/Perth",
+            "Australia/Darwin",
+            "Australia/Adelaide",
+            "Australia/Brisbane",
+            "Australia/Sydney",
+        ],
+    ),
+    (
+        "BR",
+        &[
+            "America/Noronha",
+            "America/Sao_Paulo",
+            "America/Manaus",
+            "America/Rio_Branco",
+        ],
+    ),
+    (
+        "MX",
+        &[
+            "America/Cancun",
+            "America/Mexico_City",
+            "America/Chihuahua",
+            "America/Hermosillo",
+            "America/Tijuana",
+        ],
+    ),
+    ("AR", &["America/Argentina/Buenos_Aires"]),
+    ("CL", &["America/Santiago", "Pacific/Easter"]),
+    ("CO", &["America/Bogota"]),
+    ("PE", &["America/Lima"]),
+    ("VE", &["America/Caracas"]),
+    ("PR", &["America/Puerto_Rico"]),
+    ("JM", &["America/Jamaica"]),
+    ("DO", &["America/Santo_Domingo"]),
+    ("GB", &["Europe/London"]),
+    ("IE", &["Europe/Dublin"]),
+    ("FR", &["Europe/Paris"]),
+    ("DE", &["Europe/Berlin"]),
+    ("ES", &["Europe/Madrid", "Atlantic/Canary"]),
+    ("PT", &["Europe/Lisbon", "Atlantic/Azores"]),
+    ("IT", &["Europe/Rome"]),
+    ("NL", &["Europe/Amsterdam"]),
+    ("BE", &["Europe/Brussels"]),
+    ("LU", &["Europe/Luxembourg"]),
+    ("CH", &["Europe/Zurich"]),
+    ("AT", &["Europe/Vienna"]),
+    ("DK", &["Europe/Copenhagen"]),
+    ("SE", &["Europe/Stockholm"]),
+    ("NO", &["Europe/Oslo"]),
+    ("FI", &["Europe/Helsinki"]),
+    ("IS", &["Atlantic/Reykjavik"]),
+    ("PL", &["Europe/Warsaw"]),
+    ("CZ", &["Europe/Prague"]),
+    ("SK", &["Europe/Bratislava"]),
+    ("HU", &["Europe/Budapest"]),
+    ("RO", &["Europe/Bucharest"]),
+    ("BG", &["Europe/Sofia"]),
+    ("GR", &["Europe/Athens"]),
+    ("HR", &["Europe/Zagreb"]),
+    ("SI", &["Europe/Ljubljana"]),
+    ("RS", &["Europe/Belgrade"]),
+    ("EE", &["Europe/Tallinn"]),
+    ("LV", &["Europe/Riga"]),
+    ("LT", &["Europe/Vilnius"]),
+    ("UA", &["Europe/Kyiv"]),
+    ("TR", &["Europe/Istanbul"]),
+    ("IL", &["Asia/Jerusalem"]),
+    ("AE", &["Asia/Dubai"]),
+    ("SA", &["Asia/Riyadh"]),
+    ("EG", &["Africa/Cairo"]),
+    ("MA", &["Africa/Casablanca"]),
+    ("ZA", &["Africa/Johannesburg"]),
+    ("NG", &["Africa/Lagos"]),
+    ("KE", &["Africa/Nairobi"]),
+    ("IN", &["Asia/Kolkata"]),
+    ("PK", &["Asia/Karachi"]),
+    ("BD", &["Asia/Dhaka"]),
+    ("CN", &["Asia/Shanghai"]),
+    ("HK", &["Asia/Hong_Kong"]),
+    ("TW", &["Asia/Taipei"]),
+    ("JP", &["Asia/Tokyo"]),
+    ("KR", &["Asia/Seoul"]),
+    ("SG", &["Asia/Singapore"]),
+    ("MY", &["Asia/Kuala_Lumpur"]),
+    ("TH", &["Asia/Bangkok"]),
+    ("VN", &["Asia/Ho_Chi_Minh"]),
+    ("PH", &["Asia/Manila"]),
+    ("NZ", &["Pacific/Auckland"]),
+];
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn numbers_are_checked_by_their_numbering_plan_and_written_in_e164() {
+        let n = normalize("+44 20 7183 8750", None).unwrap();
+        assert_eq!(n.e164, "+442071838750");
+        assert_eq!(n.region, Some(Id::GB));
+        // National form, with the country given.
+        assert_eq!(
+            normalize("020 7183 8750", Some(Id::GB)).unwrap().e164,
+            "+442071838750"
+        );
+        assert_eq!(
+            normalize("(212) 555-2368", Some(Id::US)).unwrap().e164,
+            "+12125552368"
+        );
+        // The North American plan: the area code tells the country.
+        assert_eq!(
+            normalize("+1 416 555 0123", None).unwrap().region,
+            Some(Id::CA)
+        );
+    }
+
+    #[test]
+    fn a_number_that_is_not_one_is_refused_with_the_reason() {
+        let e = normalize("020 7183 8750", None).unwrap_err();
+        assert!(e.contains("no country code"), "{e}");
+        // Too short for the UK plan: the shape alone would pass it.
+        let e = normalize("+44 20 7183", None).unwrap_err();
+        assert!(e.contains("not a valid number"), "{e}");
+        assert!(normalize("call me", None).is_err());
+        assert!(normalize(" ", None).unwrap_err().contains("empty"));
+    }
+
+    #[test]
+    fn every_zone_in_the_table_is_a_known_iana_zone() {
+        for (code, zones) in ZONES {
+            let region: Id = code.parse().unwrap();
+            assert_eq!(zones_of(region), *zones);
+            for zone in *zones {
+                assert!(zone.parse::<chrono_tz::Tz>().is_ok(), "{code}: {zone}");
+            }
+        }
+        assert_eq!(zones_of(Id::ID), &[] as &[&str]);
+    }
+}
