@@ -65,6 +65,7 @@ fn config(record: Record) -> CenterConfig {
             queue: sales(),
             menu: vec![],
             priority: 0,
+            flow: None,
         }],
         hours: vec![],
         recording: RecordingConfig {
