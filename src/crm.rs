@@ -114,64 +114,20 @@ struct Row {
     tags: Vec<String>,
 }
 
-/// What a file holds: the good rows, and a line for each problem of the bad ones.
-#[derive(Debug, Default)]
-struct Parsed {
-    rows: Vec<Row>,
-    problems: Vec<String>,
-    rejected: usize,
-}
+/// What a customer file holds.
+type Parsed = crate::import_file::Parsed<Row>;
 
 /// Reads an import file's bytes. `label` names the file in messages. Only a file that is
 /// not an import file at all (empty, or a header that is not ours) is an error; a bad row
 /// is a problem of that row.
 fn parse(label: &str, bytes: &[u8]) -> Result<Parsed, String> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut records = reader.byte_records();
-    let header = match records.next() {
-        None => {
-            return Err(format!(
-                "{label}: the file is empty: its first line must be the header {COLUMNS}"
-            ));
-        }
-        Some(Err(e)) => return Err(format!("{label}:1: header: cannot be read: {e}")),
-        Some(Ok(h)) => h,
-    };
-    let columns = parse_header(&header).map_err(|why| format!("{label}:1: header: {why}"))?;
-
-    let mut parsed = Parsed::default();
-    let mut next_line = 2;
-    for record in records {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(next_line, csv::Position::line);
-                parsed
-                    .problems
-                    .push(format!("{label}:{line}: row: cannot be read: {e}"));
-                parsed.rejected += 1;
-                continue;
-            }
-        };
-        let line = record.position().map_or(next_line, csv::Position::line);
-        next_line = line + 1;
-        match parse_row(line, &columns, &record) {
-            Ok(row) => parsed.rows.push(row),
-            Err(problems) => {
-                parsed.rejected += 1;
-                parsed.problems.extend(
-                    problems
-                        .into_iter()
-                        .map(|(column, what)| format!("{label}:{line}: {column}: {what}")),
-                );
-            }
-        }
-    }
-    Ok(parsed)
+    crate::import_file::parse(
+        label,
+        bytes,
+        &format!("its first line must be the header {COLUMNS}"),
+        parse_header,
+        |line, columns, record| parse_row(line, columns, record).map(Some),
+    )
 }
 
 fn parse_header(header: &csv::ByteRecord) -> Result<Vec<Column>, String> {

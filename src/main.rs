@@ -15,6 +15,7 @@ mod campaign;
 mod crm;
 mod demo;
 mod erlang;
+mod import_file;
 mod ivr;
 mod load;
 mod recordings;

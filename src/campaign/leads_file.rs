@@ -24,13 +24,8 @@ pub struct LeadRow {
     pub fields: BTreeMap<String, String>,
 }
 
-/// What a file holds: the good rows, and a line for each problem of the bad ones.
-#[derive(Debug, Default)]
-pub struct Parsed {
-    pub rows: Vec<LeadRow>,
-    pub problems: Vec<String>,
-    pub rejected: usize,
-}
+/// What a lead file holds.
+pub type Parsed = crate::import_file::Parsed<LeadRow>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Column {
@@ -44,54 +39,18 @@ enum Column {
 /// numbers written without a country code. Only a file that is not a lead list at all
 /// (empty, no `phone` column) is an error.
 pub fn parse(label: &str, bytes: &[u8], region: Option<Id>) -> Result<Parsed, String> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut records = reader.byte_records();
-    let header = match records.next() {
-        None => {
-            return Err(format!(
-                "{label}: the file is empty: its first line must name the columns, such as phone,time_zone,priority,name"
-            ));
-        }
-        Some(Err(e)) => return Err(format!("{label}:1: header: cannot be read: {e}")),
-        Some(Ok(h)) => h,
-    };
-    let columns = header_columns(&header).map_err(|why| format!("{label}:1: header: {why}"))?;
-    let mut parsed = Parsed::default();
-    let mut next_line = 2;
-    for record in records {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(next_line, csv::Position::line);
-                parsed
-                    .problems
-                    .push(format!("{label}:{line}: row: cannot be read: {e}"));
-                parsed.rejected += 1;
-                continue;
+    crate::import_file::parse(
+        label,
+        bytes,
+        "its first line must name the columns, such as phone,time_zone,priority,name",
+        header_columns,
+        |line, columns, record| {
+            if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+                return Ok(None); // A blank line, such as a trailing one.
             }
-        };
-        let line = record.position().map_or(next_line, csv::Position::line);
-        next_line = line + 1;
-        if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
-            continue; // A blank line, such as a trailing one.
-        }
-        match row(line, &columns, &record, region) {
-            Ok(row) => parsed.rows.push(row),
-            Err(problems) => {
-                parsed.rejected += 1;
-                parsed.problems.extend(
-                    problems
-                        .into_iter()
-                        .map(|(column, what)| format!("{label}:{line}: {column}: {what}")),
-                );
-            }
-        }
-    }
-    Ok(parsed)
+            row(line, columns, record, region).map(Some)
+        },
+    )
 }
 
 fn header_columns(header: &csv::ByteRecord) -> Result<Vec<Column>, String> {
