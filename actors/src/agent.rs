@@ -69,6 +69,26 @@ pub struct Profile {
     pub queues: Vec<QueueId>,
 }
 
+impl Profile {
+    /// The profile an agent of the center's file has until the roster's events change it.
+    pub fn of_config(a: &hotline_infra::config::AgentConfig) -> Self {
+        Self {
+            login: a.login.clone(),
+            name: a.name.clone(),
+            extension: a.extension.clone(),
+            skills: a
+                .skills
+                .iter()
+                .map(|(name, level)| Skill {
+                    name: name.clone(),
+                    level: *level,
+                })
+                .collect(),
+            queues: a.queues.clone(),
+        }
+    }
+}
+
 /// Where a supervisor puts an agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Forced {
@@ -117,20 +137,7 @@ impl AgentState {
 
     /// [`AgentState::listed`] with the profile of the center's file.
     pub fn of_config(a: &hotline_infra::config::AgentConfig) -> Self {
-        Self::listed(Profile {
-            login: a.login.clone(),
-            name: a.name.clone(),
-            extension: a.extension.clone(),
-            skills: a
-                .skills
-                .iter()
-                .map(|(name, level)| Skill {
-                    name: name.clone(),
-                    level: *level,
-                })
-                .collect(),
-            queues: a.queues.clone(),
-        })
+        Self::listed(Profile::of_config(a))
     }
 
     /// Free for an offer.

@@ -19,8 +19,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hotline_actors::Center;
-use hotline_actors::agent::AgentCommand;
-use hotline_events::{AgentId, SeededIds, Skill, Timestamp};
+use hotline_actors::agent::{AgentCommand, Profile};
+use hotline_events::{AgentId, SeededIds, Timestamp};
 use hotline_infra::config::AgentConfig;
 use hotline_infra::{Clock, EventLog, LogError, VirtualTimeLog};
 use hotline_media::{AgentModel, CallerScript, Dist, MAX_SECS, SimNetwork};
@@ -129,19 +129,7 @@ enum Item {
 
 /// The command that logs `agent` in with the skills and queues of the configuration.
 pub fn log_in(agent: &AgentConfig) -> AgentCommand {
-    AgentCommand::LogIn {
-        name: agent.name.clone(),
-        extension: agent.extension.clone(),
-        skills: agent
-            .skills
-            .iter()
-            .map(|(name, level)| Skill {
-                name: name.clone(),
-                level: *level,
-            })
-            .collect(),
-        queues: agent.queues.clone(),
-    }
+    AgentCommand::log_in(&Profile::of_config(agent))
 }
 
 /// The day itself; must run on a paused clock (see [`on_virtual_clock`]).
