@@ -9,7 +9,7 @@ use crate::id::{CallId, CustomerId};
 
 /// One read of personal data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum AccessEvent {
     /// A customer's record (profile, interactions) was shown.
     CustomerViewed {

@@ -57,7 +57,7 @@ pub struct Skill {
 
 /// What happens to one agent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum AgentEvent {
     LoggedIn {
         name: String,

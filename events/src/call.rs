@@ -101,7 +101,7 @@ pub enum VoicemailReason {
 
 /// What happens to one call. The stream's first event is `arrived`; its last is `ended`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum CallEvent {
     /// The call reached the center on `number` (the DID) from `caller` (the ANI).
     Arrived {

@@ -36,7 +36,7 @@ pub enum AttemptOutcome {
 
 /// What happens to one campaign.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum CampaignEvent {
     /// `max_abandon_rate` is a fraction (0.03 for the common 3 % ceiling).
     Created {

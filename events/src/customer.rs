@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// What happens to one customer's profile. The stream's first event is `registered`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum CustomerEvent {
     /// A customer entered the CRM (created by an agent or imported). `phones` are E.164.
     Registered {

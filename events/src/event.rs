@@ -17,6 +17,8 @@ use crate::ivr::IvrEvent;
 use crate::queue::QueueEvent;
 use crate::recording::RecordingEvent;
 
+mod wire;
+
 /// Any event of any stream.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -201,43 +203,12 @@ impl From<IvrEvent> for Event {
 }
 
 fn encode_tagged<T: Serialize>(event: &T, schema: u16) -> Result<Encoded, CodecError> {
-    let json = serde_json::to_string(event)?;
-    let (event_type, data) = match split_tag(&json) {
-        Some(parts) => parts,
-        None => split_tag_slow(serde_json::to_value(event)?),
-    };
+    let (event_type, data) = wire::encode(event)?;
     Ok(Encoded {
         event_type,
         schema,
         data,
     })
-}
-
-/// serde writes an internally tagged enum's tag first (`{"type":"name",…}`), so the type
-/// name and the rest of the object can be split without parsing the text again.
-fn split_tag(json: &str) -> Option<(String, String)> {
-    let rest = json.strip_prefix("{\"type\":\"")?;
-    let end = rest.find('"')?;
-    let name = &rest[..end];
-    if name.contains('\\') {
-        return None;
-    }
-    let after = &rest[end + 1..];
-    let data = if after == "}" {
-        "{}".to_owned()
-    } else {
-        format!("{{{}", after.strip_prefix(',')?)
-    };
-    Some((name.to_owned(), data))
-}
-
-fn split_tag_slow(mut value: serde_json::Value) -> (String, String) {
-    let name = value
-        .as_object_mut()
-        .and_then(|map| map.remove("type"))
-        .and_then(|t| t.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    (name, value.to_string())
 }
 
 fn decode_tagged<T: DeserializeOwned>(
@@ -249,26 +220,7 @@ fn decode_tagged<T: DeserializeOwned>(
     if schema > supported {
         return Err(Unreadable::NewerSchema { supported });
     }
-    let body = data
-        .trim_start()
-        .strip_prefix('{')
-        .ok_or_else(|| Unreadable::Malformed("the data is not a JSON object".to_owned()))?;
-    let tag =
-        serde_json::to_string(event_type).map_err(|e| Unreadable::Malformed(e.to_string()))?;
-    let separator = if body.trim_start().starts_with('}') {
-        ""
-    } else {
-        ","
-    };
-    let text = format!("{{\"type\":{tag}{separator}{body}");
-    serde_json::from_str(&text).map_err(|e| {
-        let message = e.to_string();
-        if message.starts_with("unknown variant") {
-            Unreadable::UnknownType
-        } else {
-            Unreadable::Malformed(message)
-        }
-    })
+    wire::decode(event_type, data)
 }
 
 #[cfg(test)]

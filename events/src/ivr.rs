@@ -114,7 +114,7 @@ pub enum FlowExit {
 
 /// One step of one flow run. The first is `flow_started`, the last `flow_exited`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum IvrEvent {
     /// The call entered flow `flow` (its `[flow] name`) with these variables (the caller's
     /// number, the number dialled, the customer if known).

@@ -9,7 +9,7 @@ use crate::id::{AgentId, CallId, QueueId};
 
 /// What the router decides and announces for one queue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum QueueEvent {
     /// A call joined the waiting list.
     CallWaiting {

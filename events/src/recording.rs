@@ -12,7 +12,7 @@ use crate::id::{AgentId, CallId, QueueId};
 
 /// What happens to one call's recording.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum RecordingEvent {
     /// The policy said record: audio of both parties is written from now on.
     Started {
