@@ -251,6 +251,7 @@ async fn go_live(data_dir: &Path, args: &Args) -> Result<ExitCode> {
             sql_listen: args.sql_listen.clone(),
             config: args.config.clone(),
             demo_traffic: Some(args.rate),
+            demo_compress: 1.0,
             seed: args.seed,
         },
     )

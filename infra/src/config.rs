@@ -73,6 +73,22 @@ impl CenterConfig {
         load::parse_beside(text, file_name, others)
     }
 
+    /// This center with its queues' own durations (wrap-up, maximum wait, default handle
+    /// time) divided by `factor`, for traffic whose talk and patience are compressed by the
+    /// same factor: a load run, or a demo run faster than real time. Ring timeouts stay as
+    /// they are (the simulated agents' answer delays are compressed instead, so that the
+    /// router's offers keep their real bound). `factor` must be positive and finite.
+    pub fn compressed(&self, factor: f64) -> CenterConfig {
+        let mut center = self.clone();
+        let scale = |d: Duration| Duration::from_secs_f64(d.as_secs_f64() / factor);
+        for q in &mut center.queues {
+            q.wrap_up = scale(q.wrap_up);
+            q.max_wait = q.max_wait.map(scale);
+            q.default_handle_time = scale(q.default_handle_time);
+        }
+        center
+    }
+
     pub fn queue(&self, id: &QueueId) -> Option<&QueueConfig> {
         self.queues.iter().find(|q| &q.id == id)
     }

@@ -22,7 +22,6 @@ use std::time::{Duration, Instant};
 
 use hotline_actors::Center;
 use hotline_actors::agent::AgentCommand;
-use hotline_infra::config::CenterConfig;
 use hotline_infra::{Clock, EventLog, LatencySummary, TimedLog};
 use hotline_media::{AgentModel, CallerScript, Dist, MAX_SECS, SimNetwork};
 use rand::rngs::StdRng;
@@ -101,18 +100,6 @@ pub fn peak_rss_kib() -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
-/// The center with its queues' own durations compressed like the traffic.
-fn compressed_center(center: &CenterConfig, factor: f64) -> CenterConfig {
-    let mut center = center.clone();
-    let scale = |d: Duration| Duration::from_secs_f64(d.as_secs_f64() / factor);
-    for q in &mut center.queues {
-        q.wrap_up = scale(q.wrap_up);
-        q.max_wait = q.max_wait.map(scale);
-        q.default_handle_time = scale(q.default_handle_time);
-    }
-    center
-}
-
 const NETWORK: u64 = 1;
 const ROUTER: u64 = 2;
 const CALLERS: u64 = 4;
@@ -142,7 +129,7 @@ pub async fn load(
     let appends = timed.appends();
     let log: Arc<dyn EventLog> = Arc::new(timed);
     let seed = scenario.seed;
-    let config = compressed_center(&scenario.center, factor);
+    let config = scenario.center.compressed(factor);
     let (net, reports) = SimNetwork::new(sub_seed(seed, NETWORK), 65_536);
     let instant = AgentModel {
         answer_delay: Dist::Fixed { secs: 0.0 },
@@ -316,7 +303,7 @@ mod tests {
             "t.toml",
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        let center = compressed_center(&scenario.center, 100.0);
+        let center = scenario.center.compressed(100.0);
         let q = &center.queues[0];
         assert_eq!(q.wrap_up, Duration::from_millis(300));
         assert_eq!(q.max_wait, Some(Duration::from_secs(6)));

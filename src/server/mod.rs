@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use hotline_actors::Center;
 use hotline_events::Timestamp;
 use hotline_infra::config::CenterConfig;
@@ -54,6 +54,12 @@ pub struct Args {
     /// (the sample's agents answer them): a live demo.
     #[arg(long, value_name = "CALLS_PER_MINUTE")]
     pub demo_traffic: Option<f64>,
+    /// Run the demo traffic this many times faster than real time: the callers' talk and
+    /// patience, the simulated agents' answer delays and the queues' own durations (wrap-up,
+    /// maximum wait) are divided by it, so calls turn over and routing decisions come this
+    /// many times more often (a load for benchmarks). Needs `--demo-traffic`.
+    #[arg(long, value_name = "FACTOR", default_value_t = 1.0)]
+    pub demo_compress: f64,
     /// The seed of the simulated network and callers.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
@@ -120,6 +126,18 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> 
         Some(path) => CenterConfig::load(path).map_err(|e| anyhow!("{e}"))?,
         None => CenterConfig::parse(SAMPLE, "demo.toml")
             .map_err(|e| anyhow!("the built-in sample center: {e}"))?,
+    };
+    let compress = args.demo_compress;
+    if !(compress.is_finite() && compress > 0.0) {
+        bail!("--demo-compress {compress}: give a factor greater than zero (1 is real time)");
+    }
+    let config = match args.demo_traffic {
+        Some(_) if compress != 1.0 => config.compressed(compress),
+        Some(_) => config,
+        None if compress != 1.0 => {
+            bail!("--demo-compress compresses the demo's traffic: give --demo-traffic too")
+        }
+        None => config,
     };
     let vault = crate::recordings::vault_for(data_dir, &config)?;
     let rules = MetricRules::from_config(&config);
@@ -237,7 +255,7 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> 
                 "open http://{bound}/wallboard#token={} to watch",
                 tokens.supervisor
             )?;
-            Some(traffic::start(state.clone(), per_minute, args.seed).await?)
+            Some(traffic::start(state.clone(), per_minute, compress, args.seed).await?)
         }
         None => None,
     };

@@ -47,8 +47,15 @@ pub fn demo_tokens(state: &State) -> Result<DemoTokens> {
 }
 
 /// Logs every agent in (but the first, left to a person at `/agent`), then places calls
-/// at `per_minute` until aborted.
-pub async fn start(state: State, per_minute: f64, seed: u64) -> Result<JoinHandle<()>> {
+/// at `per_minute` until aborted. The callers' talk and patience and the agents' answer
+/// delays are divided by `compress` (1: real time; the center's own durations are the
+/// caller's to compress, see [`hotline_infra::config::CenterConfig::compressed`]).
+pub async fn start(
+    state: State,
+    per_minute: f64,
+    compress: f64,
+    seed: u64,
+) -> Result<JoinHandle<()>> {
     if !(per_minute > 0.0 && per_minute <= 6_000.0) {
         return Err(anyhow!(
             "--demo-traffic {per_minute}: give calls per minute between 0 and 6000"
@@ -72,7 +79,8 @@ pub async fn start(state: State, per_minute: f64, seed: u64) -> Result<JoinHandl
                     answer_delay: Dist::LogNormal {
                         mean_secs: rng.random_range(2.0..5.0),
                         sd_secs: 1.5,
-                    },
+                    }
+                    .compressed(compress),
                     answer_probability: rng.random_range(0.92..1.0),
                 },
             );
@@ -108,11 +116,12 @@ pub async fn start(state: State, per_minute: f64, seed: u64) -> Result<JoinHandl
                 number: number.number.clone(),
                 caller: format!("+1555{:07}", rng.random_range(0..10_000_000u32)),
                 digits,
-                patience: Dist::Exponential { mean_secs: 90.0 },
+                patience: Dist::Exponential { mean_secs: 90.0 }.compressed(compress),
                 talk: Dist::LogNormal {
                     mean_secs: 45.0,
                     sd_secs: 20.0,
-                },
+                }
+                .compressed(compress),
                 callee_answers: true,
             };
             state.network.place_call(script).await;
