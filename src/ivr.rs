@@ -124,7 +124,11 @@ fn summary(path: &Path, flow: &Flow) -> String {
         *kinds.entry(node.kind().name()).or_default() += 1;
         let exit = match &node.action {
             Action::Transfer { queue, .. } => format!("queue {queue}"),
-            Action::Voicemail { queue } => format!("voicemail of {queue}"),
+            Action::Voicemail { queue, agent: None } => format!("voicemail of {queue}"),
+            Action::Voicemail {
+                queue,
+                agent: Some(login),
+            } => format!("voicemail of agent {login} (for {queue})"),
             Action::Callback { queue, .. } => format!("callback from {queue}"),
             Action::HangUp => "hang up".to_owned(),
             _ => continue,

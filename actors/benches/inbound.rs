@@ -70,6 +70,7 @@ fn config(agents: usize) -> CenterConfig {
         }],
         hours: vec![],
         recording: Default::default(),
+        voicemail: Default::default(),
     }
 }
 

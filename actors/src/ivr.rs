@@ -474,8 +474,9 @@ impl Step<'_> {
                     priority: *priority,
                     skills: skills.clone(),
                 },
-                Action::Voicemail { queue } => FlowExit::Voicemail {
+                Action::Voicemail { queue, agent } => FlowExit::Voicemail {
                     queue: queue.clone(),
+                    agent: agent.clone(),
                 },
                 Action::Callback { queue, number } => FlowExit::Callback {
                     queue: queue.clone(),

@@ -79,6 +79,7 @@ fn config(record: Record) -> CenterConfig {
             retention: Duration::from_secs(30 * 86_400),
             ..RecordingConfig::default()
         },
+        voicemail: Default::default(),
     }
 }
 

@@ -16,6 +16,7 @@ use crate::customer::CustomerEvent;
 use crate::ivr::IvrEvent;
 use crate::queue::QueueEvent;
 use crate::recording::RecordingEvent;
+use crate::voicemail::VoicemailEvent;
 
 /// Any event of any stream.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +29,7 @@ pub enum Event {
     Access(AccessEvent),
     Ivr(IvrEvent),
     Recording(RecordingEvent),
+    Voicemail(VoicemailEvent),
     /// An event this build cannot read, kept byte for byte.
     Opaque(OpaqueEvent),
 }
@@ -88,6 +90,7 @@ impl Event {
             Event::Access(_) => Some("access"),
             Event::Ivr(_) => Some("ivr"),
             Event::Recording(_) => Some("recording"),
+            Event::Voicemail(_) => Some("voicemail"),
             Event::Opaque(_) => None,
         }
     }
@@ -113,6 +116,7 @@ impl Event {
             Event::Access(e) => encode_tagged(e, AccessEvent::SCHEMA),
             Event::Ivr(e) => encode_tagged(e, IvrEvent::SCHEMA),
             Event::Recording(e) => encode_tagged(e, RecordingEvent::SCHEMA),
+            Event::Voicemail(e) => encode_tagged(e, VoicemailEvent::SCHEMA),
             Event::Opaque(o) => Ok(Encoded {
                 event_type: o.event_type.clone(),
                 schema: o.schema,
@@ -143,6 +147,8 @@ impl Event {
             "ivr" => decode_tagged(event_type, schema, data, IvrEvent::SCHEMA).map(Event::Ivr),
             "recording" => decode_tagged(event_type, schema, data, RecordingEvent::SCHEMA)
                 .map(Event::Recording),
+            "voicemail" => decode_tagged(event_type, schema, data, VoicemailEvent::SCHEMA)
+                .map(Event::Voicemail),
             _ => Err(Unreadable::UnknownCategory),
         };
         result.unwrap_or_else(|why| {
@@ -191,6 +197,12 @@ impl From<AccessEvent> for Event {
 impl From<RecordingEvent> for Event {
     fn from(e: RecordingEvent) -> Self {
         Event::Recording(e)
+    }
+}
+
+impl From<VoicemailEvent> for Event {
+    fn from(e: VoicemailEvent) -> Self {
+        Event::Voicemail(e)
     }
 }
 

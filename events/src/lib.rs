@@ -18,6 +18,7 @@ pub mod queue;
 pub mod recording;
 pub mod stream;
 pub mod timestamp;
+pub mod voicemail;
 
 pub use access::AccessEvent;
 pub use agent::{AgentEvent, Skill, SkillName};
@@ -41,3 +42,4 @@ pub use queue::QueueEvent;
 pub use recording::RecordingEvent;
 pub use stream::{StreamError, StreamName};
 pub use timestamp::{Timestamp, TimestampError};
+pub use voicemail::VoicemailEvent;

@@ -11,6 +11,7 @@ pub mod flow;
 mod hours;
 mod load;
 mod recording;
+mod voicemail;
 
 use std::path::Path;
 use std::time::Duration;
@@ -23,6 +24,9 @@ pub use duration::{DurationError, parse_duration};
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{line_column, read_file};
 pub use recording::{Record, RecordingConfig, RecordingRule};
+pub use voicemail::{
+    BoxOwner, DEFAULT_GREETING, DEFAULT_MAX_LENGTH, VoicemailBox, VoicemailConfig,
+};
 
 /// Everything a center needs to route calls.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +40,8 @@ pub struct CenterConfig {
     pub hours: Vec<BusinessHours>,
     /// Which calls are recorded, and for how long files are kept (`[recording]`).
     pub recording: RecordingConfig,
+    /// Which queues and agents have a voicemail box (`[voicemail]`).
+    pub voicemail: VoicemailConfig,
 }
 
 /// Router-wide settings.

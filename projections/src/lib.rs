@@ -11,6 +11,7 @@
 //! - [`interactions`]: every contact of a customer, newest first, and the screen pop;
 //! - [`campaign_attempts`]: one row per outbound dial attempt;
 //! - [`recordings`]: the index of call recordings (who, when, how long, where, purged).
+//! - [`voicemails`]: voicemail messages (box, caller, when, how long, handled, purged).
 //!
 //! [`crm_lookup`] serves the customers model to IVR flows (`source = "crm"`).
 //!
@@ -41,6 +42,7 @@ pub mod rules;
 pub mod runner;
 pub mod snapshot;
 pub mod sql;
+pub mod voicemails;
 
 pub use agent_states::{AgentStateKind, AgentStateRow, AgentStates};
 pub use boards::{AgentBoard, AgentsByState, Boards, QueueBoard};
@@ -58,3 +60,4 @@ pub use recordings::{RecordingRow, RecordingStatus, Recordings};
 pub use rules::MetricRules;
 pub use runner::{Name, ReadModels, Runner, RunnerError, RunnerOptions, Views};
 pub use snapshot::{Discarded, Stored};
+pub use voicemails::{VoicemailRow, VoicemailStatus, Voicemails};

@@ -16,6 +16,7 @@ mod serve;
 mod simulate;
 mod sql;
 mod tail;
+mod voicemail;
 mod wallboard;
 
 use std::path::Path;

@@ -7,6 +7,7 @@ use hotline_events::{
     AgentId, CallEvent, CallId, EndReason, Event, OfferMissReason, Party, QueueId, Timestamp,
     TransferKind, TransferTarget, VoicemailReason,
 };
+use hotline_infra::config::{DEFAULT_GREETING, DEFAULT_MAX_LENGTH, VoicemailBox};
 use hotline_media::NetworkReport;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
@@ -24,8 +25,6 @@ pub use ivr::FlowMsg;
 
 /// How long digits are collected in the IVR placeholder.
 const DIGIT_TIMEOUT: Duration = Duration::from_secs(5);
-/// The longest voicemail message; then the system ends the call.
-const VOICEMAIL_LIMIT: Duration = Duration::from_secs(120);
 
 impl Versioned for CallState {
     fn set_version(&mut self, version: u64) {
@@ -402,13 +401,28 @@ impl CallShell {
                 self.release(*agent);
             }
             CallEvent::Overflowed { .. } => {}
-            CallEvent::SentToVoicemail { .. } => {
+            CallEvent::SentToVoicemail { queue, .. } => {
                 if before.phase == Phase::Waiting {
                     self.router(RouterMsg::Leave { call: id });
                 }
-                warn("play", tel.play(id, "voicemail-greeting"));
+                let mailbox = self.mailbox(queue);
+                let greeting = mailbox.map_or(DEFAULT_GREETING, |b| b.greeting.as_str());
+                warn("play", tel.play(id, greeting));
                 warn("record", tel.record(id, true));
-                myself.send_after(VOICEMAIL_LIMIT, || CallMsg::VoicemailLimit);
+                match mailbox {
+                    Some(mailbox) => crate::voicemail::take_message(
+                        &self.services,
+                        id,
+                        mailbox,
+                        self.state.caller.clone(),
+                        queue.clone(),
+                    ),
+                    None => {
+                        tracing::debug!(call = %id, %queue, "no voicemail box: the message is not kept")
+                    }
+                }
+                let limit = mailbox.map_or(DEFAULT_MAX_LENGTH, |b| b.max_length);
+                myself.send_after(limit, || CallMsg::VoicemailLimit);
             }
             CallEvent::CallbackRequested { number, .. } => {
                 warn("play", tel.play(id, "callback-confirmed"));
@@ -437,6 +451,16 @@ impl CallShell {
                     });
                 }
             }
+        }
+    }
+
+    /// The box a caller sent to `queue`'s voicemail leaves a message in: the agent's the
+    /// flow named, else the queue's; `None` when the center's file gives it none.
+    fn mailbox(&self, queue: &QueueId) -> Option<&VoicemailBox> {
+        let boxes = &self.services.config.voicemail;
+        match self.flow_voicemail_agent() {
+            Some(login) => boxes.of_agent(login).or_else(|| boxes.of_queue(queue)),
+            None => boxes.of_queue(queue),
         }
     }
 

@@ -242,7 +242,7 @@ impl std::fmt::Display for FieldPath {
 }
 
 /// The top-level keys, in the order they are validated (later ones refer to earlier ones).
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 8] = [
     "router",
     "skills",
     "hours",
@@ -250,6 +250,7 @@ const SECTIONS: [&str; 7] = [
     "agents",
     "numbers",
     "recording",
+    "voicemail",
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -398,6 +399,16 @@ impl<'a, 't> Loader<'a, 't> {
                 .and_then(|raw| self.recording(&top.key("recording"), raw, &names.queues)),
         };
 
+        let known_agents: Vec<AgentConfig> = agents.iter().flatten().cloned().collect();
+        let voicemail = match self.node(&top.key("voicemail")) {
+            None => Some(super::VoicemailConfig::default()),
+            Some(node) => self
+                .item::<super::voicemail::RawVoicemail>(node, &top.key("voicemail"))
+                .and_then(|raw| {
+                    self.voicemail(&top.key("voicemail"), raw, &names.queues, &known_agents)
+                }),
+        };
+
         Some(CenterConfig {
             router: router?,
             skills: skills?,
@@ -406,6 +417,7 @@ impl<'a, 't> Loader<'a, 't> {
             numbers: numbers.into_iter().collect::<Option<_>>()?,
             hours: hours.into_iter().collect::<Option<_>>()?,
             recording: recording?,
+            voicemail: voicemail?,
         })
     }
 

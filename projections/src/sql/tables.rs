@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::queue_intervals::IntervalRow;
 use crate::{
     AgentBoard, AgentStateRow, AttemptRow, CallRow, CustomerProfile, Interaction, QueueBoard,
-    RecordingRow,
+    RecordingRow, VoicemailRow,
 };
 
 /// The column the history is partitioned by, last in every fact table.
@@ -711,6 +711,68 @@ pub fn recordings_batch(rows: &[RecordingRow]) -> Result<RecordBatch, ArrowError
             Arc::new(consent.finish()),
             Arc::new(status.finish()),
             Arc::new(purged.finish()),
+            Arc::new(purged_at.finish()),
+        ],
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// voicemails: one row per message
+
+pub fn voicemails_schema() -> SchemaRef {
+    schema(vec![
+        ("call", DataType::Utf8, false),
+        ("mailbox", DataType::Utf8, false),
+        ("queue", DataType::Utf8, true),
+        ("caller", DataType::Utf8, false),
+        ("left_at", ts(), false),
+        ("duration_ms", DataType::Int64, true),
+        ("status", DataType::Utf8, false),
+        ("handled_by", DataType::Utf8, true),
+        ("handled_at", ts(), true),
+        ("storage_key", DataType::Utf8, true),
+        ("purged_at", ts(), true),
+    ])
+}
+
+pub fn voicemails_batch(rows: &[VoicemailRow]) -> Result<RecordBatch, ArrowError> {
+    let mut call = StringBuilder::new();
+    let mut mailbox = StringBuilder::new();
+    let mut queue = StringBuilder::new();
+    let mut caller = StringBuilder::new();
+    let mut left = times();
+    let mut duration = Int64Builder::new();
+    let mut status = StringBuilder::new();
+    let mut handled_by = StringBuilder::new();
+    let mut handled_at = times();
+    let mut key = StringBuilder::new();
+    let mut purged_at = times();
+    for r in rows {
+        call.append_value(r.call.to_string());
+        mailbox.append_value(&r.mailbox);
+        queue.append_option(r.queue.as_ref().map(|q| q.as_str()));
+        caller.append_value(&r.caller);
+        left.append_value(r.left_at.as_millis());
+        duration.append_option(r.duration_ms.map(int));
+        status.append_option(name(&r.status));
+        handled_by.append_option(r.handled_by.as_deref());
+        time(&mut handled_at, r.handled_at);
+        key.append_option(r.storage_key.as_deref());
+        time(&mut purged_at, r.purged_at);
+    }
+    batch(
+        &voicemails_schema(),
+        vec![
+            Arc::new(call.finish()),
+            Arc::new(mailbox.finish()),
+            Arc::new(queue.finish()),
+            Arc::new(caller.finish()),
+            Arc::new(left.finish()),
+            Arc::new(duration.finish()),
+            Arc::new(status.finish()),
+            Arc::new(handled_by.finish()),
+            Arc::new(handled_at.finish()),
+            Arc::new(key.finish()),
             Arc::new(purged_at.finish()),
         ],
     )

@@ -281,6 +281,7 @@ async fn the_live_boards_and_the_other_tables_answer() {
         "customers",
         "interactions",
         "recordings",
+        "voicemails",
         "campaign_attempts",
         "events",
     ] {

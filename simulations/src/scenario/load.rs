@@ -174,6 +174,7 @@ impl<'a, 't> Doc<'a, 't> {
             numbers: Vec::new(),
             hours: Vec::new(),
             recording: Default::default(),
+            voicemail: Default::default(),
         };
         self.settings();
         self.arrivals(&mut center, false);
