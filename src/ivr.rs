@@ -106,6 +106,30 @@ pub fn flows_of(center: &CenterConfig, base: &Path, views: Views) -> Result<Flow
             ),
         }
     }
+    for survey in &center.surveys {
+        let path = base.join(&survey.flow);
+        match Flow::load(&path, center, &names) {
+            Ok(flow) => match &survey.csat {
+                Some(node) if !flow.nodes.contains_key(node) => problems.push(format!(
+                    "survey of {}: {}: csat names the node `{node}`, which the flow does not have; name the node that asks for the 1-5 rating",
+                    survey.queue,
+                    path.display()
+                )),
+                _ => {
+                    flows = flows.with_survey(
+                        survey.queue.clone(),
+                        Arc::new(flow),
+                        survey.csat.clone(),
+                    )
+                }
+            },
+            Err(errors) => problems.extend(
+                errors
+                    .iter()
+                    .map(|e| format!("survey of {}: {e}", survey.queue)),
+            ),
+        }
+    }
     if problems.is_empty() {
         Ok(flows)
     } else {

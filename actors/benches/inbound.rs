@@ -71,6 +71,7 @@ fn config(agents: usize) -> CenterConfig {
         hours: vec![],
         recording: Default::default(),
         voicemail: Default::default(),
+        surveys: vec![],
     }
 }
 

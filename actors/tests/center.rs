@@ -75,6 +75,7 @@ fn config(agents: usize, strategy: Strategy) -> CenterConfig {
         hours: vec![],
         recording: Default::default(),
         voicemail: Default::default(),
+        surveys: vec![],
     }
 }
 

@@ -80,6 +80,7 @@ fn config(record: Record) -> CenterConfig {
             ..RecordingConfig::default()
         },
         voicemail: Default::default(),
+        surveys: vec![],
     }
 }
 

@@ -108,6 +108,7 @@ fn config() -> CenterConfig {
             ],
             retention: Duration::from_secs(7 * 86_400),
         },
+        surveys: vec![],
     }
 }
 

@@ -16,6 +16,7 @@ use crate::customer::CustomerEvent;
 use crate::ivr::IvrEvent;
 use crate::queue::QueueEvent;
 use crate::recording::RecordingEvent;
+use crate::survey::SurveyEvent;
 use crate::voicemail::VoicemailEvent;
 
 /// Any event of any stream.
@@ -30,6 +31,7 @@ pub enum Event {
     Ivr(IvrEvent),
     Recording(RecordingEvent),
     Voicemail(VoicemailEvent),
+    Survey(SurveyEvent),
     /// An event this build cannot read, kept byte for byte.
     Opaque(OpaqueEvent),
 }
@@ -91,6 +93,7 @@ impl Event {
             Event::Ivr(_) => Some("ivr"),
             Event::Recording(_) => Some("recording"),
             Event::Voicemail(_) => Some("voicemail"),
+            Event::Survey(_) => Some("survey"),
             Event::Opaque(_) => None,
         }
     }
@@ -117,6 +120,7 @@ impl Event {
             Event::Ivr(e) => encode_tagged(e, IvrEvent::SCHEMA),
             Event::Recording(e) => encode_tagged(e, RecordingEvent::SCHEMA),
             Event::Voicemail(e) => encode_tagged(e, VoicemailEvent::SCHEMA),
+            Event::Survey(e) => encode_tagged(e, SurveyEvent::SCHEMA),
             Event::Opaque(o) => Ok(Encoded {
                 event_type: o.event_type.clone(),
                 schema: o.schema,
@@ -149,6 +153,9 @@ impl Event {
                 .map(Event::Recording),
             "voicemail" => decode_tagged(event_type, schema, data, VoicemailEvent::SCHEMA)
                 .map(Event::Voicemail),
+            "survey" => {
+                decode_tagged(event_type, schema, data, SurveyEvent::SCHEMA).map(Event::Survey)
+            }
             _ => Err(Unreadable::UnknownCategory),
         };
         result.unwrap_or_else(|why| {
@@ -197,6 +204,12 @@ impl From<AccessEvent> for Event {
 impl From<RecordingEvent> for Event {
     fn from(e: RecordingEvent) -> Self {
         Event::Recording(e)
+    }
+}
+
+impl From<SurveyEvent> for Event {
+    fn from(e: SurveyEvent) -> Self {
+        Event::Survey(e)
     }
 }
 

@@ -462,6 +462,32 @@ fn every_event() -> Vec<(StreamName, Event)> {
         }
         .into(),
     ));
+    // Added with post-call surveys: one call's survey on its own stream.
+    let survey = StreamName::parse(&format!("survey-{call}")).unwrap();
+    let surveys = [
+        SurveyEvent::Started {
+            call,
+            agent,
+            queue: sales.clone(),
+            flow: "survey".into(),
+            csat_question: Some("rate".into()),
+        },
+        SurveyEvent::InvalidAnswer {
+            question: "rate".into(),
+            attempt: 1,
+            reason: InvalidReason::NoSuchOption,
+        },
+        SurveyEvent::Answered {
+            question: "rate".into(),
+            answer: "5".into(),
+        },
+        SurveyEvent::Completed { answers: 3 },
+        SurveyEvent::Abandoned {
+            question: "recommend".into(),
+            answers: 1,
+        },
+    ];
+    all.extend(surveys.into_iter().map(|e| (survey.clone(), e.into())));
     all
 }
 
@@ -554,6 +580,7 @@ fn every_variant_has_a_golden_line() {
         ("ivr", 11),
         ("recording", 6),
         ("voicemail", 4),
+        ("survey", 5),
     ];
     for (category, n) in counts {
         assert_eq!(

@@ -12,6 +12,7 @@
 //! - [`campaign_attempts`]: one row per outbound dial attempt;
 //! - [`recordings`]: the index of call recordings (who, when, how long, where, purged).
 //! - [`voicemails`]: voicemail messages (box, caller, when, how long, handled, purged).
+//! - [`surveys`]: post-call survey answers, by call, agent, queue and question (CSAT).
 //!
 //! [`crm_lookup`] serves the customers model to IVR flows (`source = "crm"`).
 //!
@@ -42,6 +43,7 @@ pub mod rules;
 pub mod runner;
 pub mod snapshot;
 pub mod sql;
+pub mod surveys;
 pub mod voicemails;
 
 pub use agent_states::{AgentStateKind, AgentStateRow, AgentStates};
@@ -60,4 +62,5 @@ pub use recordings::{RecordingRow, RecordingStatus, Recordings};
 pub use rules::MetricRules;
 pub use runner::{Name, ReadModels, Runner, RunnerError, RunnerOptions, Views};
 pub use snapshot::{Discarded, Stored};
+pub use surveys::{SurveyAnswer, SurveyRun, SurveyStatus, Surveys};
 pub use voicemails::{VoicemailRow, VoicemailStatus, Voicemails};

@@ -24,7 +24,7 @@ use crate::rules::MetricRules;
 use crate::snapshot::{self, Stored};
 use crate::{
     AgentStates, Boards, Calls, CampaignAttempts, Customers, Interactions, QueueIntervals,
-    Recordings, ScreenPop, Voicemails,
+    Recordings, ScreenPop, Surveys, Voicemails,
 };
 
 /// How many events one read of the log brings. Big enough that the per-read cost (a
@@ -43,10 +43,11 @@ pub enum Name {
     CampaignAttempts,
     Recordings,
     Voicemails,
+    Surveys,
 }
 
 impl Name {
-    pub const ALL: [Name; 9] = [
+    pub const ALL: [Name; 10] = [
         Name::Calls,
         Name::AgentStates,
         Name::QueueIntervals,
@@ -56,6 +57,7 @@ impl Name {
         Name::CampaignAttempts,
         Name::Recordings,
         Name::Voicemails,
+        Name::Surveys,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +71,7 @@ impl Name {
             Name::CampaignAttempts => CampaignAttempts::NAME,
             Name::Recordings => Recordings::NAME,
             Name::Voicemails => Voicemails::NAME,
+            Name::Surveys => Surveys::NAME,
         }
     }
 
@@ -145,6 +148,7 @@ pub struct ReadModels {
     pub campaign_attempts: CampaignAttempts,
     pub recordings: Recordings,
     pub voicemails: Voicemails,
+    pub surveys: Surveys,
 }
 
 impl ReadModels {
@@ -160,6 +164,7 @@ impl ReadModels {
             campaign_attempts: CampaignAttempts::new(),
             recordings: Recordings::new(),
             voicemails: Voicemails::new(),
+            surveys: Surveys::new(),
         }
     }
 
@@ -174,6 +179,7 @@ impl ReadModels {
         self.campaign_attempts.apply(fact);
         self.recordings.apply(fact);
         self.voicemails.apply(fact);
+        self.surveys.apply(fact);
     }
 
     /// Feeds `fact` to the models named.
@@ -189,6 +195,7 @@ impl ReadModels {
                 Name::CampaignAttempts => self.campaign_attempts.apply(fact),
                 Name::Recordings => self.recordings.apply(fact),
                 Name::Voicemails => self.voicemails.apply(fact),
+                Name::Surveys => self.surveys.apply(fact),
             }
         }
     }
@@ -205,6 +212,7 @@ impl ReadModels {
             Name::CampaignAttempts => self.campaign_attempts.position(),
             Name::Recordings => self.recordings.position(),
             Name::Voicemails => self.voicemails.position(),
+            Name::Surveys => self.surveys.position(),
         }
     }
 
@@ -238,6 +246,7 @@ impl ReadModels {
         let (campaign_attempts, ca) = restore(store, rules, CampaignAttempts::new())?;
         let (recordings, re) = restore(store, rules, Recordings::new())?;
         let (voicemails, vm) = restore(store, rules, Voicemails::new())?;
+        let (surveys, su) = restore(store, rules, Surveys::new())?;
         let models = Self {
             calls,
             agent_states,
@@ -248,6 +257,7 @@ impl ReadModels {
             campaign_attempts,
             recordings,
             voicemails,
+            surveys,
         };
         let outcomes = vec![
             (Name::Calls, c),
@@ -259,6 +269,7 @@ impl ReadModels {
             (Name::CampaignAttempts, ca),
             (Name::Recordings, re),
             (Name::Voicemails, vm),
+            (Name::Surveys, su),
         ];
         Ok((models, outcomes))
     }
@@ -278,6 +289,7 @@ impl ReadModels {
                     Name::CampaignAttempts => snapshot::encode(&self.campaign_attempts, rules),
                     Name::Recordings => snapshot::encode(&self.recordings, rules),
                     Name::Voicemails => snapshot::encode(&self.voicemails, rules),
+                    Name::Surveys => snapshot::encode(&self.surveys, rules),
                 }
                 .map_err(|e| RunnerError::Encode {
                     name,
@@ -347,6 +359,7 @@ fn schema_of(name: Name) -> u32 {
         Name::CampaignAttempts => CampaignAttempts::SCHEMA,
         Name::Recordings => Recordings::SCHEMA,
         Name::Voicemails => Voicemails::SCHEMA,
+        Name::Surveys => Surveys::SCHEMA,
     }
 }
 
@@ -957,7 +970,7 @@ mod tests {
         let err = "call".parse::<Name>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "no projection is named \"call\"; the projections are calls, agent_states, queue_intervals, boards, customers, interactions, campaign_attempts, recordings, voicemails"
+            "no projection is named \"call\"; the projections are calls, agent_states, queue_intervals, boards, customers, interactions, campaign_attempts, recordings, voicemails, surveys"
         );
     }
 }

@@ -47,6 +47,12 @@ impl Stored for crate::Recordings {
     const USES_RULES: bool = false;
 }
 
+impl Stored for crate::Surveys {
+    const NAME: &'static str = "surveys";
+    const SCHEMA: u32 = 1;
+    const USES_RULES: bool = false;
+}
+
 impl Stored for crate::Voicemails {
     const NAME: &'static str = "voicemails";
     const SCHEMA: u32 = 1;

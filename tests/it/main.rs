@@ -15,6 +15,7 @@ mod replay;
 mod serve;
 mod simulate;
 mod sql;
+mod survey;
 mod tail;
 mod voicemail;
 mod wallboard;

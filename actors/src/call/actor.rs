@@ -21,7 +21,9 @@ use crate::router::actor::RouterMsg;
 use crate::store::{self, Versioned};
 
 mod ivr;
+mod survey;
 pub use ivr::FlowMsg;
+pub use survey::{SurveyMsg, stream_of as survey_stream};
 
 /// How long digits are collected in the IVR placeholder.
 const DIGIT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -53,6 +55,8 @@ pub enum CallMsg {
     VoicemailLimit,
     /// The IVR flow of the call's number.
     Flow(FlowMsg),
+    /// The post-call survey of the call's queue.
+    Survey(SurveyMsg),
     /// After a restart: pick the call up where its stream left it.
     Resume,
     State(RpcReplyPort<CallState>),
@@ -73,6 +77,8 @@ pub struct CallShell {
     callee_connected: bool,
     /// The IVR flow the call runs, if its number has one.
     ivr: Option<ivr::IvrRun>,
+    /// The post-call survey, once the agent hung up on a caller of a queue with one.
+    survey: Option<survey::SurveyRun>,
 }
 
 impl Actor for CallActor {
@@ -97,6 +103,7 @@ impl Actor for CallActor {
             services,
             callee_connected: false,
             ivr: None,
+            survey: None,
         })
     }
 
@@ -159,12 +166,14 @@ impl Actor for CallActor {
                 }
             }
             CallMsg::Flow(msg) => shell.on_flow(&myself, msg).await?,
+            CallMsg::Survey(msg) => shell.on_survey(&myself, msg).await?,
             CallMsg::Resume => shell.resume(&myself).await?,
             CallMsg::State(reply) => {
                 let _ = reply.send(shell.state.clone());
             }
         }
-        if shell.state.is_ended() {
+        // An ended call stays for its survey, if one follows or runs.
+        if shell.state.is_ended() && !shell.surveying() && !shell.survey_follows() {
             myself.stop(Some(ENDED.to_owned()));
         }
         Ok(())
@@ -435,8 +444,13 @@ impl CallShell {
             CallEvent::CallbackDialed { number } => warn("dial back", tel.originate(id, number)),
             CallEvent::Abandoned { .. } => self.router(RouterMsg::Leave { call: id }),
             CallEvent::Ended { by, .. } => {
-                if *by != Party::Caller {
-                    warn("hang up", tel.hang_up(id));
+                match (by, before.agent()) {
+                    (Party::Caller, _) => {}
+                    // The caller stays on for the queue's survey.
+                    (Party::Agent, Some(agent)) if self.survey_follows() => {
+                        let _ = myself.cast(CallMsg::Survey(SurveyMsg::Start { agent }));
+                    }
+                    _ => warn("hang up", tel.hang_up(id)),
                 }
                 for agent in before.connected_agents() {
                     self.release(agent);
@@ -530,6 +544,20 @@ impl CallShell {
         myself: &ActorRef<CallMsg>,
         report: NetworkReport,
     ) -> Result<(), ActorProcessingErr> {
+        if self.surveying() {
+            let command = match &report {
+                NetworkReport::Digits { digits, .. } => Some(IvrCommand::Digits {
+                    digits: digits.clone(),
+                }),
+                NetworkReport::DigitsTimedOut { .. } => Some(IvrCommand::Timeout),
+                NetworkReport::CallerHungUp { .. } => Some(IvrCommand::CallerHangUp),
+                _ => None,
+            };
+            if let Some(command) = command {
+                self.survey_step(myself, command).await?;
+            }
+            return Ok(());
+        }
         if self.in_flow() {
             let command = match &report {
                 NetworkReport::Digits { digits, .. } => Some(IvrCommand::Digits {

@@ -242,7 +242,7 @@ impl std::fmt::Display for FieldPath {
 }
 
 /// The top-level keys, in the order they are validated (later ones refer to earlier ones).
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 9] = [
     "router",
     "skills",
     "hours",
@@ -251,6 +251,7 @@ const SECTIONS: [&str; 8] = [
     "numbers",
     "recording",
     "voicemail",
+    "surveys",
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -409,6 +410,17 @@ impl<'a, 't> Loader<'a, 't> {
                 }),
         };
 
+        let survey_nodes = self.entries(&top.key("surveys"));
+        self.unique_names(&survey_nodes, "queue");
+        let mut surveys = Vec::new();
+        for (path, node) in &survey_nodes {
+            if let Some(raw) = self.item::<super::survey::RawSurvey>(node, path) {
+                surveys.push(self.survey(path, raw, &names.queues));
+            } else {
+                surveys.push(None);
+            }
+        }
+
         Some(CenterConfig {
             router: router?,
             skills: skills?,
@@ -418,6 +430,7 @@ impl<'a, 't> Loader<'a, 't> {
             hours: hours.into_iter().collect::<Option<_>>()?,
             recording: recording?,
             voicemail: voicemail?,
+            surveys: surveys.into_iter().collect::<Option<_>>()?,
         })
     }
 

@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::queue_intervals::IntervalRow;
 use crate::{
     AgentBoard, AgentStateRow, AttemptRow, CallRow, CustomerProfile, Interaction, QueueBoard,
-    RecordingRow, VoicemailRow,
+    RecordingRow, Surveys, VoicemailRow,
 };
 
 /// The column the history is partitioned by, last in every fact table.
@@ -774,6 +774,60 @@ pub fn voicemails_batch(rows: &[VoicemailRow]) -> Result<RecordBatch, ArrowError
             Arc::new(handled_at.finish()),
             Arc::new(key.finish()),
             Arc::new(purged_at.finish()),
+        ],
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// surveys: one row per answer
+
+pub fn surveys_schema() -> SchemaRef {
+    schema(vec![
+        ("call", DataType::Utf8, false),
+        ("agent", DataType::Utf8, false),
+        ("queue", DataType::Utf8, false),
+        ("question", DataType::Utf8, false),
+        ("answer", DataType::Utf8, false),
+        ("answered_at", ts(), false),
+        ("csat", DataType::Boolean, false),
+        ("survey_status", DataType::Utf8, false),
+        (DAY, DataType::Date32, false),
+    ])
+}
+
+pub fn surveys_batch(model: &Surveys, zone: Tz) -> Result<RecordBatch, ArrowError> {
+    let mut call = StringBuilder::new();
+    let mut agent = StringBuilder::new();
+    let mut queue = StringBuilder::new();
+    let mut question = StringBuilder::new();
+    let mut answer = StringBuilder::new();
+    let mut at = times();
+    let mut csat = BooleanBuilder::new();
+    let mut status = StringBuilder::new();
+    let mut day = Date32Builder::new();
+    for a in model.answers() {
+        call.append_value(a.call.to_string());
+        agent.append_value(a.agent.to_string());
+        queue.append_value(a.queue.as_str());
+        question.append_value(&a.question);
+        answer.append_value(&a.answer);
+        at.append_value(a.at.as_millis());
+        csat.append_value(a.csat);
+        status.append_option(model.run(a.call).and_then(|r| name(&r.status)));
+        day.append_value(day_of(a.at, zone));
+    }
+    batch(
+        &surveys_schema(),
+        vec![
+            Arc::new(call.finish()),
+            Arc::new(agent.finish()),
+            Arc::new(queue.finish()),
+            Arc::new(question.finish()),
+            Arc::new(answer.finish()),
+            Arc::new(at.finish()),
+            Arc::new(csat.finish()),
+            Arc::new(status.finish()),
+            Arc::new(day.finish()),
         ],
     )
 }

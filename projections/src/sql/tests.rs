@@ -282,6 +282,7 @@ async fn the_live_boards_and_the_other_tables_answer() {
         "interactions",
         "recordings",
         "voicemails",
+        "surveys",
         "campaign_attempts",
         "events",
     ] {

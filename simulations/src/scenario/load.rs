@@ -175,6 +175,7 @@ impl<'a, 't> Doc<'a, 't> {
             hours: Vec::new(),
             recording: Default::default(),
             voicemail: Default::default(),
+            surveys: vec![],
         };
         self.settings();
         self.arrivals(&mut center, false);
