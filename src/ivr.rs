@@ -106,6 +106,30 @@ pub fn flows_of(center: &CenterConfig, base: &Path, views: Views) -> Result<Flow
             ),
         }
     }
+    for survey in &center.surveys {
+        let path = base.join(&survey.flow);
+        match Flow::load(&path, center, &names) {
+            Ok(flow) => match &survey.csat {
+                Some(node) if !flow.nodes.contains_key(node) => problems.push(format!(
+                    "survey of {}: {}: csat names the node `{node}`, which the flow does not have; name the node that asks for the 1-5 rating",
+                    survey.queue,
+                    path.display()
+                )),
+                _ => {
+                    flows = flows.with_survey(
+                        survey.queue.clone(),
+                        Arc::new(flow),
+                        survey.csat.clone(),
+                    )
+                }
+            },
+            Err(errors) => problems.extend(
+                errors
+                    .iter()
+                    .map(|e| format!("survey of {}: {e}", survey.queue)),
+            ),
+        }
+    }
     if problems.is_empty() {
         Ok(flows)
     } else {
@@ -124,7 +148,11 @@ fn summary(path: &Path, flow: &Flow) -> String {
         *kinds.entry(node.kind().name()).or_default() += 1;
         let exit = match &node.action {
             Action::Transfer { queue, .. } => format!("queue {queue}"),
-            Action::Voicemail { queue } => format!("voicemail of {queue}"),
+            Action::Voicemail { queue, agent: None } => format!("voicemail of {queue}"),
+            Action::Voicemail {
+                queue,
+                agent: Some(login),
+            } => format!("voicemail of agent {login} (for {queue})"),
             Action::Callback { queue, .. } => format!("callback from {queue}"),
             Action::HangUp => "hang up".to_owned(),
             _ => continue,

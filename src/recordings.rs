@@ -1,9 +1,11 @@
-//! `hotline recordings`: the retention purge on demand, and what `hotline serve` needs to
-//! record (the vault, from the recording key) and to purge every hour.
+//! `hotline recordings`: the retention purge on demand (recordings and voicemail
+//! messages), and what `hotline serve` needs to record (the vault, from the recording key)
+//! and to purge every hour.
 //!
 //! The key comes from `HOTLINE_RECORDING_KEY` (64 hexadecimal digits), never from a file
 //! in the repository and never printed. A center whose `[recording]` policy records calls
-//! refuses to start without it.
+//! refuses to start without it, and so does a center with voicemail boxes (messages are
+//! sealed in the same vault).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -12,6 +14,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use hotline_actors::recorder::purge::{PurgeReport, purge};
+use hotline_actors::voicemail::purge::purge as voicemail_purge;
 use hotline_events::Timestamp;
 use hotline_infra::config::CenterConfig;
 use hotline_infra::vault::KEY_VARIABLE;
@@ -19,13 +22,16 @@ use hotline_infra::{EventLog, RecordingKey, SqliteLog, Vault};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Delete the recordings whose retention period is over (each purge is an event on the
-    /// recording's stream, so the index says so). Needs HOTLINE_RECORDING_KEY.
+    /// Delete the recordings and voicemail messages whose retention period is over (each
+    /// purge is an event on the recording's or message's stream, so the indexes say so).
+    /// Needs HOTLINE_RECORDING_KEY.
     Purge {
-        /// The center whose `[recording] retention_days` applies; without it, 90 days.
+        /// The center whose `[recording]` and `[voicemail]` `retention_days` apply; without
+        /// it, 90 days for recordings and 30 for messages.
         #[arg(long)]
         config: Option<PathBuf>,
-        /// Override the retention period, in days (0: every finished recording).
+        /// Override both retention periods, in days (0: every finished recording and
+        /// every message).
         #[arg(long)]
         retention_days: Option<u64>,
     },
@@ -45,6 +51,11 @@ pub async fn run(data_dir: &Path, command: Command) -> Result<ExitCode> {
         (None, Some(c)) => c.recording.retention,
         (None, None) => hotline_infra::config::RecordingConfig::default().retention,
     };
+    let message_retention = match (retention_days, &config) {
+        (Some(days), _) => Duration::from_secs(days.saturating_mul(86_400)),
+        (None, Some(c)) => c.voicemail.retention,
+        (None, None) => hotline_infra::config::VoicemailConfig::default().retention,
+    };
     let key = key_from_env()?.ok_or_else(|| {
         anyhow!("{KEY_VARIABLE} is not set: the purge opens the recordings vault with the key the recordings were stored with")
     })?;
@@ -55,7 +66,12 @@ pub async fn run(data_dir: &Path, command: Command) -> Result<ExitCode> {
             data_dir.display()
         )
     })?;
-    let report = purge(&log, &vault, now(), retention, "hotline recordings purge").await;
+    let by = "hotline recordings purge";
+    let report = purge(&log, &vault, now(), retention, by).await;
+    let messages = match &report {
+        Ok(_) => Some(voicemail_purge(&log, &vault, now(), message_retention, by).await),
+        Err(_) => None,
+    };
     log.close().await?;
     let report = report?;
     say!(
@@ -66,6 +82,18 @@ pub async fn run(data_dir: &Path, command: Command) -> Result<ExitCode> {
     )?;
     for (call, key) in &report.purged {
         say!("  {call}  {key}")?;
+    }
+    if let Some(messages) = messages {
+        let messages = messages?;
+        say!(
+            "purged {} voicemail message(s) older than {} day(s); {} kept",
+            messages.purged.len(),
+            message_retention.as_secs() / 86_400,
+            messages.kept
+        )?;
+        for (call, key) in &messages.purged {
+            say!("  {call}  {key}")?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -93,15 +121,20 @@ pub fn vault_for(data_dir: &Path, config: &CenterConfig) -> Result<Option<Vault>
         None if config.recording.records_anything() => bail!(
             "the center's [recording] policy records calls, but {KEY_VARIABLE} is not set: set it to 64 hexadecimal digits (make one with `openssl rand -hex 32` and keep it safe: recordings cannot be read without it), or set record = \"none\""
         ),
+        None if config.voicemail.has_boxes() => bail!(
+            "the center has [[voicemail.boxes]], whose messages are sealed like recordings, but {KEY_VARIABLE} is not set: set it to 64 hexadecimal digits (make one with `openssl rand -hex 32` and keep it safe), or remove the boxes"
+        ),
         None => Ok(None),
     }
 }
 
-/// Runs the purge now and every hour, until aborted.
+/// Runs the purges (recordings, then voicemail messages) now and every hour, until
+/// aborted.
 pub fn purge_every_hour(
     log: Arc<dyn EventLog>,
     vault: Vault,
     retention: Duration,
+    message_retention: Duration,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
@@ -112,6 +145,16 @@ pub fn purge_every_hour(
                 Ok(_) => {}
                 Err(error) => {
                     tracing::warn!(%error, "the recordings purge failed; it runs again in an hour")
+                }
+            }
+            match voicemail_purge(log.as_ref(), &vault, now(), message_retention, "retention").await
+            {
+                Ok(PurgeReport { purged, .. }) if !purged.is_empty() => {
+                    tracing::info!(count = purged.len(), "expired voicemail messages purged");
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "the voicemail purge failed; it runs again in an hour")
                 }
             }
             tokio::time::sleep(Duration::from_secs(3_600)).await;

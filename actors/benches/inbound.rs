@@ -70,6 +70,8 @@ fn config(agents: usize) -> CenterConfig {
         }],
         hours: vec![],
         recording: Default::default(),
+        voicemail: Default::default(),
+        surveys: vec![],
     }
 }
 

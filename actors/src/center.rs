@@ -300,6 +300,20 @@ impl Center {
             routing_latency: Arc::default(),
         };
         let Scan { live, registered } = scan(services.log.as_ref()).await?;
+        // Recordings the last process left running died with it: say so on their streams.
+        let recorder = services.recorder.clone();
+        let failed = crate::recorder::recover::recover(
+            services.log.as_ref(),
+            services.clock.now(),
+            |call| recorder.is_recording(call),
+        )
+        .await?;
+        if !failed.is_empty() {
+            tracing::warn!(
+                count = failed.len(),
+                "recordings left unfinished by the last process marked failed"
+            );
+        }
         let (supervisor, _) = Actor::spawn(None, Supervisor, (services.clone(), seed))
             .await
             .map_err(|e| CenterError::Spawn(e.to_string()))?;

@@ -119,6 +119,8 @@ pub enum Awaiting {
 #[derive(Debug, Clone, Default)]
 pub struct Flows {
     by_number: HashMap<String, FlowEngine>,
+    /// Post-call surveys by queue, with the CSAT question's node.
+    surveys: HashMap<QueueId, (FlowEngine, Option<String>)>,
     lookups: lookup::Lookups,
 }
 
@@ -126,8 +128,23 @@ impl Flows {
     pub fn new(lookups: lookup::Lookups) -> Self {
         Self {
             by_number: HashMap::new(),
+            surveys: HashMap::new(),
             lookups,
         }
+    }
+
+    /// After an agent of `queue` hangs up, a caller who stays on answers `flow`; the
+    /// answer to the node `csat` (1-5) is the CSAT score.
+    pub fn with_survey(mut self, queue: QueueId, flow: Arc<Flow>, csat: Option<String>) -> Self {
+        self.surveys.insert(queue, (FlowEngine::new(flow), csat));
+        self
+    }
+
+    /// The survey of `queue`'s calls and its CSAT question, if it has one.
+    pub fn survey_for(&self, queue: &QueueId) -> Option<(&FlowEngine, Option<&str>)> {
+        self.surveys
+            .get(queue)
+            .map(|(engine, csat)| (engine, csat.as_deref()))
     }
 
     /// Calls to `number` (as the network delivers it) run `flow` before they queue.
@@ -474,8 +491,9 @@ impl Step<'_> {
                     priority: *priority,
                     skills: skills.clone(),
                 },
-                Action::Voicemail { queue } => FlowExit::Voicemail {
+                Action::Voicemail { queue, agent } => FlowExit::Voicemail {
                     queue: queue.clone(),
+                    agent: agent.clone(),
                 },
                 Action::Callback { queue, number } => FlowExit::Callback {
                     queue: queue.clone(),

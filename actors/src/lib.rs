@@ -13,6 +13,7 @@ pub mod recorder;
 pub mod roster;
 pub mod router;
 mod store;
+pub mod voicemail;
 
 pub use center::{Center, CenterError, CommandError, Services};
 pub use recorder::Recorder;

@@ -9,13 +9,14 @@
 //! purge ([`purge`]) appends to it, with the expected version. The decisions are the pure
 //! core's ([`lifecycle`]); the task appends them, then acts.
 //!
-//! A recording in progress when the process stops is lost (its stream keeps `started`
-//! without `stopped`, and the index shows it unfinished): the audio was only in memory,
-//! never on disk unencrypted.
+//! A recording in progress when the process stops is lost: the audio was only in memory,
+//! never on disk unencrypted. The next start marks it `failed` ([`recover`]), as the task
+//! does itself when it fails or panics, so no recording stays `recording` for ever.
 
 pub mod lifecycle;
 pub mod policy;
 pub mod purge;
+pub mod recover;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -50,6 +51,8 @@ pub enum RecorderError {
     Log(#[from] LogError),
     #[error("the recording's task has ended")]
     Gone,
+    #[error("the recording's task crashed: {0}")]
+    Crashed(String),
 }
 
 /// Records calls into a vault; the default records nothing.
@@ -203,7 +206,16 @@ async fn record(
     mut controls: mpsc::UnboundedReceiver<Control>,
 ) {
     let log = services.log.clone();
-    let result = run(&inner, &services, call, &mut start, &mut controls).await;
+    // In a task of its own, so that a panic while recording is a failure to write down
+    // (below) rather than a recording left running for ever.
+    let task = {
+        let (inner, services) = (inner.clone(), services.clone());
+        tokio::spawn(async move { run(&inner, &services, call, &mut start, &mut controls).await })
+    };
+    let result = match task.await {
+        Ok(result) => result,
+        Err(e) => Err(RecorderError::Crashed(e.to_string())),
+    };
     inner
         .live
         .lock()

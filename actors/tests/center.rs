@@ -74,6 +74,8 @@ fn config(agents: usize, strategy: Strategy) -> CenterConfig {
         }],
         hours: vec![],
         recording: Default::default(),
+        voicemail: Default::default(),
+        surveys: vec![],
     }
 }
 
@@ -772,7 +774,8 @@ async fn outside_business_hours_the_caller_goes_to_voicemail() {
     config.queues[0].hours = Some("day".into());
     let run = start(config, prompt_agent()).await;
     let call = run.net.place_call(caller(30.0, 60.0)).await;
-    tokio::time::sleep(Duration::from_secs(60)).await;
+    // The caller speaks their message (their 60 s of talk), then hangs up.
+    tokio::time::sleep(Duration::from_secs(90)).await;
     assert_eq!(
         types(run.log.as_ref(), &call.stream()).await,
         ["arrived", "sent_to_voicemail", "ended"]

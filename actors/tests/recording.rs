@@ -79,6 +79,8 @@ fn config(record: Record) -> CenterConfig {
             retention: Duration::from_secs(30 * 86_400),
             ..RecordingConfig::default()
         },
+        voicemail: Default::default(),
+        surveys: vec![],
     }
 }
 
@@ -354,4 +356,78 @@ async fn after_the_retention_period_the_file_is_purged_and_the_stream_says_so() 
     assert_eq!((again.purged.len(), again.kept), (0, 0));
     assert_eq!(recording_events(log, call).await.len(), events.len());
     run.center.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_recording_the_last_process_left_running_is_marked_failed_at_the_next_start() {
+    use hotline_actors::recorder::recover::STOPPED_WHILE_RECORDING;
+    use hotline_events::NewEvent;
+    use hotline_infra::ExpectedVersion;
+    let dir = tempfile::tempdir().unwrap();
+    let call = CallId::generate();
+    let t0 = Timestamp::parse("2026-11-24T08:00:00.000Z").unwrap();
+    {
+        // A process started recording, then died: the stream holds `started` alone.
+        let log = SqliteLog::open_with(dir.path(), Durability::Checkpoints).unwrap();
+        let started = RecordingEvent::Started {
+            call,
+            queue: Some(sales()),
+            agent: Some(agent()),
+            storage_key: format!("2026/11/24/{call}.wav.enc"),
+            channels: 2,
+            sample_rate: 8_000,
+            policy: "all".into(),
+            consent_prompt: false,
+        };
+        log.append(
+            &stream_of(call),
+            ExpectedVersion::Exact(0),
+            vec![NewEvent::new(Event::Recording(started), t0)],
+        )
+        .await
+        .unwrap();
+        log.close().await.unwrap();
+    }
+    let log: Arc<dyn EventLog> = Arc::new(VirtualTimeLog::new(Arc::new(
+        SqliteLog::open_with(dir.path(), Durability::Checkpoints).unwrap(),
+    )));
+    let vault = Vault::open(dir.path(), &key()).unwrap();
+    let (net, reports) = SimNetwork::new(7, 4096);
+    let center = Center::start_recording(
+        config(Record::All),
+        Default::default(),
+        Recorder::new(vault),
+        log.clone(),
+        Arc::new(net),
+        reports,
+        Clock::starting_at(Timestamp::parse("2026-11-24T09:00:00.000Z").unwrap()),
+        7,
+    )
+    .await
+    .unwrap();
+    let events = recording_events(log.as_ref(), call).await;
+    assert_eq!(
+        events.last(),
+        Some(&RecordingEvent::Failed {
+            reason: STOPPED_WHILE_RECORDING.into()
+        }),
+        "{events:?}"
+    );
+    center.stop().await;
+    // Once only: a second start finds it failed already.
+    let (net, reports) = SimNetwork::new(7, 4096);
+    let center = Center::start_recording(
+        config(Record::All),
+        Default::default(),
+        Recorder::new(Vault::open(dir.path(), &key()).unwrap()),
+        log.clone(),
+        Arc::new(net),
+        reports,
+        Clock::starting_at(Timestamp::parse("2026-11-24T10:00:00.000Z").unwrap()),
+        7,
+    )
+    .await
+    .unwrap();
+    assert_eq!(recording_events(log.as_ref(), call).await.len(), 2);
+    center.stop().await;
 }

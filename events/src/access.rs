@@ -28,6 +28,14 @@ pub enum AccessEvent {
         role: String,
         via: String,
     },
+    /// A voicemail message (the one left by `call`, in `mailbox`) was played.
+    VoicemailPlayed {
+        call: CallId,
+        mailbox: String,
+        by: String,
+        role: String,
+        via: String,
+    },
 }
 
 impl AccessEvent {

@@ -16,6 +16,8 @@ use crate::customer::CustomerEvent;
 use crate::ivr::IvrEvent;
 use crate::queue::QueueEvent;
 use crate::recording::RecordingEvent;
+use crate::survey::SurveyEvent;
+use crate::voicemail::VoicemailEvent;
 
 mod wire;
 
@@ -30,6 +32,8 @@ pub enum Event {
     Access(AccessEvent),
     Ivr(IvrEvent),
     Recording(RecordingEvent),
+    Voicemail(VoicemailEvent),
+    Survey(SurveyEvent),
     /// An event this build cannot read, kept byte for byte.
     Opaque(OpaqueEvent),
 }
@@ -90,6 +94,8 @@ impl Event {
             Event::Access(_) => Some("access"),
             Event::Ivr(_) => Some("ivr"),
             Event::Recording(_) => Some("recording"),
+            Event::Voicemail(_) => Some("voicemail"),
+            Event::Survey(_) => Some("survey"),
             Event::Opaque(_) => None,
         }
     }
@@ -115,6 +121,8 @@ impl Event {
             Event::Access(e) => encode_tagged(e, AccessEvent::SCHEMA),
             Event::Ivr(e) => encode_tagged(e, IvrEvent::SCHEMA),
             Event::Recording(e) => encode_tagged(e, RecordingEvent::SCHEMA),
+            Event::Voicemail(e) => encode_tagged(e, VoicemailEvent::SCHEMA),
+            Event::Survey(e) => encode_tagged(e, SurveyEvent::SCHEMA),
             Event::Opaque(o) => Ok(Encoded {
                 event_type: o.event_type.clone(),
                 schema: o.schema,
@@ -145,6 +153,11 @@ impl Event {
             "ivr" => decode_tagged(event_type, schema, data, IvrEvent::SCHEMA).map(Event::Ivr),
             "recording" => decode_tagged(event_type, schema, data, RecordingEvent::SCHEMA)
                 .map(Event::Recording),
+            "voicemail" => decode_tagged(event_type, schema, data, VoicemailEvent::SCHEMA)
+                .map(Event::Voicemail),
+            "survey" => {
+                decode_tagged(event_type, schema, data, SurveyEvent::SCHEMA).map(Event::Survey)
+            }
             _ => Err(Unreadable::UnknownCategory),
         };
         result.unwrap_or_else(|why| {
@@ -193,6 +206,18 @@ impl From<AccessEvent> for Event {
 impl From<RecordingEvent> for Event {
     fn from(e: RecordingEvent) -> Self {
         Event::Recording(e)
+    }
+}
+
+impl From<SurveyEvent> for Event {
+    fn from(e: SurveyEvent) -> Self {
+        Event::Survey(e)
+    }
+}
+
+impl From<VoicemailEvent> for Event {
+    fn from(e: VoicemailEvent) -> Self {
+        Event::Voicemail(e)
     }
 }
 

@@ -102,8 +102,12 @@ pub enum FlowExit {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         skills: Vec<SkillName>,
     },
-    /// To `queue`'s voicemail box.
-    Voicemail { queue: QueueId },
+    /// To `queue`'s voicemail box, or to the box of the agent with the login `agent`.
+    Voicemail {
+        queue: QueueId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        agent: Option<String>,
+    },
     /// The caller asked `queue` to call back `number`.
     Callback { queue: QueueId, number: String },
     /// The flow ended the call: served by self-service (containment).
@@ -183,8 +187,16 @@ mod tests {
             (
                 FlowExit::Voicemail {
                     queue: sales.clone(),
+                    agent: None,
                 },
                 r#"{"kind":"voicemail","queue":"sales"}"#,
+            ),
+            (
+                FlowExit::Voicemail {
+                    queue: sales.clone(),
+                    agent: Some("alice".into()),
+                },
+                r#"{"kind":"voicemail","queue":"sales","agent":"alice"}"#,
             ),
             (
                 FlowExit::Callback {

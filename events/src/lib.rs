@@ -17,7 +17,9 @@ pub mod ivr;
 pub mod queue;
 pub mod recording;
 pub mod stream;
+pub mod survey;
 pub mod timestamp;
+pub mod voicemail;
 
 pub use access::AccessEvent;
 pub use agent::{AgentEvent, Skill, SkillName};
@@ -40,4 +42,6 @@ pub use ivr::{FlowExit, InvalidReason, IvrEvent, NodeKind};
 pub use queue::QueueEvent;
 pub use recording::RecordingEvent;
 pub use stream::{StreamError, StreamName};
+pub use survey::SurveyEvent;
 pub use timestamp::{Timestamp, TimestampError};
+pub use voicemail::VoicemailEvent;

@@ -422,6 +422,72 @@ fn every_event() -> Vec<(StreamName, Event)> {
             .into_iter()
             .map(|e| (campaign.stream(), e.into())),
     );
+    // Added with voicemail: one message's life on its own stream, and its plays.
+    let voicemail = StreamName::parse(&format!("voicemail-{call}")).unwrap();
+    let voicemails = [
+        VoicemailEvent::Left {
+            mailbox: "queue:sales".into(),
+            call,
+            caller: "+15555550123".into(),
+            queue: sales.clone(),
+            duration_ms: 14_020,
+            storage_key: format!("voicemail/2026/11/22/{call}.wav.enc"),
+            bytes: 224_416,
+        },
+        VoicemailEvent::Handled { by: "bob".into() },
+        VoicemailEvent::Purged {
+            storage_key: format!("voicemail/2026/11/22/{call}.wav.enc"),
+            by: "retention".into(),
+        },
+        VoicemailEvent::Lost {
+            mailbox: "agent:alice".into(),
+            call,
+            caller: "+15555550123".into(),
+            reason: "the network carries no audio".into(),
+        },
+    ];
+    all.extend(
+        voicemails
+            .into_iter()
+            .map(|e| (voicemail.clone(), e.into())),
+    );
+    all.push((
+        StreamName::parse("access-2026-11-22").unwrap(),
+        AccessEvent::VoicemailPlayed {
+            call,
+            mailbox: "queue:sales".into(),
+            by: "bob".into(),
+            role: "supervisor".into(),
+            via: "GET /api/voicemail/{box}/{call}".into(),
+        }
+        .into(),
+    ));
+    // Added with post-call surveys: one call's survey on its own stream.
+    let survey = StreamName::parse(&format!("survey-{call}")).unwrap();
+    let surveys = [
+        SurveyEvent::Started {
+            call,
+            agent,
+            queue: sales.clone(),
+            flow: "survey".into(),
+            csat_question: Some("rate".into()),
+        },
+        SurveyEvent::InvalidAnswer {
+            question: "rate".into(),
+            attempt: 1,
+            reason: InvalidReason::NoSuchOption,
+        },
+        SurveyEvent::Answered {
+            question: "rate".into(),
+            answer: "5".into(),
+        },
+        SurveyEvent::Completed { answers: 3 },
+        SurveyEvent::Abandoned {
+            question: "recommend".into(),
+            answers: 1,
+        },
+    ];
+    all.extend(surveys.into_iter().map(|e| (survey.clone(), e.into())));
     all
 }
 
@@ -510,9 +576,11 @@ fn every_variant_has_a_golden_line() {
         ("queue", 7),
         ("campaign", 19),
         ("customer", 6),
-        ("access", 2),
+        ("access", 3),
         ("ivr", 11),
         ("recording", 6),
+        ("voicemail", 4),
+        ("survey", 5),
     ];
     for (category, n) in counts {
         assert_eq!(

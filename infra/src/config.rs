@@ -11,6 +11,8 @@ pub mod flow;
 mod hours;
 mod load;
 mod recording;
+mod survey;
+mod voicemail;
 
 use std::path::Path;
 use std::time::Duration;
@@ -23,6 +25,10 @@ pub use duration::{DurationError, parse_duration};
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{line_column, read_file};
 pub use recording::{Record, RecordingConfig, RecordingRule};
+pub use survey::SurveyConfig;
+pub use voicemail::{
+    BoxOwner, DEFAULT_GREETING, DEFAULT_MAX_LENGTH, VoicemailBox, VoicemailConfig,
+};
 
 /// Everything a center needs to route calls.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +42,10 @@ pub struct CenterConfig {
     pub hours: Vec<BusinessHours>,
     /// Which calls are recorded, and for how long files are kept (`[recording]`).
     pub recording: RecordingConfig,
+    /// Which queues and agents have a voicemail box (`[voicemail]`).
+    pub voicemail: VoicemailConfig,
+    /// Which queues run a survey after the agent hangs up (`[[surveys]]`).
+    pub surveys: Vec<SurveyConfig>,
 }
 
 /// Router-wide settings.
@@ -96,6 +106,11 @@ impl CenterConfig {
     /// The configuration of a dialled number, exactly as the network delivers it.
     pub fn number(&self, number: &str) -> Option<&NumberConfig> {
         self.numbers.iter().find(|n| n.number == number)
+    }
+
+    /// The survey of `queue`'s calls, if it has one.
+    pub fn survey(&self, queue: &QueueId) -> Option<&SurveyConfig> {
+        self.surveys.iter().find(|s| &s.queue == queue)
     }
 
     pub fn hours(&self, name: &str) -> Option<&BusinessHours> {

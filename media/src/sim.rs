@@ -142,7 +142,7 @@ impl SimStats {
     fn gauge(&mut self, phase: Phase) -> &mut u64 {
         match phase {
             Phase::Dialing => &mut self.dialing,
-            Phase::Waiting => &mut self.waiting,
+            Phase::Waiting | Phase::Message => &mut self.waiting,
             Phase::Talking => &mut self.talking,
             Phase::OnHold => &mut self.on_hold,
         }
@@ -461,11 +461,13 @@ impl Telephony for SimNetwork {
         self.command(call, |sim, now| sim.drop_agent(call, now, agent))
     }
 
-    /// Recording is a flag on the simulated network: no media is kept.
+    /// Recording is a flag on the simulated network: no media is kept (the recorder
+    /// listens through [`Telephony::audio`]). Recording a caller nobody is connected to is
+    /// voicemail: the caller talks for their talk time, then hangs up.
     fn record(&self, call: CallId, on: bool) -> Result<(), TelephonyError> {
-        let started = self.command(call, |sim, _| {
+        let started = self.command(call, |sim, now| {
             sim.on_line(call)?;
-            Ok(sim.record(on))
+            Ok(sim.record(now, on))
         })?;
         if started {
             self.shared.lock().stats.recordings += 1;

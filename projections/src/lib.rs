@@ -11,6 +11,8 @@
 //! - [`interactions`]: every contact of a customer, newest first, and the screen pop;
 //! - [`campaign_attempts`]: one row per outbound dial attempt;
 //! - [`recordings`]: the index of call recordings (who, when, how long, where, purged).
+//! - [`voicemails`]: voicemail messages (box, caller, when, how long, handled, purged).
+//! - [`surveys`]: post-call survey answers, by call, agent, queue and question (CSAT).
 //!
 //! [`crm_lookup`] serves the customers model to IVR flows (`source = "crm"`).
 //!
@@ -41,6 +43,8 @@ pub mod rules;
 pub mod runner;
 pub mod snapshot;
 pub mod sql;
+pub mod surveys;
+pub mod voicemails;
 
 pub use agent_states::{AgentStateKind, AgentStateRow, AgentStates};
 pub use boards::{AgentBoard, AgentsByState, Boards, QueueBoard};
@@ -58,3 +62,5 @@ pub use recordings::{RecordingRow, RecordingStatus, Recordings};
 pub use rules::MetricRules;
 pub use runner::{Name, ReadModels, Runner, RunnerError, RunnerOptions, Views};
 pub use snapshot::{Discarded, Stored};
+pub use surveys::{SurveyAnswer, SurveyRun, SurveyStatus, Surveys};
+pub use voicemails::{VoicemailRow, VoicemailStatus, Voicemails};

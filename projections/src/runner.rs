@@ -24,7 +24,7 @@ use crate::rules::MetricRules;
 use crate::snapshot::{self, Stored};
 use crate::{
     AgentStates, Boards, Calls, CampaignAttempts, Customers, Interactions, QueueIntervals,
-    Recordings, ScreenPop,
+    Recordings, ScreenPop, Surveys, Voicemails,
 };
 
 /// How many events one read of the log brings. Big enough that the per-read cost (a
@@ -42,10 +42,12 @@ pub enum Name {
     Interactions,
     CampaignAttempts,
     Recordings,
+    Voicemails,
+    Surveys,
 }
 
 impl Name {
-    pub const ALL: [Name; 8] = [
+    pub const ALL: [Name; 10] = [
         Name::Calls,
         Name::AgentStates,
         Name::QueueIntervals,
@@ -54,6 +56,8 @@ impl Name {
         Name::Interactions,
         Name::CampaignAttempts,
         Name::Recordings,
+        Name::Voicemails,
+        Name::Surveys,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +70,8 @@ impl Name {
             Name::Interactions => Interactions::NAME,
             Name::CampaignAttempts => CampaignAttempts::NAME,
             Name::Recordings => Recordings::NAME,
+            Name::Voicemails => Voicemails::NAME,
+            Name::Surveys => Surveys::NAME,
         }
     }
 
@@ -141,6 +147,8 @@ pub struct ReadModels {
     pub interactions: Interactions,
     pub campaign_attempts: CampaignAttempts,
     pub recordings: Recordings,
+    pub voicemails: Voicemails,
+    pub surveys: Surveys,
 }
 
 impl ReadModels {
@@ -155,6 +163,8 @@ impl ReadModels {
             interactions: Interactions::new(),
             campaign_attempts: CampaignAttempts::new(),
             recordings: Recordings::new(),
+            voicemails: Voicemails::new(),
+            surveys: Surveys::new(),
         }
     }
 
@@ -168,6 +178,8 @@ impl ReadModels {
         self.interactions.apply(fact);
         self.campaign_attempts.apply(fact);
         self.recordings.apply(fact);
+        self.voicemails.apply(fact);
+        self.surveys.apply(fact);
     }
 
     /// Feeds `fact` to the models named.
@@ -182,6 +194,8 @@ impl ReadModels {
                 Name::Interactions => self.interactions.apply(fact),
                 Name::CampaignAttempts => self.campaign_attempts.apply(fact),
                 Name::Recordings => self.recordings.apply(fact),
+                Name::Voicemails => self.voicemails.apply(fact),
+                Name::Surveys => self.surveys.apply(fact),
             }
         }
     }
@@ -197,6 +211,8 @@ impl ReadModels {
             Name::Interactions => self.interactions.position(),
             Name::CampaignAttempts => self.campaign_attempts.position(),
             Name::Recordings => self.recordings.position(),
+            Name::Voicemails => self.voicemails.position(),
+            Name::Surveys => self.surveys.position(),
         }
     }
 
@@ -229,6 +245,8 @@ impl ReadModels {
         let (interactions, i) = restore(store, rules, Interactions::new())?;
         let (campaign_attempts, ca) = restore(store, rules, CampaignAttempts::new())?;
         let (recordings, re) = restore(store, rules, Recordings::new())?;
+        let (voicemails, vm) = restore(store, rules, Voicemails::new())?;
+        let (surveys, su) = restore(store, rules, Surveys::new())?;
         let models = Self {
             calls,
             agent_states,
@@ -238,6 +256,8 @@ impl ReadModels {
             interactions,
             campaign_attempts,
             recordings,
+            voicemails,
+            surveys,
         };
         let outcomes = vec![
             (Name::Calls, c),
@@ -248,6 +268,8 @@ impl ReadModels {
             (Name::Interactions, i),
             (Name::CampaignAttempts, ca),
             (Name::Recordings, re),
+            (Name::Voicemails, vm),
+            (Name::Surveys, su),
         ];
         Ok((models, outcomes))
     }
@@ -266,6 +288,8 @@ impl ReadModels {
                     Name::Interactions => snapshot::encode(&self.interactions, rules),
                     Name::CampaignAttempts => snapshot::encode(&self.campaign_attempts, rules),
                     Name::Recordings => snapshot::encode(&self.recordings, rules),
+                    Name::Voicemails => snapshot::encode(&self.voicemails, rules),
+                    Name::Surveys => snapshot::encode(&self.surveys, rules),
                 }
                 .map_err(|e| RunnerError::Encode {
                     name,
@@ -334,6 +358,8 @@ fn schema_of(name: Name) -> u32 {
         Name::Interactions => Interactions::SCHEMA,
         Name::CampaignAttempts => CampaignAttempts::SCHEMA,
         Name::Recordings => Recordings::SCHEMA,
+        Name::Voicemails => Voicemails::SCHEMA,
+        Name::Surveys => Surveys::SCHEMA,
     }
 }
 
@@ -944,7 +970,7 @@ mod tests {
         let err = "call".parse::<Name>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "no projection is named \"call\"; the projections are calls, agent_states, queue_intervals, boards, customers, interactions, campaign_attempts, recordings"
+            "no projection is named \"call\"; the projections are calls, agent_states, queue_intervals, boards, customers, interactions, campaign_attempts, recordings, voicemails, surveys"
         );
     }
 }

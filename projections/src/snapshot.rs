@@ -47,6 +47,18 @@ impl Stored for crate::Recordings {
     const USES_RULES: bool = false;
 }
 
+impl Stored for crate::Surveys {
+    const NAME: &'static str = "surveys";
+    const SCHEMA: u32 = 1;
+    const USES_RULES: bool = false;
+}
+
+impl Stored for crate::Voicemails {
+    const NAME: &'static str = "voicemails";
+    const SCHEMA: u32 = 1;
+    const USES_RULES: bool = false;
+}
+
 impl Stored for AgentStates {
     const NAME: &'static str = "agent_states";
     const SCHEMA: u32 = 1;

@@ -3,7 +3,7 @@
 //!
 //! The tables: `calls`, `queue_intervals` (the live days from memory and the archived days
 //! from Parquet, see [`history`]), `agent_states`, `queue_board`, `agent_board`,
-//! `customers`, `interactions`, `recordings`, `campaign_attempts` and `events` (the raw
+//! `customers`, `interactions`, `recordings`, `voicemails`, `surveys`, `campaign_attempts` and `events` (the raw
 //! log); the standard reports of [`reports`] are views over them. Live tables are read
 //! afresh at each query ([`live`]), so a query sees what the boards show.
 //!
@@ -107,7 +107,7 @@ impl Answer {
 }
 
 /// The tables and views a session offers, with what each holds.
-pub const TABLES: [(&str, &str); 10] = [
+pub const TABLES: [(&str, &str); 12] = [
     (
         "calls",
         "one row per call: every timing, queue, agents, outcome, disposition",
@@ -125,6 +125,14 @@ pub const TABLES: [(&str, &str); 10] = [
         "every contact of every customer, newest first",
     ),
     ("recordings", "the recordings index"),
+    (
+        "voicemails",
+        "voicemail messages: box, caller, length, handled",
+    ),
+    (
+        "surveys",
+        "post-call survey answers: call, agent, queue, question, answer, csat",
+    ),
     ("campaign_attempts", "outbound dial attempts"),
     ("events", "the raw event log"),
 ];
@@ -310,6 +318,25 @@ fn register_live_tables(
         live(
             tables::recordings_schema(),
             Arc::new(move || Ok(tables::recordings_batch(views.read().recordings.rows())?)),
+        ),
+    )?;
+    let views = sources.views.clone();
+    ctx.register_table(
+        "voicemails",
+        live(
+            tables::voicemails_schema(),
+            Arc::new(move || Ok(tables::voicemails_batch(views.read().voicemails.rows())?)),
+        ),
+    )?;
+    let views = sources.views.clone();
+    ctx.register_table(
+        "surveys",
+        live(
+            tables::surveys_schema(),
+            Arc::new(move || {
+                let models = views.read();
+                Ok(tables::surveys_batch(&models.surveys, zone)?)
+            }),
         ),
     )?;
     let views = sources.views.clone();

@@ -15,6 +15,7 @@ mod pages;
 pub mod recordings;
 pub mod reply;
 pub mod traffic;
+pub mod voicemail;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -194,9 +195,14 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> 
         args.seed,
     )
     .await?;
-    // Expired recordings go at start and every hour after.
+    // Expired recordings and voicemail messages go at start and every hour after.
     let purge = vault.clone().map(|vault| {
-        crate::recordings::purge_every_hour(log.clone(), vault, config.recording.retention)
+        crate::recordings::purge_every_hour(
+            log.clone(),
+            vault,
+            config.recording.retention,
+            config.voicemail.retention,
+        )
     });
     let roster = center.services().roster.clone();
     // Agents registered over the API before this start get a desk phone too.

@@ -15,7 +15,9 @@ mod replay;
 mod serve;
 mod simulate;
 mod sql;
+mod survey;
 mod tail;
+mod voicemail;
 mod wallboard;
 
 use std::path::Path;

@@ -98,7 +98,7 @@ fn run_runner(dir: &Path) -> Vec<(Name, Restored)> {
     })
 }
 
-const ALL: &str = "calls, agent_states, queue_intervals, boards, customers, interactions, campaign_attempts, recordings";
+const ALL: &str = "calls, agent_states, queue_intervals, boards, customers, interactions, campaign_attempts, recordings, voicemails, surveys";
 
 #[test]
 fn an_incremental_run_from_snapshots_equals_a_full_replay() {
@@ -161,7 +161,7 @@ fn an_unknown_projection_is_one_line_naming_the_valid_ones() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
-        "error: no projection is named \"call\"; the projections are calls, agent_states, queue_intervals, boards, customers, interactions, campaign_attempts, recordings\n"
+        "error: no projection is named \"call\"; the projections are calls, agent_states, queue_intervals, boards, customers, interactions, campaign_attempts, recordings, voicemails, surveys\n"
     );
     assert!(stdout(&out).is_empty());
     assert!(

@@ -271,6 +271,12 @@ fn every_endpoint_answers_each_role_as_the_matrix_says() {
             [true, true, false, false, true],
         ),
         (
+            "GET",
+            "/api/voicemail",
+            None,
+            [true, true, true, false, false],
+        ),
+        (
             "POST",
             "/api/sql",
             Some(sql),

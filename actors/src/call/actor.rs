@@ -7,6 +7,7 @@ use hotline_events::{
     AgentId, CallEvent, CallId, EndReason, Event, OfferMissReason, Party, QueueId, Timestamp,
     TransferKind, TransferTarget, VoicemailReason,
 };
+use hotline_infra::config::{DEFAULT_GREETING, DEFAULT_MAX_LENGTH, VoicemailBox};
 use hotline_media::NetworkReport;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
@@ -20,12 +21,12 @@ use crate::router::actor::RouterMsg;
 use crate::store::{self, Versioned};
 
 mod ivr;
+mod survey;
 pub use ivr::FlowMsg;
+pub use survey::{SurveyMsg, stream_of as survey_stream};
 
 /// How long digits are collected in the IVR placeholder.
 const DIGIT_TIMEOUT: Duration = Duration::from_secs(5);
-/// The longest voicemail message; then the system ends the call.
-const VOICEMAIL_LIMIT: Duration = Duration::from_secs(120);
 
 impl Versioned for CallState {
     fn set_version(&mut self, version: u64) {
@@ -54,6 +55,8 @@ pub enum CallMsg {
     VoicemailLimit,
     /// The IVR flow of the call's number.
     Flow(FlowMsg),
+    /// The post-call survey of the call's queue.
+    Survey(SurveyMsg),
     /// After a restart: pick the call up where its stream left it.
     Resume,
     State(RpcReplyPort<CallState>),
@@ -74,6 +77,8 @@ pub struct CallShell {
     callee_connected: bool,
     /// The IVR flow the call runs, if its number has one.
     ivr: Option<ivr::IvrRun>,
+    /// The post-call survey, once the agent hung up on a caller of a queue with one.
+    survey: Option<survey::SurveyRun>,
 }
 
 impl Actor for CallActor {
@@ -98,6 +103,7 @@ impl Actor for CallActor {
             services,
             callee_connected: false,
             ivr: None,
+            survey: None,
         })
     }
 
@@ -160,12 +166,14 @@ impl Actor for CallActor {
                 }
             }
             CallMsg::Flow(msg) => shell.on_flow(&myself, msg).await?,
+            CallMsg::Survey(msg) => shell.on_survey(&myself, msg).await?,
             CallMsg::Resume => shell.resume(&myself).await?,
             CallMsg::State(reply) => {
                 let _ = reply.send(shell.state.clone());
             }
         }
-        if shell.state.is_ended() {
+        // An ended call stays for its survey, if one follows or runs.
+        if shell.state.is_ended() && !shell.surveying() && !shell.survey_follows() {
             myself.stop(Some(ENDED.to_owned()));
         }
         Ok(())
@@ -402,13 +410,28 @@ impl CallShell {
                 self.release(*agent);
             }
             CallEvent::Overflowed { .. } => {}
-            CallEvent::SentToVoicemail { .. } => {
+            CallEvent::SentToVoicemail { queue, .. } => {
                 if before.phase == Phase::Waiting {
                     self.router(RouterMsg::Leave { call: id });
                 }
-                warn("play", tel.play(id, "voicemail-greeting"));
+                let mailbox = self.mailbox(queue);
+                let greeting = mailbox.map_or(DEFAULT_GREETING, |b| b.greeting.as_str());
+                warn("play", tel.play(id, greeting));
                 warn("record", tel.record(id, true));
-                myself.send_after(VOICEMAIL_LIMIT, || CallMsg::VoicemailLimit);
+                match mailbox {
+                    Some(mailbox) => crate::voicemail::take_message(
+                        &self.services,
+                        id,
+                        mailbox,
+                        self.state.caller.clone(),
+                        queue.clone(),
+                    ),
+                    None => {
+                        tracing::debug!(call = %id, %queue, "no voicemail box: the message is not kept")
+                    }
+                }
+                let limit = mailbox.map_or(DEFAULT_MAX_LENGTH, |b| b.max_length);
+                myself.send_after(limit, || CallMsg::VoicemailLimit);
             }
             CallEvent::CallbackRequested { number, .. } => {
                 warn("play", tel.play(id, "callback-confirmed"));
@@ -421,8 +444,13 @@ impl CallShell {
             CallEvent::CallbackDialed { number } => warn("dial back", tel.originate(id, number)),
             CallEvent::Abandoned { .. } => self.router(RouterMsg::Leave { call: id }),
             CallEvent::Ended { by, .. } => {
-                if *by != Party::Caller {
-                    warn("hang up", tel.hang_up(id));
+                match (by, before.agent()) {
+                    (Party::Caller, _) => {}
+                    // The caller stays on for the queue's survey.
+                    (Party::Agent, Some(agent)) if self.survey_follows() => {
+                        let _ = myself.cast(CallMsg::Survey(SurveyMsg::Start { agent }));
+                    }
+                    _ => warn("hang up", tel.hang_up(id)),
                 }
                 for agent in before.connected_agents() {
                     self.release(agent);
@@ -437,6 +465,16 @@ impl CallShell {
                     });
                 }
             }
+        }
+    }
+
+    /// The box a caller sent to `queue`'s voicemail leaves a message in: the agent's the
+    /// flow named, else the queue's; `None` when the center's file gives it none.
+    fn mailbox(&self, queue: &QueueId) -> Option<&VoicemailBox> {
+        let boxes = &self.services.config.voicemail;
+        match self.flow_voicemail_agent() {
+            Some(login) => boxes.of_agent(login).or_else(|| boxes.of_queue(queue)),
+            None => boxes.of_queue(queue),
         }
     }
 
@@ -506,6 +544,20 @@ impl CallShell {
         myself: &ActorRef<CallMsg>,
         report: NetworkReport,
     ) -> Result<(), ActorProcessingErr> {
+        if self.surveying() {
+            let command = match &report {
+                NetworkReport::Digits { digits, .. } => Some(IvrCommand::Digits {
+                    digits: digits.clone(),
+                }),
+                NetworkReport::DigitsTimedOut { .. } => Some(IvrCommand::Timeout),
+                NetworkReport::CallerHungUp { .. } => Some(IvrCommand::CallerHangUp),
+                _ => None,
+            };
+            if let Some(command) = command {
+                self.survey_step(myself, command).await?;
+            }
+            return Ok(());
+        }
         if self.in_flow() {
             let command = match &report {
                 NetworkReport::Digits { digits, .. } => Some(IvrCommand::Digits {

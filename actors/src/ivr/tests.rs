@@ -384,7 +384,13 @@ fn a_vip_caller_goes_straight_to_the_priority_line() {
 
 #[test]
 fn outside_business_hours_and_on_holidays_the_caller_leaves_a_message() {
-    let closed = exited("closed", FlowExit::Voicemail { queue: q("sales") });
+    let closed = exited(
+        "closed",
+        FlowExit::Voicemail {
+            queue: q("sales"),
+            agent: None,
+        },
+    );
     // Saturday 10:00 in Paris.
     let events = given([])
         .at("2026-11-28T09:00:00.000Z")

@@ -66,8 +66,12 @@ pub enum Action {
         priority: u8,
         skills: Vec<SkillName>,
     },
-    /// Leave the flow for a queue's voicemail box.
-    Voicemail { queue: QueueId },
+    /// Leave the flow for a voicemail box: the queue's, or the agent's with this login
+    /// (the call is still counted for the queue).
+    Voicemail {
+        queue: QueueId,
+        agent: Option<String>,
+    },
     /// Leave the flow with a callback request to a queue; `number` is a template
     /// (`{caller}` by default).
     Callback { queue: QueueId, number: String },

@@ -242,7 +242,7 @@ impl std::fmt::Display for FieldPath {
 }
 
 /// The top-level keys, in the order they are validated (later ones refer to earlier ones).
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 9] = [
     "router",
     "skills",
     "hours",
@@ -250,6 +250,8 @@ const SECTIONS: [&str; 7] = [
     "agents",
     "numbers",
     "recording",
+    "voicemail",
+    "surveys",
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -398,6 +400,27 @@ impl<'a, 't> Loader<'a, 't> {
                 .and_then(|raw| self.recording(&top.key("recording"), raw, &names.queues)),
         };
 
+        let known_agents: Vec<AgentConfig> = agents.iter().flatten().cloned().collect();
+        let voicemail = match self.node(&top.key("voicemail")) {
+            None => Some(super::VoicemailConfig::default()),
+            Some(node) => self
+                .item::<super::voicemail::RawVoicemail>(node, &top.key("voicemail"))
+                .and_then(|raw| {
+                    self.voicemail(&top.key("voicemail"), raw, &names.queues, &known_agents)
+                }),
+        };
+
+        let survey_nodes = self.entries(&top.key("surveys"));
+        self.unique_names(&survey_nodes, "queue");
+        let mut surveys = Vec::new();
+        for (path, node) in &survey_nodes {
+            if let Some(raw) = self.item::<super::survey::RawSurvey>(node, path) {
+                surveys.push(self.survey(path, raw, &names.queues));
+            } else {
+                surveys.push(None);
+            }
+        }
+
         Some(CenterConfig {
             router: router?,
             skills: skills?,
@@ -406,6 +429,8 @@ impl<'a, 't> Loader<'a, 't> {
             numbers: numbers.into_iter().collect::<Option<_>>()?,
             hours: hours.into_iter().collect::<Option<_>>()?,
             recording: recording?,
+            voicemail: voicemail?,
+            surveys: surveys.into_iter().collect::<Option<_>>()?,
         })
     }
 

@@ -4,7 +4,8 @@
 //! Each party talks in turns of [`TURN`] (the caller first), in syllables of a quarter
 //! second: a voiced tone under an envelope, the caller at [`CALLER_HZ`] and the agent at
 //! [`AGENT_HZ`] (with a second harmonic), so the two channels are told apart by pitch.
-//! While the caller is on hold or nobody is connected, both channels are silent. The sound
+//! While the caller is on hold or nobody is connected, both channels are silent; a caller
+//! leaving a voicemail message talks on without turns. The sound
 //! is a pure function of the call's phase and the frame's index: it draws nothing from the
 //! network's random streams, so recording a call changes no other draw.
 
@@ -28,7 +29,7 @@ const PEAK: f64 = 10_000.0;
 /// `phase`.
 pub(crate) fn frame(index: u64, phase: Phase) -> AudioFrame {
     let mut frame = AudioFrame::SILENCE;
-    if phase != Phase::Talking {
+    if phase != Phase::Talking && phase != Phase::Message {
         return frame;
     }
     let rate = f64::from(SAMPLE_RATE);
@@ -36,7 +37,8 @@ pub(crate) fn frame(index: u64, phase: Phase) -> AudioFrame {
     for i in 0..FRAME_SAMPLES {
         let n = index * FRAME_SAMPLES as u64 + i as u64;
         let t = n as f64 / rate;
-        let caller_turn = ((n as f64 / turn_samples) as u64).is_multiple_of(2);
+        let caller_turn =
+            phase == Phase::Message || ((n as f64 / turn_samples) as u64).is_multiple_of(2);
         // Syllables: four a second, each a half-sine swell.
         let envelope = (PI * (t * 4.0).fract()).sin();
         let (hz, out) = if caller_turn {
@@ -68,5 +70,8 @@ mod tests {
         assert!(energy(&f.agent) > 0.0 && energy(&f.caller) == 0.0);
         assert_eq!(frame(5, Phase::OnHold), AudioFrame::SILENCE);
         assert_eq!(frame(5, Phase::Waiting), AudioFrame::SILENCE);
+        // A voicemail message: the caller alone, past a turn's end.
+        let f = frame(105, Phase::Message);
+        assert!(energy(&f.caller) > 0.0 && energy(&f.agent) == 0.0);
     }
 }

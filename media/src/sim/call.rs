@@ -4,8 +4,11 @@
 //! This is plain synchronous code over explicit instants; the network drives it from the
 //! call's task (timers) and from commands. After every change [`SimCall::settle`] restores
 //! the two clocks' invariants, so no command has to remember them:
-//! - the caller's patience runs exactly while nobody is connected (and not while dialing);
-//! - the talk clock runs exactly while an agent is connected and the caller is not on hold.
+//! - the caller's patience runs exactly while nobody is connected (and not while dialing or
+//!   leaving a message);
+//! - the talk clock runs exactly while an agent is connected and the caller is not on hold,
+//!   or while the caller leaves a voicemail message (recording on, nobody connected): the
+//!   caller says what they called to say, then hangs up.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,6 +45,8 @@ pub(crate) enum Phase {
     Waiting,
     Talking,
     OnHold,
+    /// Recording with nobody connected: the caller leaves a voicemail message.
+    Message,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -166,7 +171,11 @@ impl SimCall {
         if self.dialing.is_some() {
             Phase::Dialing
         } else if !self.connected() {
-            Phase::Waiting
+            if self.recording {
+                Phase::Message
+            } else {
+                Phase::Waiting
+            }
         } else if self.held {
             Phase::OnHold
         } else {
@@ -188,9 +197,12 @@ impl SimCall {
         !std::mem::replace(&mut self.answered, true)
     }
 
-    /// Turns recording on or off; true if it was off and is now on.
-    pub(crate) fn record(&mut self, on: bool) -> bool {
-        on && !std::mem::replace(&mut self.recording, on)
+    /// Turns recording on or off; true if it was off and is now on. Recording a caller
+    /// nobody is connected to is voicemail: the caller starts their message.
+    pub(crate) fn record(&mut self, now: Instant, on: bool) -> bool {
+        let started = on && !std::mem::replace(&mut self.recording, on);
+        self.settle(now);
+        started
     }
 
     /// Starts a digit collection. The caller keys the script's next digits (at most
@@ -436,7 +448,8 @@ impl SimCall {
         if !connected {
             self.held = false;
         }
-        let talking = connected && !self.held;
+        let message = !connected && self.recording && self.dialing.is_none();
+        let talking = (connected && !self.held) || message;
         match (self.talk_ends_at, talking) {
             (Some(end), false) => {
                 self.talk_left = end.saturating_duration_since(now);
@@ -445,7 +458,7 @@ impl SimCall {
             (None, true) => self.talk_ends_at = Some(deadline(now, self.talk_left)),
             _ => {}
         }
-        let waiting = !connected && self.dialing.is_none();
+        let waiting = !connected && !message && self.dialing.is_none();
         match (self.gives_up_at, waiting) {
             (Some(_), false) => self.gives_up_at = None,
             (None, true) => self.gives_up_at = Some(deadline(now, self.patience)),
@@ -570,6 +583,22 @@ mod tests {
         call.bridge(id, t0 + secs(40), agent).unwrap();
         // 70 s of the 100 s conversation were left.
         assert_eq!(call.next_deadline(), Some(t0 + secs(110)));
+    }
+
+    #[test]
+    fn a_caller_sent_to_voicemail_talks_then_hangs_up() {
+        let t0 = Instant::now();
+        let id = CallId::generate();
+        let mut call = waiting_call(t0);
+        assert!(call.record(t0 + secs(10), true));
+        assert_eq!(call.phase(), Phase::Message);
+        // The 100 s message replaces the patience: the caller hangs up when done.
+        assert_eq!(call.next_deadline(), Some(t0 + secs(110)));
+        let mut stats = SimStats::default();
+        let mut out = Vec::new();
+        assert!(call.fire(id, t0 + secs(110), &mut stats, &mut out));
+        assert!(matches!(&out[..], [NetworkReport::CallerHungUp { .. }]));
+        assert_eq!((stats.completed, stats.abandoned), (1, 0));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! transferred between agents counts each one's part to each.
 
 /// Each report: its name, what it answers, and its SQL.
-pub const REPORTS: [(&str, &str, &str); 6] = [
+pub const REPORTS: [(&str, &str, &str); 8] = [
     (
         "service_level_by_interval",
         "per queue and 15-minute interval: offered, answered, abandoned, service level, ASA, AHT",
@@ -110,5 +110,23 @@ pub const REPORTS: [(&str, &str, &str); 6] = [
                GROUP BY campaign, CAST(dialed_at AS DATE))
          WINDOW w AS (PARTITION BY campaign ORDER BY day
                       RANGE BETWEEN INTERVAL '29' DAY PRECEDING AND CURRENT ROW)",
+    ),
+    (
+        "csat_by_agent",
+        "per agent and day: answers to the survey's CSAT question, how many were 4 or 5, and CSAT (their share)",
+        "SELECT agent, day, COUNT(*) AS rated,
+                SUM(CASE WHEN answer IN ('4', '5') THEN 1 ELSE 0 END) AS satisfied,
+                CAST(SUM(CASE WHEN answer IN ('4', '5') THEN 1 ELSE 0 END) AS DOUBLE)
+                    / COUNT(*) AS csat
+         FROM surveys WHERE csat GROUP BY agent, day",
+    ),
+    (
+        "csat_by_queue",
+        "per queue and day: answers to the survey's CSAT question, how many were 4 or 5, and CSAT (their share)",
+        "SELECT queue, day, COUNT(*) AS rated,
+                SUM(CASE WHEN answer IN ('4', '5') THEN 1 ELSE 0 END) AS satisfied,
+                CAST(SUM(CASE WHEN answer IN ('4', '5') THEN 1 ELSE 0 END) AS DOUBLE)
+                    / COUNT(*) AS csat
+         FROM surveys WHERE csat GROUP BY queue, day",
     ),
 ];

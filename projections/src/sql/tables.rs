@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::queue_intervals::IntervalRow;
 use crate::{
     AgentBoard, AgentStateRow, AttemptRow, CallRow, CustomerProfile, Interaction, QueueBoard,
-    RecordingRow,
+    RecordingRow, Surveys, VoicemailRow,
 };
 
 /// The column the history is partitioned by, last in every fact table.
@@ -712,6 +712,122 @@ pub fn recordings_batch(rows: &[RecordingRow]) -> Result<RecordBatch, ArrowError
             Arc::new(status.finish()),
             Arc::new(purged.finish()),
             Arc::new(purged_at.finish()),
+        ],
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// voicemails: one row per message
+
+pub fn voicemails_schema() -> SchemaRef {
+    schema(vec![
+        ("call", DataType::Utf8, false),
+        ("mailbox", DataType::Utf8, false),
+        ("queue", DataType::Utf8, true),
+        ("caller", DataType::Utf8, false),
+        ("left_at", ts(), false),
+        ("duration_ms", DataType::Int64, true),
+        ("status", DataType::Utf8, false),
+        ("handled_by", DataType::Utf8, true),
+        ("handled_at", ts(), true),
+        ("storage_key", DataType::Utf8, true),
+        ("purged_at", ts(), true),
+    ])
+}
+
+pub fn voicemails_batch(rows: &[VoicemailRow]) -> Result<RecordBatch, ArrowError> {
+    let mut call = StringBuilder::new();
+    let mut mailbox = StringBuilder::new();
+    let mut queue = StringBuilder::new();
+    let mut caller = StringBuilder::new();
+    let mut left = times();
+    let mut duration = Int64Builder::new();
+    let mut status = StringBuilder::new();
+    let mut handled_by = StringBuilder::new();
+    let mut handled_at = times();
+    let mut key = StringBuilder::new();
+    let mut purged_at = times();
+    for r in rows {
+        call.append_value(r.call.to_string());
+        mailbox.append_value(&r.mailbox);
+        queue.append_option(r.queue.as_ref().map(|q| q.as_str()));
+        caller.append_value(&r.caller);
+        left.append_value(r.left_at.as_millis());
+        duration.append_option(r.duration_ms.map(int));
+        status.append_option(name(&r.status));
+        handled_by.append_option(r.handled_by.as_deref());
+        time(&mut handled_at, r.handled_at);
+        key.append_option(r.storage_key.as_deref());
+        time(&mut purged_at, r.purged_at);
+    }
+    batch(
+        &voicemails_schema(),
+        vec![
+            Arc::new(call.finish()),
+            Arc::new(mailbox.finish()),
+            Arc::new(queue.finish()),
+            Arc::new(caller.finish()),
+            Arc::new(left.finish()),
+            Arc::new(duration.finish()),
+            Arc::new(status.finish()),
+            Arc::new(handled_by.finish()),
+            Arc::new(handled_at.finish()),
+            Arc::new(key.finish()),
+            Arc::new(purged_at.finish()),
+        ],
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// surveys: one row per answer
+
+pub fn surveys_schema() -> SchemaRef {
+    schema(vec![
+        ("call", DataType::Utf8, false),
+        ("agent", DataType::Utf8, false),
+        ("queue", DataType::Utf8, false),
+        ("question", DataType::Utf8, false),
+        ("answer", DataType::Utf8, false),
+        ("answered_at", ts(), false),
+        ("csat", DataType::Boolean, false),
+        ("survey_status", DataType::Utf8, false),
+        (DAY, DataType::Date32, false),
+    ])
+}
+
+pub fn surveys_batch(model: &Surveys, zone: Tz) -> Result<RecordBatch, ArrowError> {
+    let mut call = StringBuilder::new();
+    let mut agent = StringBuilder::new();
+    let mut queue = StringBuilder::new();
+    let mut question = StringBuilder::new();
+    let mut answer = StringBuilder::new();
+    let mut at = times();
+    let mut csat = BooleanBuilder::new();
+    let mut status = StringBuilder::new();
+    let mut day = Date32Builder::new();
+    for a in model.answers() {
+        call.append_value(a.call.to_string());
+        agent.append_value(a.agent.to_string());
+        queue.append_value(a.queue.as_str());
+        question.append_value(&a.question);
+        answer.append_value(&a.answer);
+        at.append_value(a.at.as_millis());
+        csat.append_value(a.csat);
+        status.append_option(model.run(a.call).and_then(|r| name(&r.status)));
+        day.append_value(day_of(a.at, zone));
+    }
+    batch(
+        &surveys_schema(),
+        vec![
+            Arc::new(call.finish()),
+            Arc::new(agent.finish()),
+            Arc::new(queue.finish()),
+            Arc::new(question.finish()),
+            Arc::new(answer.finish()),
+            Arc::new(at.finish()),
+            Arc::new(csat.finish()),
+            Arc::new(status.finish()),
+            Arc::new(day.finish()),
         ],
     )
 }

@@ -281,6 +281,8 @@ async fn the_live_boards_and_the_other_tables_answer() {
         "customers",
         "interactions",
         "recordings",
+        "voicemails",
+        "surveys",
         "campaign_attempts",
         "events",
     ] {

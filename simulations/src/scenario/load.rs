@@ -174,6 +174,8 @@ impl<'a, 't> Doc<'a, 't> {
             numbers: Vec::new(),
             hours: Vec::new(),
             recording: Default::default(),
+            voicemail: Default::default(),
+            surveys: vec![],
         };
         self.settings();
         self.arrivals(&mut center, false);

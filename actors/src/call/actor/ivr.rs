@@ -36,6 +36,16 @@ impl CallShell {
         self.ivr.as_ref().is_some_and(|r| r.run.exit().is_none())
     }
 
+    /// The login of the agent whose voicemail box the flow sent the caller to, if it did.
+    pub(super) fn flow_voicemail_agent(&self) -> Option<&str> {
+        match self.ivr.as_ref()?.run.exit()? {
+            FlowExit::Voicemail {
+                agent: Some(login), ..
+            } => Some(login),
+            _ => None,
+        }
+    }
+
     /// Whether the call's number runs a flow.
     pub(super) fn has_flow(&self) -> bool {
         self.services.flows.for_number(&self.state.number).is_some()
@@ -191,7 +201,7 @@ impl CallShell {
                 priority,
                 skills,
             }],
-            FlowExit::Voicemail { queue } => vec![CallCommand::SendToVoicemail {
+            FlowExit::Voicemail { queue, .. } => vec![CallCommand::SendToVoicemail {
                 queue,
                 reason: VoicemailReason::Flow,
             }],

@@ -195,6 +195,7 @@ struct RawVoicemail {
     _type: Option<String>,
     prompt: Option<String>,
     queue: Option<String>,
+    agent: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -455,7 +456,21 @@ impl<'a, 't> FlowReader<'a, 't> {
             NodeKind::Voicemail => {
                 let raw = self.l.item::<RawVoicemail>(value, path)?;
                 let queue = self.queue(path, raw.queue);
-                (raw.prompt, queue.map(|queue| Action::Voicemail { queue }))
+                let mut ok = true;
+                if let Some(login) = &raw.agent
+                    && self.center.voicemail.of_agent(login).is_none()
+                {
+                    self.l.error(
+                        &path.key("agent"),
+                        format!("the agent `{login}` has no voicemail box; add [[voicemail.boxes]] with agent = \"{login}\" to the center's file"),
+                    );
+                    ok = false;
+                }
+                let action = queue.filter(|_| ok).map(|queue| Action::Voicemail {
+                    queue,
+                    agent: raw.agent,
+                });
+                (raw.prompt, action)
             }
             NodeKind::Callback => {
                 let raw = self.l.item::<RawCallback>(value, path)?;
