@@ -252,6 +252,7 @@ async fn go_live(data_dir: &Path, args: &Args) -> Result<ExitCode> {
             config: args.config.clone(),
             demo_traffic: Some(args.rate),
             seed: args.seed,
+            campaign_number: None,
         },
     )
     .await

@@ -293,6 +293,7 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
         .map(|| warp::reply::html(pages::AGENT).into_response())
         .boxed();
     let recordings = super::recordings::routes(state.clone(), w());
+    let campaigns = super::campaigns::routes(state.clone(), w());
     let root = warp::path::end()
         .and(get())
         .map(|| warp::redirect::found(warp::http::Uri::from_static("/wallboard")).into_response())
@@ -340,6 +341,8 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
         .or(customer)
         .unify()
         .or(recordings)
+        .unify()
+        .or(campaigns)
         .unify()
         .or(sql)
         .unify()
