@@ -528,7 +528,12 @@ impl CallSpawner {
             channel,
             customer: None,
         };
-        spawn(&self.0, Entity::Call(call), Some(CallMsg::Command(arrive, None))).await
+        spawn(
+            &self.0,
+            Entity::Call(call),
+            Some(CallMsg::Command(arrive, None)),
+        )
+        .await
     }
 }
 

@@ -42,8 +42,8 @@ use call::{DialOutcome, Phase, RingOutcome, SimCall};
 
 pub use audio::{AGENT_HZ, CALLER_HZ, TURN};
 pub use call::DIGIT_INTERVAL;
-pub use outbound::{AMD_LISTENS, OutboundScript};
 pub use dist::{Arrivals, Dist, DistError, MAX_SECS, check_probability, poisson_gap};
+pub use outbound::{AMD_LISTENS, OutboundScript};
 
 /// How long a dialed-back caller's phone rings before they pick up.
 pub const CALLEE_ANSWER_DELAY: Duration = Duration::from_secs(6);

@@ -9,10 +9,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
+use hotline_actors::Center;
 use hotline_actors::campaign::actor::{CampaignRun, DialerFigures};
 use hotline_actors::campaign::{Campaign, CampaignCommand, CampaignState};
 use hotline_actors::decider::Decider;
-use hotline_actors::Center;
 use hotline_events::{
     AgentEvent, AttemptOutcome, CampaignId, CampaignSettings, DialMode, Event, LeadId, NewEvent,
     QueueId, Timestamp,
@@ -173,7 +173,8 @@ async fn dial(run: &DialerRun, log: Arc<dyn EventLog>) -> Result<DialerReport, R
         clock.now(),
     )
     .await?;
-    list.add_leads(log.as_ref(), TOP_UP * 2, clock.now()).await?;
+    list.add_leads(log.as_ref(), TOP_UP * 2, clock.now())
+        .await?;
     list.decide(log.as_ref(), CampaignCommand::Start, clock.now())
         .await?;
 
@@ -182,7 +183,7 @@ async fn dial(run: &DialerRun, log: Arc<dyn EventLog>) -> Result<DialerReport, R
         log.clone(),
         Arc::new(net.clone()),
         reports,
-        clock.clone(),
+        clock,
         sub_seed(run.seed, 2),
     )
     .await
@@ -228,7 +229,7 @@ async fn dial(run: &DialerRun, log: Arc<dyn EventLog>) -> Result<DialerReport, R
                 let _ = center.campaign(campaign, cmd).await;
             }
         }
-        if minute % 30 == 0 {
+        if minute.is_multiple_of(30) {
             // A number a lead has goes on the do-not-call list mid-run: it must never be
             // dialed from then on.
             let number = list.phone(list.next_phone.saturating_sub(7));
@@ -260,7 +261,11 @@ struct List {
 impl List {
     fn phone(&self, n: u64) -> String {
         // New York (212) numbers, then Los Angeles (213) ones, interleaved.
-        let area = if n % WEST_SHARE == WEST_SHARE - 1 { 213 } else { 212 };
+        let area = if n % WEST_SHARE == WEST_SHARE - 1 {
+            213
+        } else {
+            212
+        };
         format!("+1{area}{}{:04}", 201 + n / 10_000, n % 10_000)
     }
 
@@ -287,9 +292,12 @@ impl List {
         cmd: CampaignCommand,
         now: Timestamp,
     ) -> Result<(), RunError> {
-        let events =
-            Campaign::decide(&self.state, &cmd, now).map_err(|e| RunError::Center(e.to_string()))?;
-        let batch = events.iter().map(|e| NewEvent::new(e.clone(), now)).collect();
+        let events = Campaign::decide(&self.state, &cmd, now)
+            .map_err(|e| RunError::Center(e.to_string()))?;
+        let batch = events
+            .iter()
+            .map(|e| NewEvent::new(e.clone(), now))
+            .collect();
         log.append(
             &self.campaign.stream(),
             ExpectedVersion::Exact(self.state.version),
@@ -349,30 +357,25 @@ async fn report(
             let a = agents.entry(r.stream.id().to_owned()).or_default();
             let at = r.occurred_at;
             match e {
-                AgentEvent::Ready { .. } | AgentEvent::WrapUpCompleted { .. } => {
-                    if let Some(b) = a.busy_since.take() {
-                        if at > from {
-                            a.busy_ms += at.millis_since(clip(b));
-                        }
+                // Free again: after-call work done, or an offer that was not taken.
+                AgentEvent::Ready { .. }
+                | AgentEvent::WrapUpCompleted { .. }
+                | AgentEvent::OfferMissed { .. } => {
+                    if let Some(b) = a.busy_since.take()
+                        && at > from
+                    {
+                        a.busy_ms += at.millis_since(clip(b));
                     }
                     a.free_since = Some(at);
                 }
                 AgentEvent::Reserved { .. } => {
-                    if let Some(f) = a.free_since.take() {
-                        if at > from {
-                            a.free_ms += at.millis_since(clip(f));
-                            a.gaps += 1;
-                        }
+                    if let Some(f) = a.free_since.take()
+                        && at > from
+                    {
+                        a.free_ms += at.millis_since(clip(f));
+                        a.gaps += 1;
                     }
                     a.busy_since.get_or_insert(at);
-                }
-                AgentEvent::OfferMissed { .. } => {
-                    if let Some(b) = a.busy_since.take() {
-                        if at > from {
-                            a.busy_ms += at.millis_since(clip(b));
-                        }
-                    }
-                    a.free_since = Some(at);
                 }
                 _ => {}
             }
@@ -381,11 +384,21 @@ async fn report(
     let (mut busy, mut free, mut gaps) = (0u64, 0u64, 0u32);
     for a in agents.values() {
         busy += a.busy_ms
-            + a.busy_since
-                .map_or(0, |b| if last > from { last.millis_since(clip(b)) } else { 0 });
+            + a.busy_since.map_or(0, |b| {
+                if last > from {
+                    last.millis_since(clip(b))
+                } else {
+                    0
+                }
+            });
         free += a.free_ms
-            + a.free_since
-                .map_or(0, |f| if last > from { last.millis_since(clip(f)) } else { 0 });
+            + a.free_since.map_or(0, |f| {
+                if last > from {
+                    last.millis_since(clip(f))
+                } else {
+                    0
+                }
+            });
         gaps += a.gaps;
     }
     let mut hours = vec![(0u32, 0u32); run.hours as usize];
@@ -398,7 +411,9 @@ async fn report(
             continue;
         }
         let hour = (ended.millis_since(from) / 3_600_000) as usize;
-        let Some(h) = hours.get_mut(hour) else { continue };
+        let Some(h) = hours.get_mut(hour) else {
+            continue;
+        };
         match outcome {
             AttemptOutcome::Connected => h.0 += 1,
             AttemptOutcome::Abandoned => {

@@ -61,13 +61,19 @@ fn predictive_against_progressive(rate: f64, seed: u64, hours: u32) {
         assert!(*rate < 0.03, "hour {hour}: abandon rate {rate}");
     }
     for (hour, &(answered, _)) in predictive.hours.iter().enumerate() {
-        assert!(answered > 500, "hour {hour}: only {answered} people answered");
+        assert!(
+            answered > 500,
+            "hour {hour}: only {answered} people answered"
+        );
     }
     let mut progressive = DialerRun::fifty_agents(DialMode::Progressive, rate, seed);
     progressive.hours = 1;
     progressive.warmup = std::time::Duration::from_secs(600);
     let progressive = run(&progressive);
-    assert_eq!(progressive.hours[0].1, 0, "progressive dialing never abandons");
+    assert_eq!(
+        progressive.hours[0].1, 0,
+        "progressive dialing never abandons"
+    );
     assert!(
         predictive.occupancy > progressive.occupancy + 0.05,
         "predictive {} against progressive {}",
@@ -98,5 +104,3 @@ fn thirty_percent() {
 fn sixty_percent() {
     predictive_against_progressive(0.60, 60, 2);
 }
-
-

@@ -36,7 +36,10 @@ const TABLE: &[(&str, &str)] = &[
          614 740 937 215 223 267 272 412 445 484 570 582 610 717 724 814 835 878 401 803 821 \
          839 843 854 864 423 865 931 802 276 434 540 571 686 703 757 804 826 948 304 681",
     ),
-    ("America/Indiana/Indianapolis", "260 317 463 574 765 812 930"),
+    (
+        "America/Indiana/Indianapolis",
+        "260 317 463 574 765 812 930",
+    ),
     (
         "America/Chicago",
         // AL AR IL IN(northwest, southwest) IA KS KY(west) LA MN MS MO NE ND OK SD TN TX

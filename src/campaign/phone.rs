@@ -48,7 +48,10 @@ pub fn normalize(text: &str, region: Option<Id>) -> Result<LeadNumber, String> {
 /// ([`super::nanp`]); else, or for an area code the table does not know, every zone of its
 /// country; empty if neither is known.
 pub fn zones_of_number(number: &LeadNumber) -> Vec<&'static str> {
-    if let Some(npa) = number.e164.strip_prefix("+1").and_then(|rest| rest.get(..3))
+    if let Some(npa) = number
+        .e164
+        .strip_prefix("+1")
+        .and_then(|rest| rest.get(..3))
         && let Some(zones) = super::nanp::zones(npa)
     {
         return zones;

@@ -42,7 +42,11 @@ pub const READ_ROLES: &[Role] = &[Admin, Supervisor, Analyst];
 
 /// How the dialer of a campaign reaches the center: the number its answered lines arrive
 /// on, and that number's queue (the campaign's agents).
-pub fn run_of(config: &hotline_infra::config::CenterConfig, campaign: CampaignId, number: &str) -> Option<CampaignRun> {
+pub fn run_of(
+    config: &hotline_infra::config::CenterConfig,
+    campaign: CampaignId,
+    number: &str,
+) -> Option<CampaignRun> {
     let n = config.number(number)?;
     Some(CampaignRun {
         campaign,
@@ -134,9 +138,11 @@ where
         .and(s())
         .and(who.clone())
         .and(body())
-        .and_then(|id: String, lead: String, s: State, who, body: Bytes| async move {
-            Ok::<_, Infallible>(answer(lead_edit(&s, who, &id, &lead, &body).await))
-        })
+        .and_then(
+            |id: String, lead: String, s: State, who, body: Bytes| async move {
+                Ok::<_, Infallible>(answer(lead_edit(&s, who, &id, &lead, &body).await))
+            },
+        )
         .boxed();
     let lead_remove = warp::path!("api" / "campaigns" / String / "leads" / String)
         .and(warp::delete())
@@ -178,8 +184,11 @@ fn parse_campaign(id: &str) -> Result<CampaignId, ApiError> {
 }
 
 fn parse_lead(id: &str) -> Result<LeadId, ApiError> {
-    id.parse()
-        .map_err(|_| ApiError::not_found(format!("`{id}` is not a lead id: GET the campaign lists its leads")))
+    id.parse().map_err(|_| {
+        ApiError::not_found(format!(
+            "`{id}` is not a lead id: GET the campaign lists its leads"
+        ))
+    })
 }
 
 /// The campaign's state from its actor, or 404.
@@ -401,10 +410,7 @@ async fn create(
         .start_campaign(run)
         .await
         .map_err(ApiError::internal)?;
-    center
-        .campaign(campaign, cmd)
-        .await
-        .map_err(center_error)?;
+    center.campaign(campaign, cmd).await.map_err(center_error)?;
     Ok(json!({ "campaign": campaign.to_string() }))
 }
 
@@ -421,7 +427,13 @@ async fn configure(
     let center = s.center.read().await;
     let center = center.as_ref().ok_or_else(stopping)?;
     let st = state_of(center, campaign).await?;
-    run(center, campaign, &st, CampaignCommand::Configure { settings }).await?;
+    run(
+        center,
+        campaign,
+        &st,
+        CampaignCommand::Configure { settings },
+    )
+    .await?;
     Ok(json!({ "campaign": campaign.to_string(), "configured": true }))
 }
 
@@ -616,7 +628,8 @@ async fn import(
 ) -> Result<serde_json::Value, ApiError> {
     allow(who, RUN_ROLES, "import lead lists")?;
     let campaign = parse_campaign(id)?;
-    let parsed = leads_file::parse("body", body, None).map_err(|e| ApiError::bad_field("body", e))?;
+    let parsed =
+        leads_file::parse("body", body, None).map_err(|e| ApiError::bad_field("body", e))?;
     let center = s.center.read().await;
     let center = center.as_ref().ok_or_else(stopping)?;
     let mut st = state_of(center, campaign).await?;
@@ -634,10 +647,7 @@ async fn import(
         // is reported like a malformed one.
         match Campaign::decide(&st, &cmd, now()) {
             Ok(events) => {
-                center
-                    .campaign(campaign, cmd)
-                    .await
-                    .map_err(center_error)?;
+                center.campaign(campaign, cmd).await.map_err(center_error)?;
                 for e in &events {
                     st = Campaign::evolve(st, e, now());
                 }

@@ -62,7 +62,12 @@ fn a_campaign_is_created_its_list_worked_and_its_dialer_started_and_paused() {
     let leads = format!("{base}/leads");
     let (status, e) = call(port, "POST", &leads, Some(r#"{"phone": "212 555"}"#));
     assert_eq!((status, e["field"].as_str()), (400, Some("phone")), "{e}");
-    let (status, lead) = call(port, "POST", &leads, Some(r#"{"phone": "+1 213 555 0100"}"#));
+    let (status, lead) = call(
+        port,
+        "POST",
+        &leads,
+        Some(r#"{"phone": "+1 213 555 0100"}"#),
+    );
     assert_eq!(status, 201, "{lead}");
     assert_eq!(lead["phone"], "+12135550100");
     assert_eq!(lead["time_zones"], json!(["America/Los_Angeles"]));
@@ -70,18 +75,44 @@ fn a_campaign_is_created_its_list_worked_and_its_dialer_started_and_paused() {
     assert_eq!(status, 409, "the same number twice: {e}");
     let lead_path = format!("{leads}/{}", lead["lead"].as_str().unwrap());
     let (status, e) = call(port, "PATCH", &lead_path, Some(r#"{"priority": 12}"#));
-    assert_eq!((status, e["field"].as_str()), (400, Some("priority")), "{e}");
+    assert_eq!(
+        (status, e["field"].as_str()),
+        (400, Some("priority")),
+        "{e}"
+    );
     let (status, e) = call(port, "PATCH", &lead_path, Some(r#"{"priority": 5}"#));
     assert_eq!(status, 200, "{e}");
 
     // A CSV body: good rows kept, the bad one reported by its line.
-    let csv = "phone,priority,name\n+1 312 555 0101,2,Ada\nnot a number,,Bob\n+44 20 7183 8750,,Cy\n";
-    let (status, text) = http(port, "POST", &format!("{leads}/import"), Some(ADMIN), Some(csv));
+    let csv =
+        "phone,priority,name\n+1 312 555 0101,2,Ada\nnot a number,,Bob\n+44 20 7183 8750,,Cy\n";
+    let (status, text) = http(
+        port,
+        "POST",
+        &format!("{leads}/import"),
+        Some(ADMIN),
+        Some(csv),
+    );
     assert_eq!(status, 200, "{text}");
     let imported = json_of(&text);
-    assert_eq!((imported["accepted"].as_u64(), imported["rejected"].as_u64()), (Some(2), Some(1)));
-    assert!(imported["problems"][0].as_str().unwrap().starts_with("body:3: phone"), "{imported}");
-    let (status, e) = http(port, "POST", &format!("{leads}/import"), Some(ADMIN), Some("name\nAda\n"));
+    assert_eq!(
+        (imported["accepted"].as_u64(), imported["rejected"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert!(
+        imported["problems"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("body:3: phone"),
+        "{imported}"
+    );
+    let (status, e) = http(
+        port,
+        "POST",
+        &format!("{leads}/import"),
+        Some(ADMIN),
+        Some("name\nAda\n"),
+    );
     assert_eq!(status, 400, "a body with no phone column: {e}");
     assert_eq!(json_of(&e)["field"], "body");
 
@@ -98,7 +129,11 @@ fn a_campaign_is_created_its_list_worked_and_its_dialer_started_and_paused() {
     let (status, e) = call(port, "POST", &actions, Some(r#"{"action": "launch"}"#));
     assert_eq!(status, 400, "{e}");
     let (status, a) = call(port, "POST", &actions, Some(r#"{"action": "start"}"#));
-    assert_eq!((status, a["status"].as_str()), (200, Some("running")), "{a}");
+    assert_eq!(
+        (status, a["status"].as_str()),
+        (200, Some("running")),
+        "{a}"
+    );
     let body = settings.to_string();
     let (status, e) = call(port, "PUT", &format!("{base}/settings"), Some(&body));
     assert_eq!(status, 409, "rules change only while not dialing: {e}");
@@ -125,7 +160,11 @@ fn a_campaign_is_created_its_list_worked_and_its_dialer_started_and_paused() {
         &format!("{base}/actions"),
         Some(r#"{"action": "stop"}"#),
     );
-    assert_eq!((status, a["status"].as_str()), (200, Some("stopped")), "{a}");
+    assert_eq!(
+        (status, a["status"].as_str()),
+        (200, Some("stopped")),
+        "{a}"
+    );
 }
 
 #[test]
@@ -145,7 +184,12 @@ fn campaign_endpoints_answer_each_role() {
     let (_, created) = call(port, "POST", "/api/campaigns", Some(r#"{"name": "Roles"}"#));
     let id = created["campaign"].as_str().unwrap().to_owned();
     let base = format!("/api/campaigns/{id}");
-    let (_, lead) = call(port, "POST", &format!("{base}/leads"), Some(r#"{"phone": "+12125550142"}"#));
+    let (_, lead) = call(
+        port,
+        "POST",
+        &format!("{base}/leads"),
+        Some(r#"{"phone": "+12125550142"}"#),
+    );
     let lead = format!("{base}/leads/{}", lead["lead"].as_str().unwrap());
     let settings = json!({
         "dial_mode": "predictive", "max_abandon_rate": 0.03,
@@ -161,7 +205,12 @@ fn campaign_endpoints_answer_each_role() {
     let read = [true, true, false, true, false];
     let cases: Vec<(&str, &str, Option<&str>, [bool; 5])> = vec![
         ("GET", "/api/campaigns", None, read),
-        ("POST", "/api/campaigns", Some(r#"{"name": "Another"}"#), run),
+        (
+            "POST",
+            "/api/campaigns",
+            Some(r#"{"name": "Another"}"#),
+            run,
+        ),
         ("GET", &base, None, read),
         ("PUT", &settings_path, Some(&settings), run),
         ("POST", &actions, Some(r#"{"action": "pause"}"#), run),
@@ -177,7 +226,10 @@ fn campaign_endpoints_answer_each_role() {
             // Allowed: done, or refused by the campaign's rules (409: not running, the
             // number already listed), never 401 or 403.
             let expected: &[u16] = if *ok { &[200, 201, 409] } else { &[403] };
-            assert!(expected.contains(&status), "{method} {path} as {role}: {status} {text}");
+            assert!(
+                expected.contains(&status),
+                "{method} {path} as {role}: {status} {text}"
+            );
         }
     }
     // Removing: the forbidden roles first, then the allowed one that removes it.

@@ -36,8 +36,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use hotline_events::{
-    AgentId, AttemptOutcome, CallEvent, CallId, CampaignEvent, CampaignId, Channel, DialMode, Event,
-    QueueId, Timestamp,
+    AgentId, AttemptOutcome, CallEvent, CallId, CampaignEvent, CampaignId, Channel, DialMode,
+    Event, QueueId, Timestamp,
 };
 use hotline_media::{DialFailure, NetworkReport};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
@@ -82,7 +82,9 @@ pub enum CampaignMsg {
     /// A report about a line this campaign dialed, not yet answered.
     Network(NetworkReport),
     /// The grace period after a person answered `call` is over.
-    Grace { call: CallId },
+    Grace {
+        call: CallId,
+    },
     /// Pace again (sent every second while the campaign runs).
     Tick,
     /// Preview mode: the lead `agent` would dial next, for the agent's screen.
@@ -369,7 +371,10 @@ impl CampaignShell {
                 ..
             } => {
                 // The regulations want a message to the person before the line drops.
-                let _ = self.services.telephony.play(*call, "campaign-abandon-message");
+                let _ = self
+                    .services
+                    .telephony
+                    .play(*call, "campaign-abandon-message");
                 if let Some(actor) = self.services.directory.call(*call) {
                     let end = CallCommand::End {
                         reason: hotline_events::EndReason::Abandoned,
@@ -542,9 +547,7 @@ impl CampaignShell {
             }
             match agent.presence {
                 Presence::Available => free.push(entry.id),
-                Presence::Busy { .. }
-                | Presence::WrappingUp { .. }
-                | Presence::Reserved { .. } => {
+                Presence::Busy { .. } | Presence::WrappingUp { .. } | Presence::Reserved { .. } => {
                     let since = match self.on_call.get(&entry.id) {
                         Some(&(_, at)) => at,
                         None => agent.since.unwrap_or(now),

@@ -73,7 +73,10 @@ pub(crate) enum Drawn {
         talk: Duration,
     },
     /// Reported `DialFailed` with `reason` after `after`.
-    Fails { after: Duration, reason: DialFailure },
+    Fails {
+        after: Duration,
+        reason: DialFailure,
+    },
 }
 
 /// A machine taken for a person plays its greeting to the agent for this long.
@@ -169,7 +172,12 @@ mod tests {
             }
         }
         let share = |k: i32| f64::from(k) / n as f64;
-        (share(answers), share(machine), share(busy), share(no_answer))
+        (
+            share(answers),
+            share(machine),
+            share(busy),
+            share(no_answer),
+        )
     }
 
     #[test]
