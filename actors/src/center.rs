@@ -408,6 +408,43 @@ impl Center {
         ractor::call!(actor, CampaignMsg::State).ok()
     }
 
+    /// Preview mode: the lead `agent` would dial next on a running campaign, for the
+    /// agent's screen (`None`: nothing to dial now).
+    pub async fn preview(
+        &self,
+        campaign: hotline_events::CampaignId,
+        agent: AgentId,
+    ) -> Result<Option<crate::campaign::Lead>, CommandError> {
+        let actor = self
+            .services
+            .directory
+            .campaign(campaign)
+            .ok_or(CommandError::NotFound("running campaign"))?;
+        ractor::call!(actor, |reply| CampaignMsg::Preview { agent, reply })
+            .map_err(|_| CommandError::Stopped)
+    }
+
+    /// Preview mode: `agent` saw `lead` and dials it; the call placed, whose answer rings
+    /// that agent first.
+    pub async fn dial_preview(
+        &self,
+        campaign: hotline_events::CampaignId,
+        agent: AgentId,
+        lead: hotline_events::LeadId,
+    ) -> Result<CallId, CommandError> {
+        let actor = self
+            .services
+            .directory
+            .campaign(campaign)
+            .ok_or(CommandError::NotFound("running campaign"))?;
+        ractor::call!(actor, |reply| CampaignMsg::DialPreview {
+            agent,
+            lead,
+            reply
+        })
+        .map_err(|_| CommandError::Stopped)?
+    }
+
     /// What a running campaign's dialer did since its actor started.
     pub async fn dialer_figures(
         &self,
