@@ -486,7 +486,7 @@ fn parse_call(id: &str) -> Result<CallId, ApiError> {
 }
 
 /// An agent token may act on its own agent only; supervisors and administrators on any.
-fn may_act_as(p: &Principal, agent: AgentId) -> Result<(), ApiError> {
+pub(crate) fn may_act_as(p: &Principal, agent: AgentId) -> Result<(), ApiError> {
     match p.role {
         Admin | Supervisor => Ok(()),
         AgentRole if p.agent == Some(agent) => Ok(()),

@@ -27,18 +27,21 @@ use warp::http::StatusCode;
 use warp::reply::{Reply, Response};
 use warp::{Filter, Rejection};
 
-use super::api::{allow, center_error};
+use super::api::{allow, center_error, may_act_as, parse_agent};
 use super::auth::{Principal, Role};
 use super::reply::{ApiError, answer, parse_body};
 use super::{State, now};
 use crate::campaign::{leads_file, phone};
 
-use Role::{Administrator as Admin, Analyst, Supervisor};
+use Role::{Administrator as Admin, Agent as AgentRole, Analyst, Supervisor};
 
 /// Roles that run campaigns and change their lists.
 pub const RUN_ROLES: &[Role] = &[Admin, Supervisor];
 /// Roles that read campaigns.
 pub const READ_ROLES: &[Role] = &[Admin, Supervisor, Analyst];
+/// Roles that preview, dial and disposition leads: an agent for itself, supervisors and
+/// administrators for any agent.
+pub const DESK_ROLES: &[Role] = &[Admin, Supervisor, AgentRole];
 
 /// How the dialer of a campaign reaches the center: the number its answered lines arrive
 /// on, and that number's queue (the campaign's agents).
@@ -147,12 +150,49 @@ where
     let lead_remove = warp::path!("api" / "campaigns" / String / "leads" / String)
         .and(warp::delete())
         .and(s())
-        .and(who)
+        .and(who.clone())
         .and_then(|id: String, lead: String, s: State, who| async move {
             Ok::<_, Infallible>(answer(lead_remove(&s, who, &id, &lead).await))
         })
         .boxed();
+    let preview = warp::path!("api" / "campaigns" / String / "preview")
+        .and(warp::post())
+        .and(s())
+        .and(who.clone())
+        .and(body())
+        .and_then(|id: String, s: State, who, body: Bytes| async move {
+            Ok::<_, Infallible>(answer(preview(&s, who, &id, &body).await))
+        })
+        .boxed();
+    let dial = warp::path!("api" / "campaigns" / String / "leads" / String / "dial")
+        .and(warp::post())
+        .and(s())
+        .and(who.clone())
+        .and(body())
+        .and_then(
+            |id: String, lead: String, s: State, who, body: Bytes| async move {
+                Ok::<_, Infallible>(answer(dial(&s, who, &id, &lead, &body).await))
+            },
+        )
+        .boxed();
+    let disposition = warp::path!("api" / "campaigns" / String / "leads" / String / "disposition")
+        .and(warp::post())
+        .and(s())
+        .and(who)
+        .and(body())
+        .and_then(
+            |id: String, lead: String, s: State, who, body: Bytes| async move {
+                Ok::<_, Infallible>(answer(disposition(&s, who, &id, &lead, &body).await))
+            },
+        )
+        .boxed();
     list.or(create)
+        .unify()
+        .or(preview)
+        .unify()
+        .or(dial)
+        .unify()
+        .or(disposition)
         .unify()
         .or(configure)
         .unify()
@@ -212,6 +252,11 @@ fn rejected(r: &hotline_actors::campaign::CampaignRejection) -> ApiError {
         R::NotE164(_) => ApiError::bad_field("phone", r.to_string()),
         R::NoTimeZone | R::UnknownTimeZone(_) => ApiError::bad_field("time_zones", r.to_string()),
         R::UnknownLead(_) => ApiError::not_found(r.to_string()),
+        R::UnknownDisposition(_) => ApiError::bad_field("disposition", r.to_string()),
+        R::CallbackNeedsTime(_)
+        | R::NotACallback(_)
+        | R::CallbackInThePast
+        | R::CallbackOutsideHours(_) => ApiError::bad_field("callback_at", r.to_string()),
         _ => ApiError::conflict(r.to_string()),
     }
 }
@@ -688,4 +733,143 @@ pub async fn in_log(log: &dyn hotline_infra::EventLog) -> anyhow::Result<Vec<Cam
         }
     }
     Ok(ids)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForAgent {
+    /// The agent acting; an agent token acts as its own agent and may leave it out.
+    #[serde(default)]
+    agent: Option<String>,
+}
+
+/// The agent a desk request acts for: the token's own agent, or the one named by a
+/// supervisor or administrator.
+fn acting_agent(p: &Principal, named: Option<&str>) -> Result<hotline_events::AgentId, ApiError> {
+    let agent = match (named, p.agent) {
+        (Some(id), _) => parse_agent(id)?,
+        (None, Some(own)) => own,
+        (None, None) => {
+            return Err(ApiError::bad_field(
+                "agent",
+                "name the agent the lead is for (\"agent\": its id)",
+            ));
+        }
+    };
+    may_act_as(p, agent)?;
+    Ok(agent)
+}
+
+/// Preview mode: the lead the agent would dial next (`{"lead": null}` when none is due).
+async fn preview(
+    s: &State,
+    who: Option<Principal>,
+    id: &str,
+    body: &[u8],
+) -> Result<serde_json::Value, ApiError> {
+    let p = allow(who, DESK_ROLES, "preview leads")?;
+    let campaign = parse_campaign(id)?;
+    let req: ForAgent = if body.is_empty() {
+        ForAgent { agent: None }
+    } else {
+        parse_body(body)?
+    };
+    let agent = acting_agent(&p, req.agent.as_deref())?;
+    let center = s.center.read().await;
+    let center = center.as_ref().ok_or_else(stopping)?;
+    let lead = center
+        .preview(campaign, agent)
+        .await
+        .map_err(center_error)?;
+    Ok(match lead {
+        Some(l) => json!({"lead": {
+            "lead": l.id.to_string(), "phone": l.phone, "time_zones": l.time_zones,
+            "priority": l.priority, "fields": l.fields, "attempts": l.attempts,
+        }}),
+        None => json!({ "lead": null }),
+    })
+}
+
+/// Preview mode: the agent dials the lead it saw; answers with the call placed.
+async fn dial(
+    s: &State,
+    who: Option<Principal>,
+    id: &str,
+    lead: &str,
+    body: &[u8],
+) -> Result<serde_json::Value, ApiError> {
+    let p = allow(who, DESK_ROLES, "dial leads")?;
+    let campaign = parse_campaign(id)?;
+    let lead = parse_lead(lead)?;
+    let req: ForAgent = if body.is_empty() {
+        ForAgent { agent: None }
+    } else {
+        parse_body(body)?
+    };
+    let agent = acting_agent(&p, req.agent.as_deref())?;
+    let center = s.center.read().await;
+    let center = center.as_ref().ok_or_else(stopping)?;
+    let call = center
+        .dial_preview(campaign, agent, lead)
+        .await
+        .map_err(center_error)?;
+    Ok(json!({ "call": call.to_string() }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DispositionBody {
+    call: String,
+    disposition: String,
+    /// For a disposition that books an appointment: when (RFC 3339).
+    #[serde(default)]
+    callback_at: Option<String>,
+    /// The appointment's agent: the one acting unless `anyone` is true.
+    #[serde(default)]
+    anyone: bool,
+    #[serde(default)]
+    agent: Option<String>,
+}
+
+/// The agent's disposition of a connected call: closes the lead, recycles it, or books an
+/// appointment (for this agent unless `anyone`).
+async fn disposition(
+    s: &State,
+    who: Option<Principal>,
+    id: &str,
+    lead: &str,
+    body: &[u8],
+) -> Result<serde_json::Value, ApiError> {
+    let p = allow(who, DESK_ROLES, "disposition calls")?;
+    let campaign = parse_campaign(id)?;
+    let lead = parse_lead(lead)?;
+    let req: DispositionBody = parse_body(body)?;
+    let agent = acting_agent(&p, req.agent.as_deref())?;
+    let call: hotline_events::CallId = req
+        .call
+        .parse()
+        .map_err(|_| ApiError::bad_field("call", format!("{:?} is not a call id", req.call)))?;
+    let callback = match req.callback_at.as_deref() {
+        None => None,
+        Some(text) => {
+            let at = hotline_events::Timestamp::parse(text).map_err(|_| {
+                ApiError::bad_field(
+                    "callback_at",
+                    format!("`{text}` is not a time: write RFC 3339, such as 2026-12-02T15:30:00Z"),
+                )
+            })?;
+            Some((at, (!req.anyone).then_some(agent)))
+        }
+    };
+    let center = s.center.read().await;
+    let center = center.as_ref().ok_or_else(stopping)?;
+    let st = state_of(center, campaign).await?;
+    let cmd = CampaignCommand::Disposition {
+        lead,
+        call,
+        disposition: req.disposition,
+        callback,
+    };
+    run(center, campaign, &st, cmd).await?;
+    Ok(json!({ "lead": lead.to_string(), "dispositioned": true }))
 }

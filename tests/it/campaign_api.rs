@@ -255,3 +255,95 @@ fn campaign_endpoints_answer_each_role() {
         );
     }
 }
+
+#[test]
+fn an_agent_previews_a_lead_dials_it_and_dispositions_only_a_connected_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), &[]);
+    let port = server.port;
+    let (_, body) = http(port, "GET", "/api/agents", Some(ADMIN), None);
+    let agents = json_of(&body);
+    let a1 = agents[0]["agent"].as_str().unwrap().to_owned();
+    let a2 = agents[1]["agent"].as_str().unwrap().to_owned();
+    let agent = token(port, "agent", Some(&a1));
+    let analyst = token(port, "analyst", None);
+    // Calling hours all day, so the test passes whatever the time in New York.
+    let body = json!({"name": "Preview", "settings": {
+        "dial_mode": "preview", "max_abandon_rate": 0.03,
+        "calling_hours": {"from": "00:00", "to": "24:00"}, "retries": [],
+        "dispositions": [{"name": "sale", "effect": "close"}], "callback_grace_ms": 60000
+    }})
+    .to_string();
+    let (status, created) = call(port, "POST", "/api/campaigns", Some(&body));
+    assert_eq!(status, 201, "{created}");
+    let base = format!("/api/campaigns/{}", created["campaign"].as_str().unwrap());
+    let (_, lead) = call(
+        port,
+        "POST",
+        &format!("{base}/leads"),
+        Some(r#"{"phone": "+12125550101"}"#),
+    );
+    let lead_id = lead["lead"].as_str().unwrap().to_owned();
+    call(
+        port,
+        "POST",
+        &format!("{base}/actions"),
+        Some(r#"{"action": "start"}"#),
+    );
+
+    let preview = format!("{base}/preview");
+    let (status, text) = http(port, "POST", &preview, Some(&analyst), Some("{}"));
+    assert_eq!(status, 403, "{text}");
+    let other = json!({"agent": a2}).to_string();
+    let (status, text) = http(port, "POST", &preview, Some(&agent), Some(&other));
+    assert_eq!(status, 403, "an agent previews for itself only: {text}");
+    let (status, text) = http(port, "POST", &preview, Some(ADMIN), Some("{}"));
+    assert_eq!(
+        (status, json_of(&text)["field"].as_str()),
+        (400, Some("agent")),
+        "{text}"
+    );
+    let (status, text) = http(port, "POST", &preview, Some(&agent), Some("{}"));
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(json_of(&text)["lead"]["lead"], lead_id.as_str(), "{text}");
+
+    let dial = format!("{base}/leads/{lead_id}/dial");
+    let (status, text) = http(port, "POST", &dial, Some(&agent), Some("{}"));
+    assert_eq!(status, 200, "{text}");
+    let call_id = json_of(&text)["call"].as_str().unwrap().to_owned();
+    let (status, text) = http(port, "POST", &dial, Some(&agent), Some("{}"));
+    assert_eq!(
+        status, 409,
+        "a lead with a line in flight is not dialed twice: {text}"
+    );
+
+    let disposition = format!("{base}/leads/{lead_id}/disposition");
+    let (status, text) = http(
+        port,
+        "POST",
+        &disposition,
+        Some(&agent),
+        Some(r#"{"call": "nope", "disposition": "sale"}"#),
+    );
+    assert_eq!(
+        (status, json_of(&text)["field"].as_str()),
+        (400, Some("call")),
+        "{text}"
+    );
+    let body = json!({"call": call_id, "disposition": "sale"}).to_string();
+    let (status, text) = http(port, "POST", &disposition, Some(&agent), Some(&body));
+    assert_eq!(
+        status, 409,
+        "the call is still ringing, not connected: {text}"
+    );
+    // Every desk endpoint is in the OpenAPI document.
+    let (_, text) = http(port, "GET", "/api/openapi.json", None, None);
+    let doc = json_of(&text);
+    for path in [
+        "/api/campaigns/{campaign}/preview",
+        "/api/campaigns/{campaign}/leads/{lead}/dial",
+        "/api/campaigns/{campaign}/leads/{lead}/disposition",
+    ] {
+        assert!(doc["paths"][path]["post"].is_object(), "{path}");
+    }
+}

@@ -252,7 +252,7 @@ impl Actor for CampaignActor {
                         Ok(call)
                     } else {
                         Err(CommandError::Rejected(
-                            "the lead cannot be dialed now: outside its calling hours".into(),
+                            "the lead was not dialed: it is outside its calling hours or on the do-not-call list (its dial_blocked event says which)".into(),
                         ))
                     }
                 }));
