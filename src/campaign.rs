@@ -9,8 +9,9 @@
 //! An import keeps the good rows and reports each bad one as `FILE:LINE: column: what is
 //! wrong`, so that a file with a few mistakes is not refused whole.
 
-mod leads_file;
-mod phone;
+pub(crate) mod leads_file;
+mod nanp;
+pub(crate) mod phone;
 mod settings_file;
 
 use std::collections::BTreeMap;

@@ -253,6 +253,7 @@ async fn go_live(data_dir: &Path, args: &Args) -> Result<ExitCode> {
             demo_traffic: Some(args.rate),
             demo_compress: 1.0,
             seed: args.seed,
+            campaign_number: None,
         },
     )
     .await

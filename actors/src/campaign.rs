@@ -15,6 +15,7 @@
 //! - the rules change only while the campaign is not dialing (before its start or
 //!   paused); `stopped` and `completed` are final.
 
+pub mod actor;
 pub mod hours;
 pub mod lead;
 pub mod next;

@@ -25,6 +25,7 @@ use crate::agent::actor::{AgentActor, AgentMsg};
 use crate::agent::{AgentCommand, AgentState};
 use crate::call::actor::{CallActor, CallMsg};
 use crate::call::{CallCommand, CallState};
+use crate::campaign::actor::{CampaignActor, CampaignMsg, CampaignRun};
 use crate::directory::Directory;
 use crate::ivr::Flows;
 use crate::roster::Roster;
@@ -375,6 +376,98 @@ impl Center {
             .await
     }
 
+    /// Starts the dialer of `run`'s campaign (its actor folds the campaign's stream and
+    /// dials while the campaign runs). Linked to the supervisor, so it stops with the
+    /// center; a failed campaign actor is not restarted (start it again).
+    pub async fn start_campaign(
+        &self,
+        run: CampaignRun,
+    ) -> Result<ActorRef<CampaignMsg>, CenterError> {
+        if let Some(running) = self.services.directory.campaign(run.campaign) {
+            return Ok(running);
+        }
+        let spawner = CallSpawner(self.supervisor.clone());
+        let (actor, _) = Actor::spawn_linked(
+            None,
+            CampaignActor,
+            (run, self.services.clone(), spawner),
+            self.supervisor.get_cell(),
+        )
+        .await
+        .map_err(|e| CenterError::Spawn(e.to_string()))?;
+        Ok(actor)
+    }
+
+    /// Runs `cmd` on a campaign's actor (started with [`Center::start_campaign`]).
+    pub async fn campaign(
+        &self,
+        campaign: hotline_events::CampaignId,
+        cmd: crate::campaign::CampaignCommand,
+    ) -> Result<(), CommandError> {
+        let actor = self
+            .services
+            .directory
+            .campaign(campaign)
+            .ok_or(CommandError::NotFound("running campaign"))?;
+        ractor::call!(actor, |reply| CampaignMsg::Command(cmd, Some(reply)))
+            .map_err(|_| CommandError::Stopped)?
+    }
+
+    /// A running campaign's state, as its actor folded it.
+    pub async fn campaign_state(
+        &self,
+        campaign: hotline_events::CampaignId,
+    ) -> Option<crate::campaign::CampaignState> {
+        let actor = self.services.directory.campaign(campaign)?;
+        ractor::call!(actor, CampaignMsg::State).ok()
+    }
+
+    /// Preview mode: the lead `agent` would dial next on a running campaign, for the
+    /// agent's screen (`None`: nothing to dial now).
+    pub async fn preview(
+        &self,
+        campaign: hotline_events::CampaignId,
+        agent: AgentId,
+    ) -> Result<Option<crate::campaign::Lead>, CommandError> {
+        let actor = self
+            .services
+            .directory
+            .campaign(campaign)
+            .ok_or(CommandError::NotFound("running campaign"))?;
+        ractor::call!(actor, |reply| CampaignMsg::Preview { agent, reply })
+            .map_err(|_| CommandError::Stopped)
+    }
+
+    /// Preview mode: `agent` saw `lead` and dials it; the call placed, whose answer rings
+    /// that agent first.
+    pub async fn dial_preview(
+        &self,
+        campaign: hotline_events::CampaignId,
+        agent: AgentId,
+        lead: hotline_events::LeadId,
+    ) -> Result<CallId, CommandError> {
+        let actor = self
+            .services
+            .directory
+            .campaign(campaign)
+            .ok_or(CommandError::NotFound("running campaign"))?;
+        ractor::call!(actor, |reply| CampaignMsg::DialPreview {
+            agent,
+            lead,
+            reply
+        })
+        .map_err(|_| CommandError::Stopped)?
+    }
+
+    /// What a running campaign's dialer did since its actor started.
+    pub async fn dialer_figures(
+        &self,
+        campaign: hotline_events::CampaignId,
+    ) -> Option<crate::campaign::actor::DialerFigures> {
+        let actor = self.services.directory.campaign(campaign)?;
+        ractor::call!(actor, CampaignMsg::Figures).ok()
+    }
+
     /// The latency of the router's decisions since the center started (see
     /// [`Services::routing_latency`]); shared, so a reader sees it move.
     pub fn routing_latency(&self) -> Arc<LatencyHistogram> {
@@ -461,6 +554,37 @@ impl Center {
             .get_cell()
             .stop_and_wait(None, Some(std::time::Duration::from_secs(5)))
             .await;
+    }
+}
+
+/// Starts call actors for calls the network did not announce: a campaign's line that a
+/// person answered becomes a call of the center, as if it had arrived on the campaign's
+/// number.
+#[derive(Debug, Clone)]
+pub struct CallSpawner(ActorRef<SupervisorMsg>);
+
+impl CallSpawner {
+    /// Starts `call`'s actor and has it arrive on `number` from `caller`; answers once the
+    /// actor runs, so the call's next report finds it.
+    pub async fn arrive(
+        &self,
+        call: CallId,
+        number: String,
+        caller: String,
+        channel: hotline_events::Channel,
+    ) -> Result<(), CenterError> {
+        let arrive = CallCommand::Arrive {
+            number,
+            caller,
+            channel,
+            customer: None,
+        };
+        spawn(
+            &self.0,
+            Entity::Call(call),
+            Some(CallMsg::Command(arrive, None)),
+        )
+        .await
     }
 }
 
@@ -552,6 +676,11 @@ async fn switchboard(
             if let Err(error) = spawn(&supervisor, Entity::Call(call), first).await {
                 tracing::error!(%call, %error, "an incoming call got no actor");
             }
+            continue;
+        }
+        if let Some(campaign) = directory.dialing(call) {
+            // A campaign's line not yet answered: the campaign decides what it came to.
+            let _ = campaign.cast(CampaignMsg::Network(report));
             continue;
         }
         match directory.call(call) {

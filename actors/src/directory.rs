@@ -5,11 +5,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use hotline_events::{AgentId, CallId};
+use hotline_events::{AgentId, CallId, CampaignId};
 use ractor::ActorRef;
 
 use crate::agent::actor::AgentMsg;
 use crate::call::actor::CallMsg;
+use crate::campaign::actor::CampaignMsg;
 use crate::router::actor::RouterMsg;
 
 #[derive(Debug, Default)]
@@ -17,6 +18,9 @@ struct Inner {
     calls: HashMap<CallId, ActorRef<CallMsg>>,
     agents: HashMap<AgentId, ActorRef<AgentMsg>>,
     router: Option<ActorRef<RouterMsg>>,
+    campaigns: HashMap<CampaignId, ActorRef<CampaignMsg>>,
+    /// Lines a campaign dialed that no one answered yet: their reports go to the campaign.
+    dialing: HashMap<CallId, ActorRef<CampaignMsg>>,
 }
 
 /// Shared by every actor of one center.
@@ -69,6 +73,42 @@ impl Directory {
         self.lock().router = Some(actor);
     }
 
+    pub fn campaign(&self, id: CampaignId) -> Option<ActorRef<CampaignMsg>> {
+        self.lock().campaigns.get(&id).cloned()
+    }
+
+    pub fn campaigns(&self) -> Vec<CampaignId> {
+        self.lock().campaigns.keys().copied().collect()
+    }
+
+    pub(crate) fn set_campaign(&self, id: CampaignId, actor: ActorRef<CampaignMsg>) {
+        self.lock().campaigns.insert(id, actor);
+    }
+
+    pub(crate) fn remove_campaign(&self, id: CampaignId, actor: &ActorRef<CampaignMsg>) {
+        let mut inner = self.lock();
+        if inner
+            .campaigns
+            .get(&id)
+            .is_some_and(|a| a.get_id() == actor.get_id())
+        {
+            inner.campaigns.remove(&id);
+        }
+    }
+
+    /// The campaign that dialed `call`, while the line is not yet answered.
+    pub fn dialing(&self, call: CallId) -> Option<ActorRef<CampaignMsg>> {
+        self.lock().dialing.get(&call).cloned()
+    }
+
+    pub(crate) fn set_dialing(&self, call: CallId, actor: ActorRef<CampaignMsg>) {
+        self.lock().dialing.insert(call, actor);
+    }
+
+    pub(crate) fn remove_dialing(&self, call: CallId) {
+        self.lock().dialing.remove(&call);
+    }
+
     /// Every actor, for an abrupt stop.
     pub(crate) fn all_cells(&self) -> Vec<ractor::ActorCell> {
         let inner = self.lock();
@@ -78,6 +118,7 @@ impl Directory {
             .map(|a| a.get_cell())
             .chain(inner.agents.values().map(|a| a.get_cell()))
             .chain(inner.router.iter().map(|a| a.get_cell()))
+            .chain(inner.campaigns.values().map(|a| a.get_cell()))
             .collect()
     }
 }

@@ -16,8 +16,8 @@ pub mod telephony;
 pub mod wav;
 
 pub use sim::{
-    AgentModel, Arrivals, CallerScript, Dist, DistError, MAX_SECS, SimNetwork, SimStats,
-    poisson_gap,
+    AMD_LISTENS, AgentModel, Arrivals, CallerScript, Dist, DistError, MAX_SECS, OutboundScript,
+    SimNetwork, SimStats, poisson_gap,
 };
 pub use telephony::{
     AudioFrame, DialFailure, FRAME_SAMPLES, FRAME_TIME, NetworkReport, SAMPLE_RATE, Telephony,

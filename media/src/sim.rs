@@ -21,6 +21,7 @@
 mod audio;
 mod call;
 mod dist;
+mod outbound;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -42,6 +43,7 @@ use call::{DialOutcome, Phase, RingOutcome, SimCall};
 pub use audio::{AGENT_HZ, CALLER_HZ, TURN};
 pub use call::DIGIT_INTERVAL;
 pub use dist::{Arrivals, Dist, DistError, MAX_SECS, check_probability, poisson_gap};
+pub use outbound::{AMD_LISTENS, OutboundScript};
 
 /// How long a dialed-back caller's phone rings before they pick up.
 pub const CALLEE_ANSWER_DELAY: Duration = Duration::from_secs(6);
@@ -173,6 +175,9 @@ struct State {
     agents: HashMap<AgentId, SimAgent>,
     /// How each caller behaves when dialed back, by their number (the latest call's script).
     callees: HashMap<String, Callee>,
+    /// How numbers a campaign dials behave, by number; then the default for the rest.
+    leads: HashMap<String, OutboundScript>,
+    outbound: Option<OutboundScript>,
     stats: SimStats,
 }
 
@@ -200,6 +205,8 @@ impl SimNetwork {
             calls: HashMap::new(),
             agents: HashMap::new(),
             callees: HashMap::new(),
+            leads: HashMap::new(),
+            outbound: None,
             stats: SimStats::default(),
         };
         let shared = Arc::new(Shared {
@@ -280,6 +287,18 @@ impl SimNetwork {
         }
         sim.wake.notify_one();
         Ok(())
+    }
+
+    /// How `number` behaves when a campaign dials it (a caller who called in from it is
+    /// dialed back as their script says, whatever this says).
+    pub fn add_lead(&self, number: &str, script: OutboundScript) {
+        self.shared.lock().leads.insert(number.to_owned(), script);
+    }
+
+    /// How every dialed number with no script of its own behaves; without it such a
+    /// number fails after [`DIAL_FAILURE_DELAY`].
+    pub fn set_outbound(&self, script: OutboundScript) {
+        self.shared.lock().outbound = Some(script);
     }
 
     pub fn stats(&self) -> SimStats {
@@ -507,7 +526,9 @@ impl Telephony for SimNetwork {
     /// they answer if their script says so (then wait for an agent with their patience, and
     /// talk for a second draw of their talk time), else it is `DialFailed { NoAnswer }` after
     /// [`CALLEE_NO_ANSWER_AFTER`]. A number no synthetic caller called from fails after
-    /// [`DIAL_FAILURE_DELAY`]. The simulated network never reports `Busy`.
+    /// [`DIAL_FAILURE_DELAY`], unless a campaign's script covers it ([`SimNetwork::add_lead`],
+    /// [`SimNetwork::set_outbound`]): then busy, no answer, an answering machine (as AMD
+    /// hears it) or a person, drawn from the script.
     fn originate(&self, call: CallId, number: &str) -> Result<(), TelephonyError> {
         self.open()?;
         let runtime =
@@ -534,13 +555,38 @@ impl Telephony for SimNetwork {
                     Duration::ZERO,
                     Duration::ZERO,
                 ),
-                None => SimCall::outbound(
-                    wake.clone(),
-                    now + DIAL_FAILURE_DELAY,
-                    DialOutcome::Failed(DialFailure::Failed),
-                    Duration::ZERO,
-                    Duration::ZERO,
-                ),
+                None => match state.leads.get(number).or(state.outbound.as_ref()).cloned() {
+                    Some(script) => {
+                        let mut rng = SmallRng::seed_from_u64(state.rng.random());
+                        match script.draw(&mut rng) {
+                            outbound::Drawn::Answers {
+                                after,
+                                patience,
+                                talk,
+                            } => SimCall::outbound(
+                                wake.clone(),
+                                now + after,
+                                DialOutcome::Answered,
+                                patience,
+                                talk,
+                            ),
+                            outbound::Drawn::Fails { after, reason } => SimCall::outbound(
+                                wake.clone(),
+                                now + after,
+                                DialOutcome::Failed(reason),
+                                Duration::ZERO,
+                                Duration::ZERO,
+                            ),
+                        }
+                    }
+                    None => SimCall::outbound(
+                        wake.clone(),
+                        now + DIAL_FAILURE_DELAY,
+                        DialOutcome::Failed(DialFailure::Failed),
+                        Duration::ZERO,
+                        Duration::ZERO,
+                    ),
+                },
             };
             state.stats.dials += 1;
             state.insert(call, sim);

@@ -173,6 +173,8 @@ pub enum DialFailure {
     NoAnswer,
     /// The network could not place the call (no such number, congestion).
     Failed,
+    /// Answering-machine detection heard a machine; the network dropped the line.
+    AnsweringMachine,
 }
 
 /// Why the network refused a command.

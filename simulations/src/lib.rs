@@ -6,6 +6,7 @@
 //! - [`report`]: what a run did, per queue and per agent group, from the projections;
 //! - [`erlang`]: the staffing formulas the report compares with.
 
+pub mod dialer;
 pub mod erlang;
 pub mod load;
 pub mod report;

@@ -1,12 +1,12 @@
 //! Lead numbers: checked against libphonenumber's numbering plans (the `phonenumber`
 //! crate), written in E.164, and placed in the time zones their calling hours are kept in.
 //!
-//! The numbering plan tells the country (for the North American plan, the country of the
-//! area code). A country with one time zone gives it; a country with several gives all of
-//! them, and the campaign then calls only when its hours hold in every one, which never
-//! calls anyone too early or too late but shortens the day (08:00 to 21:00 becomes 13:00 to
-//! 21:00 Eastern across the US): a `time_zone` column names the zone exactly. A country
-//! missing from the table is refused with that advice, never guessed.
+//! A North American number is placed by its area code ([`super::nanp`]: one zone, or the
+//! few a straddling code may be in). Otherwise the numbering plan tells the country: a
+//! country with one time zone gives it; a country with several gives all of them, and the
+//! campaign then calls only when its hours hold in every one, which never calls anyone too
+//! early or too late but shortens the day: a `time_zone` column names the zone exactly. A
+//! country missing from the table is refused with that advice, never guessed.
 
 use phonenumber::country::Id;
 use phonenumber::{Mode, PhoneNumber};
@@ -42,6 +42,21 @@ pub fn normalize(text: &str, region: Option<Id>) -> Result<LeadNumber, String> {
         e164: number.format().mode(Mode::E164).to_string(),
         region: number.country().id(),
     })
+}
+
+/// The IANA zones `number` may be in: for a North American number, its area code's
+/// ([`super::nanp`]); else, or for an area code the table does not know, every zone of its
+/// country; empty if neither is known.
+pub fn zones_of_number(number: &LeadNumber) -> Vec<&'static str> {
+    if let Some(npa) = number
+        .e164
+        .strip_prefix("+1")
+        .and_then(|rest| rest.get(..3))
+        && let Some(zones) = super::nanp::zones(npa)
+    {
+        return zones;
+    }
+    number.region.map(zones_of).unwrap_or_default().to_vec()
 }
 
 /// The IANA zones a number of `region` may be in; empty if the table does not know it.
@@ -208,6 +223,21 @@ mod tests {
         assert!(e.contains("not a valid number"), "{e}");
         assert!(normalize("call me", None).is_err());
         assert!(normalize(" ", None).unwrap_err().contains("empty"));
+    }
+
+    #[test]
+    fn a_north_american_number_is_placed_by_its_area_code() {
+        let zones = |text| zones_of_number(&normalize(text, None).unwrap());
+        assert_eq!(zones("+1 213 555 0100"), vec!["America/Los_Angeles"]);
+        assert_eq!(zones("+1 416 555 0123"), vec!["America/Toronto"]);
+        assert_eq!(zones("+44 20 7183 8750"), vec!["Europe/London"]);
+        // A number of the plan whose area code the table does not know: every zone of
+        // its country (none here is such a number, so build one by hand).
+        let unknown = LeadNumber {
+            e164: "+19995550100".into(),
+            region: Some(Id::US),
+        };
+        assert_eq!(zones_of_number(&unknown).len(), 7);
     }
 
     #[test]

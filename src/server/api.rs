@@ -294,6 +294,7 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
         .boxed();
     let recordings = super::recordings::routes(state.clone(), w());
     let voicemail = super::voicemail::routes(state.clone(), w());
+    let campaigns = super::campaigns::routes(state.clone(), w());
     let root = warp::path::end()
         .and(get())
         .map(|| warp::redirect::found(warp::http::Uri::from_static("/wallboard")).into_response())
@@ -343,6 +344,8 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
         .or(recordings)
         .unify()
         .or(voicemail)
+        .unify()
+        .or(campaigns)
         .unify()
         .or(sql)
         .unify()
@@ -486,7 +489,7 @@ fn parse_call(id: &str) -> Result<CallId, ApiError> {
 }
 
 /// An agent token may act on its own agent only; supervisors and administrators on any.
-fn may_act_as(p: &Principal, agent: AgentId) -> Result<(), ApiError> {
+pub(crate) fn may_act_as(p: &Principal, agent: AgentId) -> Result<(), ApiError> {
     match p.role {
         Admin | Supervisor => Ok(()),
         AgentRole if p.agent == Some(agent) => Ok(()),

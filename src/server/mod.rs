@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod api;
 pub mod auth;
+pub mod campaigns;
 pub mod feed;
 pub mod metrics;
 mod pages;
@@ -64,6 +65,10 @@ pub struct Args {
     /// The seed of the simulated network and callers.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// The center's number a campaign's answered lines arrive on: its queue's agents take
+    /// them. Without it, the center's first number.
+    #[arg(long, value_name = "E164")]
+    pub campaign_number: Option<String>,
 }
 
 /// What the handlers share.
@@ -86,6 +91,8 @@ pub struct Inner {
     pub roster: hotline_actors::roster::Roster,
     /// Where recordings are, when a recording key was given.
     pub vault: Option<hotline_infra::Vault>,
+    /// The number campaigns' answered lines arrive on (see [`Args::campaign_number`]).
+    pub campaign_number: String,
 }
 
 pub type State = Arc<Inner>;
@@ -195,6 +202,30 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> 
         args.seed,
     )
     .await?;
+    // The dialers of the campaigns in the log: they pick up where their streams stand.
+    let campaign_number = match &args.campaign_number {
+        Some(n) if config.number(n).is_some() => n.clone(),
+        Some(n) => {
+            return Err(anyhow!(
+                "--campaign-number {n} is not one of the center's numbers: give one of its [[numbers]]"
+            ));
+        }
+        None => config
+            .numbers
+            .first()
+            .map(|n| n.number.clone())
+            .unwrap_or_default(),
+    };
+    // Numbers a campaign dials behave as a typical list on the simulated network.
+    network.set_outbound(hotline_media::OutboundScript::default());
+    for id in campaigns::in_log(log.as_ref()).await? {
+        match campaigns::run_of(&config, id, &campaign_number) {
+            Some(run) => {
+                center.start_campaign(run).await?;
+            }
+            None => tracing::warn!(campaign = %id, "no campaign number: its dialer is not started"),
+        }
+    }
     // Expired recordings and voicemail messages go at start and every hour after.
     let purge = vault.clone().map(|vault| {
         crate::recordings::purge_every_hour(
@@ -226,6 +257,7 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> 
         network: network.clone(),
         roster,
         vault,
+        campaign_number,
     });
 
     let listener = TcpListener::bind(args.listen)

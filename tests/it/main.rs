@@ -6,6 +6,7 @@ mod admin;
 mod audit;
 mod bad_input;
 mod campaign;
+mod campaign_api;
 mod crm;
 mod demo;
 mod erlang;

@@ -635,3 +635,57 @@ async fn a_person_picks_up_a_phone_whose_model_never_answers() {
         (secs(4), NetworkReport::AgentAnswered { call, agent: a })
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_campaign_dial_follows_its_lead_script() {
+    let (net, mut rx) = SimNetwork::new(13, 16);
+    let a = agent(1);
+    net.add_agent(a, answering(1.0));
+    let person = OutboundScript {
+        person: 1.0,
+        machine: 0.0,
+        busy: 0.0,
+        time_to_answer: fixed(8.0),
+        patience: fixed(5.0),
+        talk: fixed(60.0),
+        amd_accuracy: 1.0,
+        ..OutboundScript::default()
+    };
+    let machine = OutboundScript {
+        person: 0.0,
+        machine: 1.0,
+        ..person.clone()
+    };
+    net.add_lead("+12125550101", person);
+    net.set_outbound(machine);
+    let t0 = Instant::now();
+    let (p, m) = (CallId::generate(), CallId::generate());
+    net.originate(p, "+12125550101").unwrap();
+    net.originate(m, "+12125550102").unwrap();
+    // AMD listens 1.5 s after the answer before it reports.
+    assert_eq!(
+        next(&mut rx, t0).await,
+        (
+            Duration::from_millis(9_500),
+            NetworkReport::CalleeAnswered { call: p }
+        )
+    );
+    assert_eq!(
+        next(&mut rx, t0).await,
+        (
+            Duration::from_millis(9_500),
+            NetworkReport::DialFailed {
+                call: m,
+                reason: DialFailure::AnsweringMachine
+            }
+        )
+    );
+    // Nobody speaks to the person: they hang up after their patience.
+    assert_eq!(
+        next(&mut rx, t0).await,
+        (
+            Duration::from_millis(14_500),
+            NetworkReport::CallerHungUp { call: p }
+        )
+    );
+}
