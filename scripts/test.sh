@@ -20,7 +20,8 @@ command -v cmake >/dev/null || need+=(cmake)
 command -v psql >/dev/null || need+=(postgresql-client)
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
-command -v python3 >/dev/null || need+=(python3 python3-venv)
+command -v python3 >/dev/null || need+=(python3)
+python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 if [ "${#need[@]}" -gt 0 ]; then
     echo "== installing ${need[*]} (apt)"
     if [ "$(id -u)" -ne 0 ]; then
