@@ -65,7 +65,19 @@ fn a_simulation_on_kafka_equals_the_same_seed_on_sqlite() {
     let on_kafka = tempfile::tempdir().unwrap();
     let report_sqlite = ok(&hotline(on_sqlite.path(), &["simulate", scenario]));
     let report_kafka = ok(&on_log(on_kafka.path(), &url, &["simulate", scenario]));
-    assert_eq!(report_kafka, report_sqlite, "the same report");
+    // The same figures (wall time, memory and the data directory aside).
+    let figures = |report: &str| -> Vec<String> {
+        report
+            .lines()
+            .filter(|l| {
+                !l.contains(" simulated in ")
+                    && !l.starts_with("memory:")
+                    && !l.starts_with("The day is in the log")
+            })
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(figures(&report_kafka), figures(&report_sqlite));
     assert!(
         !hotline_infra::SqliteLog::file_in(on_kafka.path()).exists(),
         "the Kafka run wrote no embedded log"
@@ -78,14 +90,14 @@ fn a_simulation_on_kafka_equals_the_same_seed_on_sqlite() {
     ] {
         let a = ok(&hotline(
             on_sqlite.path(),
-            &["sql", query, "--format", "csv"],
+            &["sql", query, "--format", "json"],
         ));
         let b = ok(&on_log(
             on_kafka.path(),
             &url,
-            &["sql", query, "--format", "csv"],
+            &["sql", query, "--format", "json"],
         ));
-        assert!(a.lines().count() > 1, "{query} has rows: {a}");
+        assert!(a.starts_with("[{"), "{query} has rows");
         assert_eq!(b, a, "{query}");
     }
     // Same seed, same events, same positions: the very same hash chain.
