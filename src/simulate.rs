@@ -63,7 +63,7 @@ pub async fn run(
     let head = log.head().await?;
     if head > 0 {
         bail!(
-            "{} already holds {head} events; simulate into an empty log (--data-dir, or another --log topic), so that the report covers this run alone",
+            "{} already holds {head} events; simulate into an empty data directory (--data-dir) or a new --log topic, so that the report covers this run alone",
             crate::logs::describe(data_dir, target)
         );
     }
