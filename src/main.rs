@@ -137,6 +137,20 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
+        if let Some(log) = &cli.log
+            && !matches!(
+                cli.command,
+                Command::Log(LogCommand::Tail(_))
+                    | Command::Audit(_)
+                    | Command::Simulate(_)
+                    | Command::Sql(_)
+            )
+        {
+            // Refused rather than ignored: the command would otherwise run on another log.
+            return Err(anyhow::anyhow!(
+                "--log {log}: only log tail, audit, simulate and sql run on a chosen log so far; this command uses the data directory's log (drop --log / HOTLINE_LOG_URL)"
+            ));
+        }
         match cli.command {
             Command::Demo(args) => demo::run(&cli.data_dir, args).await,
             Command::Log(LogCommand::Tail(args)) => {

@@ -57,6 +57,9 @@ pub async fn run(
         scenario.seed = seed;
     }
     if args.load {
+        if let Some(target) = target {
+            bail!("--load runs on the data directory's log, not on --log {target}");
+        }
         return crate::load::run(data_dir, &scenario, &args.load_options(&scenario)?).await;
     }
     let log = crate::logs::open(data_dir, target, crate::logs::Access::Replayable).await?;
