@@ -7,10 +7,13 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use hotline_events::{Recorded, StreamName};
-use hotline_infra::{EventLog, SqliteLog};
+use hotline_infra::LogTarget;
 
-pub async fn verify(data_dir: &Path) -> Result<ExitCode> {
-    let log = SqliteLog::open_read_only(data_dir)?;
+use crate::logs::{self, Access};
+
+pub async fn verify(data_dir: &Path, target: Option<&LogTarget>) -> Result<ExitCode> {
+    let log = logs::open(data_dir, target, Access::Read).await?;
+    let name = logs::describe(data_dir, target);
     let started = std::time::Instant::now();
     let report = log.verify().await?;
     let seconds = started.elapsed().as_secs_f64();
@@ -19,7 +22,7 @@ pub async fn verify(data_dir: &Path) -> Result<ExitCode> {
             say!(
                 "ok: {} events verified in {seconds:.2} s; the hash chain of {} is intact.",
                 report.events_checked,
-                log.path().display()
+                name
             )?;
             say!(
                 "last hash: {} (note it: a later verify proves the log still extends it)",
@@ -50,12 +53,19 @@ pub async fn verify(data_dir: &Path) -> Result<ExitCode> {
     }
 }
 
-pub async fn history(data_dir: &Path, stream: &str) -> Result<ExitCode> {
+pub async fn history(
+    data_dir: &Path,
+    target: Option<&LogTarget>,
+    stream: &str,
+) -> Result<ExitCode> {
     let stream = StreamName::parse(stream).context("the stream to show")?;
-    let log = SqliteLog::open_read_only(data_dir)?;
+    let log = logs::open(data_dir, target, Access::Read).await?;
     let events = log.read_stream(&stream, 1).await?;
     if events.is_empty() {
-        say!("{stream} has no events in {}.", log.path().display())?;
+        say!(
+            "{stream} has no events in {}.",
+            logs::describe(data_dir, target)
+        )?;
         return Ok(ExitCode::from(1));
     }
     let altered = events.iter().filter(|r| !r.hash_is_valid()).count();

@@ -117,7 +117,7 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
     log.close().await?;
     if let Some(call) = morning.story {
         say!("\nOne call's story (hotline audit history {call}):")?;
-        crate::audit::history(data_dir, &call).await?;
+        crate::audit::history(data_dir, None, &call).await?;
     }
     say!(
         "\nRead it all back: hotline log tail --data-dir {}   |   hotline audit verify",

@@ -47,20 +47,27 @@ pub struct Args {
     duration: Option<u64>,
 }
 
-pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
+pub async fn run(
+    data_dir: &Path,
+    target: Option<&hotline_infra::LogTarget>,
+    args: Args,
+) -> Result<ExitCode> {
     let mut scenario = Scenario::load(&args.scenario).map_err(|e| anyhow!("{e}"))?;
     if let Some(seed) = args.seed {
         scenario.seed = seed;
     }
     if args.load {
+        if let Some(target) = target {
+            bail!("--load runs on the data directory's log, not on --log {target}");
+        }
         return crate::load::run(data_dir, &scenario, &args.load_options(&scenario)?).await;
     }
-    let log = crate::demo::open_log(data_dir)?;
+    let log = crate::logs::open(data_dir, target, crate::logs::Access::Replayable).await?;
     let head = log.head().await?;
     if head > 0 {
         bail!(
-            "{} already holds {head} events; simulate into an empty data directory (--data-dir), so that the report covers this run alone",
-            data_dir.display()
+            "{} already holds {head} events; simulate into an empty data directory (--data-dir) or a new --log topic, so that the report covers this run alone",
+            crate::logs::describe(data_dir, target)
         );
     }
     say!(

@@ -61,7 +61,11 @@ pub struct Args {
     config: Option<PathBuf>,
 }
 
-pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
+pub async fn run(
+    data_dir: &Path,
+    target: Option<&hotline_infra::LogTarget>,
+    args: Args,
+) -> Result<ExitCode> {
     if args.tables {
         list_tables()?;
         return Ok(ExitCode::SUCCESS);
@@ -73,16 +77,21 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
     };
     let rules = MetricRules::from_config(&config);
     let zone = rules.time_zone;
-    if !SqliteLog::file_in(data_dir).is_file() {
+    if target.is_none() && !SqliteLog::file_in(data_dir).is_file() {
         bail!(
             "no event log in {} (run `hotline demo` first, or give --data-dir)",
             data_dir.display()
         );
     }
-    let log: Arc<dyn EventLog> = Arc::new(
-        SqliteLog::open_read_only(data_dir)
-            .with_context(|| format!("opening the event log in {}", data_dir.display()))?,
-    );
+    // The projections' snapshots and history stay in the data directory, whichever log.
+    let log = crate::logs::open(data_dir, target, crate::logs::Access::Read)
+        .await
+        .with_context(|| {
+            format!(
+                "opening the event log {}",
+                crate::logs::describe(data_dir, target)
+            )
+        })?;
     let store = SnapshotStore::open(data_dir)?;
     let runner = Runner::start(log.clone(), store, rules).await?;
     let views = runner.views();

@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use hotline_events::{Recorded, StreamName};
-use hotline_infra::{EventLog, SqliteLog};
+use hotline_infra::LogTarget;
+
+use crate::logs::{self, Access};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -22,14 +24,14 @@ pub struct Args {
     follow: bool,
 }
 
-pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
+pub async fn run(data_dir: &Path, target: Option<&LogTarget>, args: Args) -> Result<ExitCode> {
     let stream = args
         .stream
         .as_deref()
         .map(StreamName::parse)
         .transpose()
         .context("--stream")?;
-    let log = SqliteLog::open_read_only(data_dir)?;
+    let log = logs::open(data_dir, target, Access::Read).await?;
     let mut out = std::io::stdout().lock();
     let mut print = |r: &Recorded| -> Result<()> {
         serde_json::to_writer(&mut out, r)

@@ -5,6 +5,10 @@
 //! pass-through of events this build does not interpret as a side effect.
 
 #![allow(clippy::unwrap_used)] // test support: a failed check panics, as in a test
+
+#[cfg(feature = "kafka")]
+pub mod broker;
+
 use std::collections::{BTreeMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::process::Child;

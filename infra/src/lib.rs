@@ -1,7 +1,7 @@
 //! Hotline's ports and their backends: the [`EventLog`](log::EventLog) every actor appends
 //! to and every projection reads, its embedded SQLite backend, and the injected clock.
 //!
-//! Only this crate knows SQLite (and, later, Kafka). Nothing here knows calls or agents
+//! Only this crate knows SQLite and Kafka (feature `kafka`). Nothing here knows calls or agents
 //! beyond the event vocabulary of `hotline-events`.
 
 pub mod clock;
@@ -19,7 +19,10 @@ pub mod virtual_time;
 
 pub use clock::Clock;
 pub use latency::{LatencyHistogram, LatencySummary};
+#[cfg(feature = "kafka")]
+pub use log::kafka::KafkaLog;
 pub use log::sqlite::{Durability, SqliteLog};
+pub use log::target::{BadLogUrl, KafkaTarget, LogTarget};
 pub use log::{
     Appended, ChainBreak, EventLog, ExpectedVersion, LogError, Subscription, VerifyReport,
 };

@@ -8,7 +8,10 @@
 //! - a subscription delivers every position from its start, in order, exactly once,
 //!   across the hand-over from catch-up to live.
 
+#[cfg(feature = "kafka")]
+pub mod kafka;
 pub mod sqlite;
+pub mod target;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -92,6 +95,10 @@ pub enum LogError {
     },
     #[error("the event log at {} failed: {detail}", path.display())]
     Storage { path: PathBuf, detail: String },
+    #[error(
+        "the Kafka event log {target} failed: {detail}; check that the broker runs and is reachable, then run the command again"
+    )]
+    Kafka { target: String, detail: String },
     #[error("the event log is open read-only: appends need a command that owns the log")]
     ReadOnly,
     #[error("the event log is closed")]
@@ -146,41 +153,46 @@ pub trait EventLog: Send + Sync + std::fmt::Debug {
     /// Walks the whole chain and reports the first event whose hash, predecessor, position
     /// or version does not hold.
     async fn verify(&self) -> Result<VerifyReport, LogError> {
-        let head = self.head().await?;
-        let mut checker = ChainChecker::default();
-        let mut next = 1;
-        while next <= head && checker.first_break.is_none() {
-            let batch = match self.read_all(next, 4096).await {
-                Ok(batch) => batch,
-                Err(LogError::Corrupt {
-                    position, detail, ..
-                }) => {
-                    checker.broken(position, format!("unreadable: {detail}"));
-                    break;
-                }
-                Err(e) => return Err(e),
-            };
-            if batch.is_empty() {
-                checker.broken(next, "missing: the log ends before its head".to_owned());
-                break;
-            }
-            for r in &batch {
-                if r.position > head || !checker.check(r) {
-                    break;
-                }
-            }
-            next = batch.last().map_or(head + 1, |r| r.position + 1);
-        }
-        Ok(VerifyReport {
-            events_checked: checker.checked,
-            head,
-            last_hash: checker.last_hash,
-            first_break: checker.first_break,
-        })
+        walk_chain(self).await
     }
 
     /// Finishes pending appends and releases the log.
     async fn close(&self) -> Result<(), LogError>;
+}
+
+/// Walks the chain of `log` from position 1 (the default `verify`).
+pub(crate) async fn walk_chain<L: EventLog + ?Sized>(log: &L) -> Result<VerifyReport, LogError> {
+    let head = log.head().await?;
+    let mut checker = ChainChecker::default();
+    let mut next = 1;
+    while next <= head && checker.first_break.is_none() {
+        let batch = match log.read_all(next, 4096).await {
+            Ok(batch) => batch,
+            Err(LogError::Corrupt {
+                position, detail, ..
+            }) => {
+                checker.broken(position, format!("unreadable: {detail}"));
+                break;
+            }
+            Err(e) => return Err(e),
+        };
+        if batch.is_empty() {
+            checker.broken(next, "missing: the log ends before its head".to_owned());
+            break;
+        }
+        for r in &batch {
+            if r.position > head || !checker.check(r) {
+                break;
+            }
+        }
+        next = batch.last().map_or(head + 1, |r| r.position + 1);
+    }
+    Ok(VerifyReport {
+        events_checked: checker.checked,
+        head,
+        last_hash: checker.last_hash,
+        first_break: checker.first_break,
+    })
 }
 
 /// Follows a chain event by event.

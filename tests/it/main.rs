@@ -11,6 +11,8 @@ mod crm;
 mod demo;
 mod erlang;
 mod ivr;
+#[cfg(feature = "kafka")]
+mod kafka;
 mod recordings;
 mod replay;
 mod serve;

@@ -1,0 +1,280 @@
+//! The Kafka log against a real broker (tansu, started per test on loopback): the
+//! conformance suite, unchanged, and what only a networked log has (the broker restarting
+//! in the middle of appends).
+
+#![cfg(feature = "kafka")]
+#![allow(clippy::unwrap_used)]
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use hotline_infra::conformance::broker::Broker;
+use hotline_infra::conformance::{self, Harness, probe, stream};
+use hotline_infra::{EventLog, ExpectedVersion, KafkaLog, KafkaTarget};
+
+/// Set in the child process of the killed-writer check: `HOST:PORT/TOPIC` to write.
+const CRASH_WRITER_TARGET: &str = "HOTLINE_TEST_KAFKA_CRASH_WRITER";
+
+struct Kafka {
+    broker: Mutex<Broker>,
+    target: KafkaTarget,
+}
+
+impl Kafka {
+    fn new() -> Self {
+        let broker = Broker::start();
+        let target = broker.target("conformance");
+        Self {
+            broker: Mutex::new(broker),
+            target,
+        }
+    }
+}
+
+#[async_trait]
+impl Harness for Kafka {
+    type Log = KafkaLog;
+
+    async fn open(&self) -> KafkaLog {
+        KafkaLog::open(&self.target)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Alters one digit of the event's data where the broker stores it (its SQLite file),
+    /// with the broker stopped, as someone with access to the broker's disk could.
+    fn tamper(&self, position: u64) {
+        let mut broker = self.broker.lock().unwrap();
+        broker.stop();
+        let db = rusqlite::Connection::open(broker.storage_file()).unwrap();
+        let (rowid, mut value): (i64, Vec<u8>) = db
+            .query_row(
+                "SELECT rowid, v FROM record WHERE CAST(v AS TEXT) LIKE ?1",
+                [format!(r#"{{"position":{position},%"#)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("the event's record in the broker's storage");
+        let data = value
+            .windows(8)
+            .position(|w| w == br#""data":{"#)
+            .expect("the record holds the event's data");
+        let digit = value[data..]
+            .iter()
+            .position(u8::is_ascii_digit)
+            .map(|at| data + at)
+            .expect("a digit in the data");
+        value[digit] = if value[digit] == b'9' {
+            b'0'
+        } else {
+            value[digit] + 1
+        };
+        db.execute(
+            "UPDATE record SET v = ?1 WHERE rowid = ?2",
+            rusqlite::params![value, rowid],
+        )
+        .unwrap();
+        drop(db);
+        broker.restart();
+    }
+
+    fn spawn_writer(&self) -> Child {
+        Command::new(std::env::current_exe().expect("test binary"))
+            .args([
+                "--exact",
+                "killed_process_leaves_no_partial_batch",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(
+                CRASH_WRITER_TARGET,
+                format!("{}/{}", self.target.bootstrap, self.target.topic),
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the writer process")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ordering() {
+    conformance::ordering(&Kafka::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn version_conflicts() {
+    conformance::version_conflicts(&Kafka::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catch_up_then_live() {
+    conformance::catch_up_then_live(&Kafka::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn durable_across_reopen() {
+    conformance::durable_across_reopen(&Kafka::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tamper_is_detected() {
+    conformance::tamper_is_detected(&Kafka::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_process_leaves_no_partial_batch() {
+    // In the child process this same test is the writer that gets killed.
+    if let Some(target) = std::env::var_os(CRASH_WRITER_TARGET) {
+        let target = target.to_string_lossy();
+        let (bootstrap, topic) = target.split_once('/').unwrap();
+        let target = KafkaTarget {
+            bootstrap: bootstrap.to_owned(),
+            topic: topic.to_owned(),
+            partitions: 3,
+        };
+        let log = KafkaLog::open(&target)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        conformance::crash_writer(&log).await;
+    }
+    conformance::killed_process_leaves_no_partial_batch(&Kafka::new()).await;
+}
+
+/// The broker is killed and started again while four writers append: no append fails
+/// (the producer retries across the restart), appends go on, and after reopening every
+/// acknowledged event is in the log exactly once, in each stream's order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_restart_in_the_middle_of_appends_loses_and_repeats_nothing() {
+    let mut broker = Broker::start();
+    let target = broker.target("restart");
+    let log = KafkaLog::open(&target).await.unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..4u64)
+        .map(|w| {
+            let (log, stop) = (log.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut acknowledged = Vec::new();
+                for i in 0u64.. {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let event = probe(&format!(r#""w":{w},"i":{i}"#));
+                    log.append(
+                        &stream(&format!("r{w}")),
+                        ExpectedVersion::Exact(i),
+                        vec![event],
+                    )
+                    .await
+                    .unwrap_or_else(|e| panic!("writer {w}, append {i}: {e}"));
+                    acknowledged.push(i);
+                }
+                acknowledged
+            })
+        })
+        .collect();
+    let wait_for_head = |at_least: u64| {
+        let log = log.clone();
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(120);
+            while log.head().await.unwrap() < at_least {
+                assert!(
+                    Instant::now() < deadline,
+                    "appends stalled below {at_least}"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    wait_for_head(200).await;
+    tokio::task::block_in_place(|| broker.restart());
+    let at_restart = log.head().await.unwrap();
+    wait_for_head(at_restart + 200).await;
+    stop.store(true, Ordering::SeqCst);
+    let mut acknowledged = HashMap::new();
+    for (w, task) in writers.into_iter().enumerate() {
+        acknowledged.insert(format!("probe-r{w}"), task.await.unwrap());
+    }
+    log.close().await.unwrap();
+    drop(log);
+
+    let log = KafkaLog::open(&target).await.unwrap();
+    let mut total = 0;
+    for (name, appended) in &acknowledged {
+        let events = log
+            .read_stream(&hotline_events::StreamName::parse(name).unwrap(), 1)
+            .await
+            .unwrap();
+        let seen: Vec<u64> = events
+            .iter()
+            .map(|r| {
+                let v: serde_json::Value = serde_json::from_str(&r.data).unwrap();
+                v["i"].as_u64().unwrap()
+            })
+            .collect();
+        assert_eq!(
+            &seen, appended,
+            "{name}: each acknowledged event once, in order"
+        );
+        total += seen.len() as u64;
+    }
+    assert_eq!(log.head().await.unwrap(), total);
+    let report = log.verify().await.unwrap();
+    assert_eq!((report.events_checked, report.first_break), (total, None));
+    // And the log goes on.
+    let next = log
+        .append(
+            &stream("after"),
+            ExpectedVersion::Exact(0),
+            vec![probe(r#""n":1"#)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(next.first_position, total + 1);
+    log.close().await.unwrap();
+}
+
+/// A read-only open follows the topic: another log's appends reach its subscription.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_log_follows_the_writer() {
+    let broker = Broker::start();
+    let target = broker.target("follow");
+    let writer = KafkaLog::open(&target).await.unwrap();
+    writer
+        .append(
+            &stream("a"),
+            ExpectedVersion::Exact(0),
+            vec![probe(r#""n":1"#)],
+        )
+        .await
+        .unwrap();
+    let reader = KafkaLog::open_read_only(&target).await.unwrap();
+    assert_eq!(reader.head().await.unwrap(), 1);
+    let mut feed = reader.subscribe(1);
+    writer
+        .append(
+            &stream("a"),
+            ExpectedVersion::Exact(1),
+            vec![probe(r#""n":2"#)],
+        )
+        .await
+        .unwrap();
+    for expected in 1..=2 {
+        let r = tokio::time::timeout(Duration::from_secs(20), feed.next())
+            .await
+            .expect("the reader sees the writer's appends")
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.position, expected);
+    }
+    let refused = reader
+        .append(&stream("a"), ExpectedVersion::Any, vec![probe(r#""n":3"#)])
+        .await;
+    assert!(
+        matches!(refused, Err(hotline_infra::LogError::ReadOnly)),
+        "{refused:?}"
+    );
+    writer.close().await.unwrap();
+}

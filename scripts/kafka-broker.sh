@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Kafka-protocol test broker (tansu, from crates.io) once and prints its path.
+#
+# Idempotent: when the pinned binary is already in the cache it only prints the path.
+# The build (15-30 minutes on two cores) uses its own target dir under the cache, never the
+# workspace's, so it does not disturb the project's build and survives `cargo clean`.
+# Only the `libsql` storage engine is built: the tests need durable storage
+# (`--storage-engine sqlite://...`) to restart the broker in the middle of appends.
+#
+#   HOTLINE_CACHE  where tools are cached (default: $HOME/.cache/hotline)
+#   prints:        the absolute path of the `tansu` binary (on stdout, alone)
+set -euo pipefail
+
+TANSU_VERSION=0.6.0
+CACHE="${HOTLINE_CACHE:-$HOME/.cache/hotline}"
+ROOT="$CACHE/tansu-$TANSU_VERSION"
+BIN="$ROOT/bin/tansu"
+
+if [ ! -x "$BIN" ]; then
+    echo "== building the tansu $TANSU_VERSION Kafka broker into $ROOT (15-30 minutes, once)" >&2
+    mkdir -p "$CACHE"
+    CARGO_TARGET_DIR="$CACHE/tansu-build" cargo install --locked tansu \
+        --version "$TANSU_VERSION" --features libsql \
+        --root "$ROOT" >&2
+    # The build tree is only needed to build: drop it, the binary is what we keep.
+    rm -rf "$CACHE/tansu-build"
+fi
+echo "$BIN"
