@@ -73,6 +73,8 @@ fn config() -> CenterConfig {
         }],
         hours: vec![],
         recording: Default::default(),
+        voicemail: Default::default(),
+        surveys: vec![],
     }
 }
 
