@@ -1,6 +1,8 @@
 //! An entity's stream as its shell sees it: fold it into the state at start, append what
 //! `decide` returned with the version the state says, so a second writer is a conflict.
 
+use std::collections::BTreeMap;
+
 use hotline_events::{Event, NewEvent, StreamName, Timestamp};
 use hotline_infra::{EventLog, ExpectedVersion, LogError};
 
@@ -43,6 +45,36 @@ where
         }
     }
     Ok(state)
+}
+
+/// Folds every stream of `category` (`recording`, `voicemail`…) into `D`'s state, reading
+/// the whole log in pages: what a sweep over all such entities (a retention purge) starts
+/// from. Events `typed` cannot read are counted in the version, as in [`load`].
+pub(crate) async fn load_category<D: Decider>(
+    log: &dyn EventLog,
+    category: &str,
+    typed: impl Fn(Event) -> Option<D::Event>,
+) -> Result<BTreeMap<StreamName, D::State>, LogError>
+where
+    D::State: Versioned,
+{
+    let mut states: BTreeMap<StreamName, D::State> = BTreeMap::new();
+    let mut from = 1;
+    loop {
+        let page = log.read_all(from, 10_000).await?;
+        let Some(last) = page.last() else { break };
+        from = last.position + 1;
+        for r in page.iter().filter(|r| r.stream.category() == category) {
+            let state = states.entry(r.stream.clone()).or_default();
+            let mut next = std::mem::take(state);
+            match typed(r.event()) {
+                Some(e) => next = D::evolve(next, &e, r.occurred_at),
+                None => next.set_version(r.version),
+            }
+            *state = next;
+        }
+    }
+    Ok(states)
 }
 
 /// States that count the version of their stream, even over events they skip.

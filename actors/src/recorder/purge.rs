@@ -4,15 +4,12 @@
 //! and writes the event. `hotline serve` runs it at start and every hour, and
 //! `hotline recordings purge` on demand.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use hotline_events::{CallId, StreamName, Timestamp};
+use hotline_events::{CallId, Timestamp};
 use hotline_infra::{EventLog, LogError, Vault, VaultError};
 
-use super::lifecycle::{
-    Recording, RecordingCommand, RecordingPhase, RecordingRejection, RecordingState,
-};
+use super::lifecycle::{Recording, RecordingCommand, RecordingPhase, RecordingRejection};
 use super::typed;
 use crate::decider::Decider;
 use crate::store;
@@ -43,24 +40,7 @@ pub async fn purge(
     by: &str,
 ) -> Result<PurgeReport, PurgeError> {
     let retention_ms = u64::try_from(retention.as_millis()).unwrap_or(u64::MAX);
-    let mut states: BTreeMap<StreamName, RecordingState> = BTreeMap::new();
-    let mut from = 1;
-    loop {
-        let page = log.read_all(from, 10_000).await?;
-        let Some(last) = page.last() else { break };
-        from = last.position + 1;
-        for r in page.iter().filter(|r| r.stream.category() == "recording") {
-            let state = states.entry(r.stream.clone()).or_default();
-            *state = match typed(r.event()) {
-                Some(e) => Recording::evolve(std::mem::take(state), &e, r.occurred_at),
-                None => {
-                    let mut s = std::mem::take(state);
-                    store::Versioned::set_version(&mut s, r.version);
-                    s
-                }
-            };
-        }
-    }
+    let states = store::load_category::<Recording>(log, "recording", typed).await?;
     let mut report = PurgeReport::default();
     for (stream, state) in states {
         if state.phase == RecordingPhase::Purged {
