@@ -16,9 +16,14 @@ CACHE="${HOTLINE_CACHE:-$HOME/.cache/hotline}"
 ROOT="$CACHE/tansu-$TANSU_VERSION"
 BIN="$ROOT/bin/tansu"
 
+mkdir -p "$CACHE"
+# One build at a time: CI starts one in the background and the tests' script asks again;
+# the second waits here for the first, then finds the binary.
+exec 9>"$CACHE/tansu.lock"
+flock 9
+
 if [ ! -x "$BIN" ]; then
     echo "== building the tansu $TANSU_VERSION Kafka broker into $ROOT (15-30 minutes, once)" >&2
-    mkdir -p "$CACHE"
     CARGO_TARGET_DIR="$CACHE/tansu-build" cargo install --locked tansu \
         --version "$TANSU_VERSION" --features libsql \
         --root "$ROOT" >&2
