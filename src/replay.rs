@@ -23,7 +23,7 @@ const SAMPLE: &str = include_str!("../config/demo.toml");
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Rebuild only this projection: calls, agent_states, queue_intervals, boards,
-    /// customers, interactions, campaign_attempts or recordings.
+    /// customers, interactions, campaign_attempts, recordings, voicemails or surveys.
     #[arg(long, value_name = "NAME")]
     projection: Option<String>,
     /// The center whose service-level thresholds the metrics use (see config/center.toml);
