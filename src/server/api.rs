@@ -23,7 +23,7 @@ use warp::reply::{Reply, Response};
 use warp::{Filter, Rejection};
 
 use super::auth::{Principal, Role};
-use super::reply::{ApiError, answer, parse_body};
+use super::reply::{ApiError, answer, created, parse_body};
 use super::{State, admin, feed, metrics, now, pages};
 
 use Role::{Administrator as Admin, Agent as AgentRole, Analyst, Auditor, Supervisor};
@@ -146,11 +146,7 @@ pub fn routes(state: State) -> BoxedFilter<(Response,)> {
         .and(w())
         .and(body())
         .and_then(|s: State, who, body: Bytes| async move {
-            Ok::<_, Infallible>(match admin::create(&s, who, &body).await {
-                Ok(info) => warp::reply::with_status(warp::reply::json(&info), StatusCode::CREATED)
-                    .into_response(),
-                Err(e) => e.into_response(),
-            })
+            Ok::<_, Infallible>(created(admin::create(&s, who, &body).await))
         })
         .boxed();
     let agent_edit = warp::path!("api" / "agents" / String)

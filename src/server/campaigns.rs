@@ -24,12 +24,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
-use warp::reply::{Reply, Response};
+use warp::reply::Response;
 use warp::{Filter, Rejection};
 
 use super::api::{allow, center_error, may_act_as, parse_agent};
 use super::auth::{Principal, Role};
-use super::reply::{ApiError, answer, parse_body};
+use super::reply::{ApiError, answer, created, parse_body};
 use super::{State, now};
 use crate::campaign::{leads_file, phone};
 
@@ -81,11 +81,7 @@ where
         .and(who.clone())
         .and(body())
         .and_then(|s: State, who, body: Bytes| async move {
-            Ok::<_, Infallible>(match create(&s, who, &body).await {
-                Ok(v) => warp::reply::with_status(warp::reply::json(&v), StatusCode::CREATED)
-                    .into_response(),
-                Err(e) => e.into_response(),
-            })
+            Ok::<_, Infallible>(created(create(&s, who, &body).await))
         })
         .boxed();
     let show = warp::path!("api" / "campaigns" / String)
@@ -120,11 +116,7 @@ where
         .and(who.clone())
         .and(body())
         .and_then(|id: String, s: State, who, body: Bytes| async move {
-            Ok::<_, Infallible>(match lead_add(&s, who, &id, &body).await {
-                Ok(v) => warp::reply::with_status(warp::reply::json(&v), StatusCode::CREATED)
-                    .into_response(),
-                Err(e) => e.into_response(),
-            })
+            Ok::<_, Infallible>(created(lead_add(&s, who, &id, &body).await))
         })
         .boxed();
     let import = warp::path!("api" / "campaigns" / String / "leads" / "import")

@@ -81,6 +81,16 @@ pub fn answer<T: Serialize>(result: Result<T, ApiError>) -> Response {
     }
 }
 
+/// [`answer`] for a request that made something: 201 Created with it.
+pub fn created<T: Serialize>(result: Result<T, ApiError>) -> Response {
+    match result {
+        Ok(value) => {
+            warp::reply::with_status(warp::reply::json(&value), StatusCode::CREATED).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
 /// Parses a JSON body, naming the field at fault when serde can.
 pub fn parse_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| {
