@@ -351,10 +351,7 @@ impl Shell {
     ) -> Result<(), RecorderError> {
         let now = services.clock.now();
         let events = Recording::decide(&self.state, command, now)?;
-        store::append(log, &self.stream, self.state.version, &events, now).await?;
-        for e in &events {
-            self.state = Recording::evolve(std::mem::take(&mut self.state), e, now);
-        }
+        store::record::<Recording>(log, &self.stream, &mut self.state, &events, now).await?;
         Ok(())
     }
 }

@@ -79,7 +79,28 @@ where
 
 /// States that count the version of their stream, even over events they skip.
 pub(crate) trait Versioned {
+    fn version(&self) -> u64;
     fn set_version(&mut self, version: u64);
+}
+
+/// Appends what `decide` returned to `stream`, expecting it at `state`'s version, then
+/// evolves `state` by each event: the step every shell takes between deciding and acting.
+pub(crate) async fn record<D: Decider>(
+    log: &dyn EventLog,
+    stream: &StreamName,
+    state: &mut D::State,
+    events: &[D::Event],
+    now: Timestamp,
+) -> Result<(), LogError>
+where
+    D::State: Versioned,
+    D::Event: Into<Event>,
+{
+    append(log, stream, state.version(), events, now).await?;
+    for e in events {
+        *state = D::evolve(std::mem::take(state), e, now);
+    }
+    Ok(())
 }
 
 /// Appends `events` to `stream`, expecting it at `version`.

@@ -16,6 +16,10 @@ use crate::router::actor::RouterMsg;
 use crate::store::{self, Versioned};
 
 impl Versioned for AgentState {
+    fn version(&self) -> u64 {
+        self.version
+    }
+
     fn set_version(&mut self, version: u64) {
         self.version = version;
     }
@@ -170,17 +174,15 @@ impl AgentShell {
             // An edit that changes nothing: nothing to record.
             return Ok(Ok(()));
         }
-        store::append(
+        let stream = self.id.stream();
+        store::record::<Agent>(
             self.services.log.as_ref(),
-            &self.id.stream(),
-            self.state.version,
+            &stream,
+            &mut self.state,
             &events,
             now,
         )
         .await?;
-        for e in &events {
-            self.state = Agent::evolve(std::mem::take(&mut self.state), e, now);
-        }
         for e in &events {
             if let AgentEvent::WrappingUp { call, limit_ms } = e {
                 let call = *call;

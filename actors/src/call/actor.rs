@@ -29,6 +29,10 @@ pub use survey::{SurveyMsg, stream_of as survey_stream};
 const DIGIT_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl Versioned for CallState {
+    fn version(&self) -> u64 {
+        self.version
+    }
+
     fn set_version(&mut self, version: u64) {
         self.version = version;
     }
@@ -197,18 +201,15 @@ impl CallShell {
             }
         };
         let stream = self.id.stream();
-        store::append(
+        let before = self.state.clone();
+        store::record::<Call>(
             self.services.log.as_ref(),
             &stream,
-            self.state.version,
+            &mut self.state,
             &events,
             now,
         )
         .await?;
-        let before = self.state.clone();
-        for e in &events {
-            self.state = Call::evolve(std::mem::take(&mut self.state), e, now);
-        }
         for e in &events {
             self.act(myself, &before, e, now);
         }

@@ -53,6 +53,10 @@ use crate::decider::Decider;
 use crate::store::{self, Versioned};
 
 impl Versioned for CampaignState {
+    fn version(&self) -> u64 {
+        self.version
+    }
+
     fn set_version(&mut self, version: u64) {
         self.version = version;
     }
@@ -317,17 +321,15 @@ impl CampaignShell {
         if events.is_empty() {
             return Ok(Ok(()));
         }
-        store::append(
+        let stream = self.id.stream();
+        store::record::<Campaign>(
             self.services.log.as_ref(),
-            &self.id.stream(),
-            self.state.version,
+            &stream,
+            &mut self.state,
             &events,
             now,
         )
         .await?;
-        for e in &events {
-            self.state = Campaign::evolve(std::mem::take(&mut self.state), e, now);
-        }
         for e in &events {
             self.act(myself, e, now);
         }

@@ -89,6 +89,10 @@ pub enum RecordingRejection {
 pub struct Recording;
 
 impl Versioned for RecordingState {
+    fn version(&self) -> u64 {
+        self.version
+    }
+
     fn set_version(&mut self, version: u64) {
         self.version = version;
     }

@@ -78,6 +78,10 @@ pub enum MessageRejection {
 pub struct Message;
 
 impl Versioned for MessageState {
+    fn version(&self) -> u64 {
+        self.version
+    }
+
     fn set_version(&mut self, version: u64) {
         self.version = version;
     }
