@@ -47,11 +47,8 @@ mod tests {
     #[test]
     fn the_choice_is_stable_for_a_call() {
         assert_eq!(bucket(call(1)), bucket(call(1)));
-        // Pinned: changing the hash changes which calls past policies recorded.
-        assert_eq!(bucket(call(1)), bucket_pinned());
-    }
-
-    fn bucket_pinned() -> u64 {
-        bucket(CallId::from_uuid(uuid::Uuid::from_u128(1)))
+        // Pinned (FNV-1a of the call id's text, computed by hand): changing the hash changes
+        // which calls past policies recorded.
+        assert_eq!(bucket(CallId::from_uuid(uuid::Uuid::from_u128(1))), 78);
     }
 }
