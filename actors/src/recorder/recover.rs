@@ -2,12 +2,10 @@
 //! be: its task and its audio (only ever in memory) died with the process. Each is marked
 //! `failed`, so the index does not show it `recording` forever and the purge can close it.
 
-use std::collections::BTreeMap;
-
-use hotline_events::{CallId, StreamName, Timestamp};
+use hotline_events::{CallId, Timestamp};
 use hotline_infra::{EventLog, LogError};
 
-use super::lifecycle::{Recording, RecordingCommand, RecordingPhase, RecordingState};
+use super::lifecycle::{Recording, RecordingCommand, RecordingPhase};
 use super::typed;
 use crate::decider::Decider;
 use crate::store;
@@ -23,24 +21,7 @@ pub async fn recover(
     now: Timestamp,
     live: impl Fn(CallId) -> bool,
 ) -> Result<Vec<CallId>, LogError> {
-    let mut states: BTreeMap<StreamName, RecordingState> = BTreeMap::new();
-    let mut from = 1;
-    loop {
-        let page = log.read_all(from, 10_000).await?;
-        let Some(last) = page.last() else { break };
-        from = last.position + 1;
-        for r in page.iter().filter(|r| r.stream.category() == "recording") {
-            let state = states.entry(r.stream.clone()).or_default();
-            *state = match typed(r.event()) {
-                Some(e) => Recording::evolve(std::mem::take(state), &e, r.occurred_at),
-                None => {
-                    let mut s = std::mem::take(state);
-                    store::Versioned::set_version(&mut s, r.version);
-                    s
-                }
-            };
-        }
-    }
+    let states = store::load_category::<Recording>(log, "recording", typed).await?;
     let mut failed = Vec::new();
     for (stream, state) in states {
         if !matches!(
