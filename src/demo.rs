@@ -15,7 +15,7 @@ use hotline_actors::Center;
 use hotline_actors::agent::AgentCommand;
 use hotline_events::{CallEvent, EndReason, Event, Timestamp};
 use hotline_infra::config::CenterConfig;
-use hotline_infra::{Clock, Durability, EventLog, SqliteLog, VirtualTimeLog};
+use hotline_infra::{Clock, EventLog, VirtualTimeLog};
 use hotline_media::{AgentModel, Arrivals, CallerScript, Dist, SimNetwork};
 use hotline_projections::{Boards, MetricRules, Projection};
 use hotline_simulations::report::fold_log;
@@ -63,7 +63,7 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
     if config.agents.is_empty() || config.numbers.is_empty() {
         bail!("the center needs at least one agent and one number to run a demo");
     }
-    let log = open_log(data_dir)?;
+    let log = crate::logs::open_sqlite(data_dir, crate::logs::Access::Replayable)?;
     let head_before = log.head().await?;
     let Some(start) = morning_start(log.as_ref(), head_before, &args).await? else {
         // A morning already written up to now: straight to the live server.
@@ -127,19 +127,6 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     go_live(data_dir, &args).await
-}
-
-/// The log of the data directory, for a run on the virtual clock (a demo or a
-/// simulation): such a run can be repeated, so syncing or even committing each append
-/// would only slow it down (see `Durability::Deferred`).
-pub(crate) fn open_log(data_dir: &Path) -> Result<Arc<dyn EventLog>> {
-    let log = SqliteLog::open_with(data_dir, Durability::Deferred).with_context(|| {
-        format!(
-            "opening the event log in {} (use --data-dir or HOTLINE_DATA_DIR for another place)",
-            data_dir.display()
-        )
-    })?;
-    Ok(Arc::new(log))
 }
 
 /// Today's figures per queue and for the agents, folded from the log by the same
