@@ -310,7 +310,7 @@ fn view(s: &State, campaign: CampaignId, st: &CampaignState) -> CampaignView {
     let models = s.views.read();
     let summary = models
         .campaign_attempts
-        .summaries(|_| true)
+        .summaries(|r| r.campaign == campaign)
         .into_iter()
         .find(|c| c.campaign == campaign);
     let mut board = Board {
@@ -671,6 +671,8 @@ async fn import(
     let center = center.as_ref().ok_or_else(stopping)?;
     let mut st = state_of(center, campaign).await?;
     let mut problems: Vec<String> = parsed.problems.clone();
+    // Rows, not problems: a row may have several problems (the command line counts so too).
+    let mut rejected = parsed.rejected;
     let mut accepted = 0u32;
     for row in parsed.rows {
         let cmd = CampaignCommand::AddLead {
@@ -690,10 +692,13 @@ async fn import(
                 }
                 accepted += 1;
             }
-            Err(r) => problems.push(format!("body:{}: phone: {r}", row.line)),
+            Err(r) => {
+                problems.push(format!("body:{}: phone: {r}", row.line));
+                rejected += 1;
+            }
         }
     }
-    let rejected = u32::try_from(problems.len()).unwrap_or(u32::MAX);
+    let rejected = u32::try_from(rejected).unwrap_or(u32::MAX);
     let record = CampaignCommand::RecordImport {
         source: "api".into(),
         accepted,
