@@ -22,11 +22,11 @@ pub struct Args {
     #[arg(long, default_value_t = 20_000)]
     events: u64,
     /// Concurrent appenders in the throughput run, each appending one event at a time.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
     appenders: u64,
     /// Appends timed one by one through a subscriber in the latency run.
-    #[arg(long, default_value_t = 500)]
-    samples: usize,
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
+    samples: u64,
 }
 
 struct Figures {
@@ -117,8 +117,8 @@ async fn measure(log: Arc<dyn EventLog>, args: &Args) -> Result<Figures> {
 
     let mut feed = log.subscribe(log.head().await? + 1);
     let stream = StreamName::parse("bench-latency")?;
-    let mut latencies = Vec::with_capacity(args.samples);
-    for i in 0..args.samples as u64 {
+    let mut latencies = Vec::with_capacity(usize::try_from(args.samples).unwrap_or(0));
+    for i in 0..args.samples {
         let t0 = Instant::now();
         let appended = log
             .append(&stream, ExpectedVersion::Any, vec![event(i)])
