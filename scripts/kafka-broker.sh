@@ -2,7 +2,8 @@
 # Installs the Kafka-protocol test broker (tansu, from crates.io) once and prints its path.
 #
 # Idempotent: when the pinned binary is already in the cache it only prints the path.
-# The build (15-30 minutes on two cores) uses its own target dir under the cache, never the
+# The build (85 minutes measured here on two cores shared with three other builds; less
+# on an idle machine) uses its own target dir under the cache, never the
 # workspace's, so it does not disturb the project's build and survives `cargo clean`.
 # Only the `libsql` storage engine is built: the tests need durable storage
 # (`--storage-engine sqlite://...`) to restart the broker in the middle of appends.
@@ -23,7 +24,7 @@ exec 9>"$CACHE/tansu.lock"
 flock 9
 
 if [ ! -x "$BIN" ]; then
-    echo "== building the tansu $TANSU_VERSION Kafka broker into $ROOT (15-30 minutes, once)" >&2
+    echo "== building the tansu $TANSU_VERSION Kafka broker into $ROOT (a long build, once)" >&2
     CARGO_TARGET_DIR="$CACHE/tansu-build" cargo install --locked tansu \
         --version "$TANSU_VERSION" --features libsql \
         --root "$ROOT" >&2

@@ -5,8 +5,8 @@
 //! number (judged by the `campaign_attempts` projection, which the compliance view sums).
 //!
 //! The three rates, two measured hours each after a 20-minute warm-up, take several
-//! minutes in a debug build (the pacing decision costs about a millisecond there against
-//! tens of microseconds in release), so they are `#[ignore]`d:
+//! minutes in a debug build (about 14 minutes when last run; a pacing decision measured
+//! 107-133 µs in release, README's `pacing` bench), so they are `#[ignore]`d:
 //! `cargo test --workspace --test dialer -- --ignored --nocapture --test-threads 1`.
 //! The default test runs one rate for one hour after a 10-minute warm-up.
 

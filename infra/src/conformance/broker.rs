@@ -42,7 +42,7 @@ impl Broker {
         assert!(
             binary.is_file(),
             "the Kafka tests need the tansu broker at {}: run `bash scripts/kafka-broker.sh` \
-             (it builds it once, 15-30 minutes) or point HOTLINE_TANSU at a tansu binary",
+             (it builds it once; a long build) or point HOTLINE_TANSU at a tansu binary",
             binary.display()
         );
         let port = TcpListener::bind("127.0.0.1:0")
