@@ -25,7 +25,9 @@ hotline="$CARGO_TARGET_DIR/release/hotline"
 # count is Poisson: within a few hundred of CALLS).
 per_hour=1900
 hours=$(( (calls + per_hour - 1) / per_hour ))
-counts=$(yes "$per_hour" | head -n "$hours" | paste -sd, -)
+# (Not `yes | head`: yes dies of SIGPIPE, which pipefail turns into a silent exit.)
+counts=$(printf "$per_hour,%.0s" $(seq "$hours"))
+counts=${counts%,}
 cat > "$work/bench.toml" <<TOML
 [scenario]
 name = "benchmark: 100 agents at 95 %, $calls calls"
