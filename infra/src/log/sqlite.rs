@@ -14,7 +14,8 @@
 //! one transaction open across appends and answers each as soon as its rows are in it,
 //! committing every [`DEFER_MAX_EVENTS`] events, [`DEFER_MAX_AGE`] or when idle for
 //! [`DEFER_IDLE`]. Reads through the log see every answered append: a stream is read on the
-//! writer's own connection, and a scan or the head first commits what is open.
+//! writer's own connection, and a scan or the head first commits what is open. With nothing
+//! to group, the writer then works on the appender's own thread (see `Inline`).
 //!
 //! **Layout.** Events are kept in position order only; a stream is read back from its row
 //! in `streams` through each event's link to the stream's previous event (see `SCHEMA`).
@@ -146,11 +147,13 @@ pub struct SqliteLog {
 #[derive(Debug)]
 struct Inner {
     path: PathBuf,
-    /// A std channel: the writer waits on it with a timeout when a deferred commit is open.
+    /// The writer thread's requests (every mode but deferred commits).
     writer: Option<std::sync::mpsc::Sender<Request>>,
-    deferred: bool,
+    /// [`Durability::Deferred`]: the writer itself, used on the appender's own thread.
+    inline: Option<Arc<Inline>>,
     readers: Mutex<Vec<Reader>>,
     head: watch::Sender<u64>,
+    /// The writer's thread, or with deferred commits the thread that commits when idle.
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// The single-writer lock, held until `close`.
     lock: Mutex<Option<File>>,
@@ -213,14 +216,6 @@ struct Answer {
 #[derive(Debug)]
 enum Request {
     Append(Pending),
-    /// Commit what a deferred transaction holds (answered once it is committed).
-    Flush(oneshot::Sender<Result<(), LogError>>),
-    /// Read a stream on the writer's connection, which sees the open transaction.
-    ReadStream {
-        stream: StreamName,
-        from_version: u64,
-        reply: oneshot::Sender<Result<Vec<Recorded>, LogError>>,
-    },
     Close(oneshot::Sender<()>),
 }
 
@@ -289,7 +284,6 @@ impl SqliteLog {
         let (head, last_hash) = last_event(&conn, &path)?;
         let next_stream_id = next_stream_id(&conn).map_err(|e| not_a_log(&path, e))?;
         let (head_tx, _) = watch::channel(head);
-        let (tx, rx) = std::sync::mpsc::channel();
         let writer = Writer {
             deferred: durability == Durability::Deferred,
             open: None,
@@ -304,19 +298,35 @@ impl SqliteLog {
             head_tx: head_tx.clone(),
             checkpointer,
             inserts: Inserts::new(),
+            last_request: Instant::now(),
         };
-        let thread = std::thread::Builder::new()
-            .name("hotline-log-writer".into())
-            .spawn(move || writer.run(rx))
-            .map_err(|e| LogError::Storage {
-                path: path.clone(),
-                detail: e.to_string(),
-            })?;
+        let spawn_error = |e: std::io::Error| LogError::Storage {
+            path: path.clone(),
+            detail: e.to_string(),
+        };
+        let (tx, inline, thread) = if durability == Durability::Deferred {
+            let inline = Arc::new(Inline {
+                writer: Mutex::new(Some(writer)),
+            });
+            let idle = inline.clone();
+            let thread = std::thread::Builder::new()
+                .name("hotline-log-idle".into())
+                .spawn(move || idle.commit_when_idle())
+                .map_err(spawn_error)?;
+            (None, Some(inline), thread)
+        } else {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let thread = std::thread::Builder::new()
+                .name("hotline-log-writer".into())
+                .spawn(move || writer.run(rx))
+                .map_err(spawn_error)?;
+            (Some(tx), None, thread)
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 path,
-                writer: Some(tx),
-                deferred: durability == Durability::Deferred,
+                writer: tx,
+                inline,
                 readers: Mutex::new(Vec::new()),
                 head: head_tx,
                 writer_thread: Mutex::new(Some(thread)),
@@ -340,7 +350,7 @@ impl SqliteLog {
             inner: Arc::new(Inner {
                 path,
                 writer: None,
-                deferred: false,
+                inline: None,
                 readers: Mutex::new(vec![reader]),
                 head: head_tx,
                 writer_thread: Mutex::new(None),
@@ -356,14 +366,10 @@ impl SqliteLog {
     /// With deferred commits, commits what the writer holds, so that a reader's connection
     /// sees every append answered so far; otherwise nothing to do.
     async fn flush(&self) -> Result<(), LogError> {
-        let Some(writer) = self.inner.writer.as_ref().filter(|_| self.inner.deferred) else {
-            return Ok(());
-        };
-        let (reply, answer) = oneshot::channel();
-        writer
-            .send(Request::Flush(reply))
-            .map_err(|_| LogError::Closed)?;
-        answer.await.map_err(|_| LogError::Closed)?
+        match &self.inner.inline {
+            Some(inline) => inline.with(&self.inner.path, |w| w.commit_open()),
+            None => Ok(()),
+        }
     }
 
     async fn with_reader<T, F>(&self, f: F) -> Result<T, LogError>
@@ -400,7 +406,9 @@ impl EventLog for SqliteLog {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<Appended, LogError> {
-        let writer = self.inner.writer.as_ref().ok_or(LogError::ReadOnly)?;
+        if self.inner.writer.is_none() && self.inner.inline.is_none() {
+            return Err(LogError::ReadOnly);
+        }
         if events.is_empty() {
             return Err(LogError::EmptyBatch(stream.clone()));
         }
@@ -425,18 +433,31 @@ impl EventLog for SqliteLog {
                 causation_id: e.causation_id,
             });
         }
-        let (reply, answer) = oneshot::channel();
-        writer
-            .send(Request::Append(Pending {
-                batch: Batch {
-                    stream: stream.clone(),
-                    expected,
-                    rows,
-                },
-                reply,
-            }))
-            .map_err(|_| LogError::Closed)?;
-        let Answer { result, batch } = answer.await.map_err(|_| LogError::Closed)?;
+        let (reply, mut answer) = oneshot::channel();
+        let pending = Pending {
+            batch: Batch {
+                stream: stream.clone(),
+                expected,
+                rows,
+            },
+            reply,
+        };
+        let Answer { result, batch } = match (&self.inner.inline, &self.inner.writer) {
+            (Some(inline), _) => {
+                inline.with(&self.inner.path, |w| {
+                    w.commit_group(vec![pending]);
+                    Ok(())
+                })?;
+                answer.try_recv().map_err(|_| LogError::Closed)?
+            }
+            (None, Some(writer)) => {
+                writer
+                    .send(Request::Append(pending))
+                    .map_err(|_| LogError::Closed)?;
+                answer.await.map_err(|_| LogError::Closed)?
+            }
+            (None, None) => return Err(LogError::ReadOnly),
+        };
         drop(batch);
         result
     }
@@ -446,16 +467,14 @@ impl EventLog for SqliteLog {
         stream: &StreamName,
         from_version: u64,
     ) -> Result<Vec<Recorded>, LogError> {
-        if let Some(writer) = self.inner.writer.as_ref().filter(|_| self.inner.deferred) {
-            let (reply, answer) = oneshot::channel();
-            writer
-                .send(Request::ReadStream {
-                    stream: stream.clone(),
-                    from_version,
-                    reply,
-                })
-                .map_err(|_| LogError::Closed)?;
-            return answer.await.map_err(|_| LogError::Closed)?;
+        if let Some(inline) = &self.inner.inline {
+            // The writer's own connection sees the open transaction.
+            return inline.with(&self.inner.path, |w| {
+                if let Some(why) = &w.failed {
+                    return Err(w.failure(why));
+                }
+                read_stream(&w.conn, &w.path, stream, from_version)
+            });
         }
         let stream = stream.clone();
         self.with_reader(move |reader, path| read_stream(&reader.conn, path, &stream, from_version))
@@ -488,7 +507,7 @@ impl EventLog for SqliteLog {
     }
 
     async fn head(&self) -> Result<u64, LogError> {
-        if self.inner.writer.is_some() {
+        if self.inner.writer.is_some() || self.inner.inline.is_some() {
             self.flush().await?;
             return Ok(*self.inner.head.borrow());
         }
@@ -498,7 +517,7 @@ impl EventLog for SqliteLog {
 
     fn subscribe(&self, from_position: u64) -> Subscription {
         // Appends by this process wake the feed at once; another process's are polled for.
-        let poll = if self.inner.writer.is_some() {
+        let poll = if self.inner.writer.is_some() || self.inner.inline.is_some() {
             Duration::from_secs(1)
         } else {
             Duration::from_millis(200)
@@ -512,12 +531,23 @@ impl EventLog for SqliteLog {
     }
 
     async fn close(&self) -> Result<(), LogError> {
-        let Some(writer) = &self.inner.writer else {
+        if let Some(inline) = &self.inner.inline {
+            let writer = inline.writer.lock().ok().and_then(|mut w| w.take());
+            if let Some(writer) = writer {
+                tokio::task::spawn_blocking(move || writer.shut_down())
+                    .await
+                    .map_err(|e| LogError::Storage {
+                        path: self.inner.path.clone(),
+                        detail: format!("closing the log failed: {e}"),
+                    })?;
+            }
+        } else if let Some(writer) = &self.inner.writer {
+            let (done, wait) = oneshot::channel();
+            if writer.send(Request::Close(done)).is_ok() {
+                let _ = wait.await;
+            }
+        } else {
             return Ok(());
-        };
-        let (done, wait) = oneshot::channel();
-        if writer.send(Request::Close(done)).is_ok() {
-            let _ = wait.await;
         }
         let thread = self
             .inner
@@ -532,6 +562,66 @@ impl EventLog for SqliteLog {
             lock.take();
         }
         Ok(())
+    }
+}
+
+/// The writer of a log with deferred commits, used on the appender's own thread.
+///
+/// A simulation appends one event at a time and waits for each answer, so handing every
+/// append to a writer thread and back cost two thread switches per append: a third of a
+/// virtual-clock run's time went to them (futex waits and wake-ups), for inserts that take
+/// a few microseconds. With commits deferred there is no commit to share, so nothing is
+/// lost by writing on the caller's thread; concurrent appenders take turns on the lock.
+/// A thread of its own commits what is open once the log has been idle for
+/// [`DEFER_IDLE`], as the writer thread does in the other modes.
+#[derive(Debug)]
+struct Inline {
+    /// `None` once closed.
+    writer: Mutex<Option<Writer>>,
+}
+
+impl Inline {
+    /// Runs `f` on the writer, then finishes a checkpoint if one is due.
+    fn with<T>(
+        &self,
+        path: &Path,
+        f: impl FnOnce(&mut Writer) -> Result<T, LogError>,
+    ) -> Result<T, LogError> {
+        let mut guard = self.writer.lock().map_err(|_| LogError::Storage {
+            path: path.to_owned(),
+            detail: "the log's writer failed while writing; reopen the log".into(),
+        })?;
+        let writer = guard.as_mut().ok_or(LogError::Closed)?;
+        writer.last_request = Instant::now();
+        let result = f(writer);
+        writer.finish_checkpoint();
+        result
+    }
+
+    /// The idle committer's loop: ends when the log is closed.
+    fn commit_when_idle(&self) {
+        loop {
+            std::thread::sleep(DEFER_IDLE);
+            let Ok(mut guard) = self.writer.lock() else {
+                return;
+            };
+            let Some(writer) = guard.as_mut() else {
+                return;
+            };
+            if writer.open.is_some() && writer.last_request.elapsed() >= DEFER_IDLE {
+                let _ = writer.commit_open();
+                writer.finish_checkpoint();
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer")
+            .field("path", &self.path)
+            .field("head", &self.head)
+            .finish_non_exhaustive()
     }
 }
 
@@ -556,6 +646,8 @@ struct Writer {
     open: Option<(Instant, usize)>,
     /// Why a deferred commit failed: the log takes nothing more.
     failed: Option<String>,
+    /// When the last append or read came in (deferred commits are made once idle).
+    last_request: Instant,
 }
 
 /// A stream's row in `streams`, as the writer last wrote it.
@@ -568,28 +660,14 @@ struct StreamState {
 }
 
 impl Writer {
+    /// The writer thread's loop (every mode but [`Durability::Deferred`], which writes on
+    /// the appenders' threads: see [`Inline`]).
     fn run(mut self, rx: std::sync::mpsc::Receiver<Request>) {
-        use std::sync::mpsc::RecvTimeoutError;
         let mut closing = None;
         while closing.is_none() {
-            let first = if self.open.is_some() {
-                match rx.recv_timeout(DEFER_IDLE) {
-                    Ok(request) => request,
-                    Err(RecvTimeoutError::Timeout) => {
-                        let _ = self.commit_open();
-                        continue;
-                    }
-                    Err(RecvTimeoutError::Disconnected) => break,
-                }
-            } else {
-                match rx.recv() {
-                    Ok(request) => request,
-                    Err(_) => break,
-                }
-            };
+            let Ok(first) = rx.recv() else { break };
             let mut group = Vec::new();
             let mut events = 0;
-            let mut other = None;
             let mut next = Some(first);
             while let Some(request) = next.take() {
                 match request {
@@ -598,8 +676,8 @@ impl Writer {
                         group.push(pending);
                     }
                     // Answered after the appends sent before it.
-                    request => {
-                        other = Some(request);
+                    Request::Close(done) => {
+                        closing = Some(done);
                         break;
                     }
                 }
@@ -610,43 +688,34 @@ impl Writer {
             if !group.is_empty() {
                 self.commit_group(group);
             }
-            match other {
-                Some(Request::Close(done)) => closing = Some(done),
-                Some(Request::Flush(reply)) => {
-                    let _ = reply.send(self.commit_open());
-                }
-                Some(Request::ReadStream {
-                    stream,
-                    from_version,
-                    reply,
-                }) => {
-                    let result = match &self.failed {
-                        Some(why) => Err(self.failure(why)),
-                        None => read_stream(&self.conn, &self.path, &stream, from_version),
-                    };
-                    let _ = reply.send(result);
-                }
-                Some(Request::Append(_)) | None => {}
-            }
-            // A checkpoint cannot finish inside a write transaction: only between two.
-            if self.open.is_none() && self.checkpointer.flags.finish.swap(false, Ordering::AcqRel) {
-                // What the checkpointer left is small now: copying it here lets the next
-                // transaction start the WAL over.
-                if let Err(e) = checkpoint(&self.conn) {
-                    tracing::warn!(path = %self.path.display(), error = %e, "checkpoint failed; the WAL grows until one succeeds");
-                }
+            self.finish_checkpoint();
+        }
+        self.shut_down();
+        if let Some(done) = closing {
+            let _ = done.send(());
+        }
+    }
+
+    /// Finishes a checkpoint the checkpointer asked for. It cannot finish inside a write
+    /// transaction: only between two.
+    fn finish_checkpoint(&mut self) {
+        if self.open.is_none() && self.checkpointer.flags.finish.swap(false, Ordering::AcqRel) {
+            // What the checkpointer left is small now: copying it here lets the next
+            // transaction start the WAL over.
+            if let Err(e) = checkpoint(&self.conn) {
+                tracing::warn!(path = %self.path.display(), error = %e, "checkpoint failed; the WAL grows until one succeeds");
             }
         }
+    }
+
+    /// Commits what is open and leaves the log one self-contained file at rest.
+    fn shut_down(mut self) {
         if let Err(e) = self.commit_open() {
             tracing::error!(path = %self.path.display(), error = %e, "the last deferred commit failed");
         }
         self.checkpointer.stop();
         // Fold the WAL into the main file so the log is one self-contained file at rest.
         let _ = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
-        drop(self.conn);
-        if let Some(done) = closing {
-            let _ = done.send(());
-        }
     }
 
     fn failure(&self, why: &str) -> LogError {
