@@ -278,3 +278,61 @@ async fn a_read_only_log_follows_the_writer() {
     );
     writer.close().await.unwrap();
 }
+
+/// Each partition is a chain of its own: read partition by partition in offset order, an
+/// event's predecessor hash is the hash of the one before it there (the zero hash for the
+/// first) and its hash matches its content, with no other partition needed. An event
+/// altered where the broker stores it is named by `verify` with its partition, and the
+/// events before it verify.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_partition_chains_alone_and_an_altered_record_is_named_with_its_partition() {
+    let kafka = Kafka::new();
+    let log = kafka.open().await;
+    for i in 1..=60u64 {
+        log.append(
+            &stream(&format!("p{}", i % 7)),
+            ExpectedVersion::Any,
+            vec![probe(&format!(r#""nonce":{}"#, 8_000_000 + i))],
+        )
+        .await
+        .unwrap();
+    }
+    let all = log.read_all(1, 100).await.unwrap();
+    let mut by_partition: std::collections::BTreeMap<i32, Vec<(i64, &hotline_events::Recorded)>> =
+        Default::default();
+    for r in &all {
+        let (partition, offset) = log.location(r.position).unwrap();
+        by_partition.entry(partition).or_default().push((offset, r));
+    }
+    assert_eq!(by_partition.len(), 3, "7 streams over the 3 partitions");
+    for (partition, mut records) in by_partition.clone() {
+        records.sort_by_key(|(offset, _)| *offset);
+        let mut prev = hotline_events::Hash::ZERO;
+        for (offset, r) in records {
+            assert_eq!(r.prev_hash, prev, "partition {partition} offset {offset}");
+            assert!(r.hash_is_valid(), "partition {partition} offset {offset}");
+            prev = r.hash;
+        }
+    }
+    // Where position 37 is in the topic.
+    let (partition, offset) = log.location(37).unwrap();
+    assert_eq!(log.verify().await.unwrap().first_break, None);
+    log.close().await.unwrap();
+    drop(log);
+
+    kafka.tamper(37);
+    let log = kafka.open().await;
+    let report = log.verify().await.unwrap();
+    let broken = report.first_break.expect("the altered event is found");
+    assert_eq!(broken.position, 37, "{}", broken.problem);
+    assert!(
+        broken
+            .problem
+            .contains(&format!("partition {partition}, offset {offset}")),
+        "{}",
+        broken.problem
+    );
+    assert!(broken.problem.contains("altered"), "{}", broken.problem);
+    assert_eq!(report.events_checked, 36);
+    log.close().await.unwrap();
+}

@@ -1,10 +1,16 @@
 //! The Kafka backend of the [`EventLog`]: one topic, partitioned by stream name.
 //!
 //! Each event is one record: the stream name as its key (so a stream stays in one
-//! partition, in order), the event's public JSON form ([`Recorded`], the same line
-//! `hotline log tail` prints) as its value, and `type`, `schema`, `version` and
-//! `append_end` (the last position of its append) as headers, so any Kafka client reads the
-//! topic without this project's code. The producer is idempotent with `acks=all`; an
+//! partition, in order, the one Kafka's default partitioner picks), the event's public JSON
+//! form ([`Recorded`], the same line `hotline log tail` prints) as its value, and `type`,
+//! `schema`, `version`, `append_end` (the last position of its append) and `log_prev` (the
+//! hash of the event before it in the log) as headers, so any Kafka client reads the topic
+//! without this project's code.
+//!
+//! The hash chains run **per partition**: an event's `prev_hash` is the hash of the event
+//! before it in its partition (the zero hash for a partition's first), so one partition's
+//! consumer verifies it alone ([`chains`]). The global position, contiguous across
+//! partitions, is still the one writer's. The producer is idempotent with `acks=all`; an
 //! append returns once the broker acknowledged every record of it *and* of every append
 //! before it.
 //!
@@ -15,7 +21,9 @@
 //! process and carried in each record; see `ARCHITECTURE.md` for what that means with
 //! several processes.
 
+mod chains;
 mod index;
+mod partition;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -93,7 +101,12 @@ impl Drop for Inner {
 #[derive(Debug)]
 struct Writer {
     next_position: u64,
+    /// The hash of the log's last event (the next event's `log_prev`).
     last_hash: Hash,
+    /// The hash of each partition's last event (what its next event chains on).
+    partition_heads: HashMap<i32, Hash>,
+    /// The topic's partitions when the log was opened: streams are spread over these.
+    partitions: i32,
     versions: HashMap<StreamName, u64>,
 }
 
@@ -129,13 +142,21 @@ impl KafkaLog {
         follow: bool,
     ) -> Result<Self, LogError> {
         let t = target.clone();
-        let (index, unreadable, consumer) = tokio::task::spawn_blocking(move || rebuild(&t))
-            .await
-            .map_err(|e| storage(target, &format!("the index rebuild stopped: {e}")))??;
+        let (index, unreadable, consumer, partitions) =
+            tokio::task::spawn_blocking(move || rebuild(&t))
+                .await
+                .map_err(|e| storage(target, &format!("the index rebuild stopped: {e}")))??;
         let head = index.head();
         let writer = Writer {
             next_position: head + 1,
             last_hash: index.last_hash(),
+            partition_heads: index.partition_heads(),
+            // The broker's count once the topic exists; the target's for a topic that was
+            // just created and is not in the metadata yet.
+            partitions: i32::try_from(partitions)
+                .ok()
+                .filter(|n| *n > 0)
+                .unwrap_or(target.partitions),
             versions: index.versions(),
         };
         if index.stray() > 0 {
@@ -291,7 +312,9 @@ fn partitions(target: &KafkaTarget, consumer: &BaseConsumer) -> Result<Vec<i32>,
         .collect())
 }
 
-type Rebuilt = (Index, Vec<(i32, i64, String)>, Option<BaseConsumer>);
+/// The index, the records that are no events, the consumer (to follow on) and how many
+/// partitions the topic has.
+type Rebuilt = (Index, Vec<(i32, i64, String)>, Option<BaseConsumer>, usize);
 
 /// Reads every partition from its start to its end as of now into a new index.
 fn rebuild(target: &KafkaTarget) -> Result<Rebuilt, LogError> {
@@ -306,7 +329,7 @@ fn rebuild(target: &KafkaTarget) -> Result<Rebuilt, LogError> {
     let mut unreadable = Vec::new();
     let partitions = partitions(target, &consumer)?;
     if partitions.is_empty() {
-        return Ok((index, unreadable, Some(consumer)));
+        return Ok((index, unreadable, Some(consumer), 0));
     }
     let mut list = TopicPartitionList::new();
     let mut ends = HashMap::new();
@@ -354,7 +377,7 @@ fn rebuild(target: &KafkaTarget) -> Result<Rebuilt, LogError> {
     }
     batch.into_iter().for_each(|c| index.offer(c));
     index.advance();
-    Ok((index, unreadable, Some(consumer)))
+    Ok((index, unreadable, Some(consumer), partitions.len()))
 }
 
 /// Keeps a read-only log's index up to date with the topic until the log is dropped.
@@ -388,16 +411,24 @@ fn candidate(message: &impl Message) -> Result<Candidate, String> {
     let value = message.payload().ok_or("the record has no value")?;
     let record: Recorded =
         serde_json::from_slice(value).map_err(|e| format!("not an event's JSON: {e}"))?;
-    let append_end = message
-        .headers()
-        .and_then(|h| {
+    let header = |name: &str| {
+        message.headers().and_then(|h| {
             h.iter()
-                .find(|h| h.key == "append_end")
-                .and_then(|h| std::str::from_utf8(h.value?).ok()?.parse().ok())
+                .find(|h| h.key == name)
+                .and_then(|h| std::str::from_utf8(h.value?).ok().map(str::to_owned))
         })
+    };
+    let append_end = header("append_end")
+        .and_then(|v| v.parse().ok())
         .unwrap_or(record.position);
+    // A record without it (or with one that is no hash) follows no known history: it can
+    // only join the log if its predecessor hash happens to be the log's last hash.
+    let log_prev = header("log_prev")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(record.prev_hash);
     Ok(Candidate {
         record,
+        log_prev,
         append_end,
         partition: message.partition(),
         offset: message.offset(),
@@ -456,7 +487,14 @@ impl EventLog for KafkaLog {
         }
         let first = writer.next_position;
         let append_end = first + encoded.len() as u64 - 1;
-        let mut prev = writer.last_hash;
+        let partition = partition::partition_for(stream.as_str().as_bytes(), writer.partitions);
+        // Chained in the partition; `log_prev` says where in the log each one goes.
+        let mut prev = writer
+            .partition_heads
+            .get(&partition)
+            .copied()
+            .unwrap_or(Hash::ZERO);
+        let log_prev = writer.last_hash;
         let mut records = Vec::with_capacity(encoded.len());
         for (i, (event_id, occurred_at, correlation_id, causation_id, event_type, schema, data)) in
             encoded.into_iter().enumerate()
@@ -480,7 +518,13 @@ impl EventLog for KafkaLog {
             records.push(r);
         }
         let mut deliveries = Vec::with_capacity(records.len());
-        for r in &records {
+        for (i, r) in records.iter().enumerate() {
+            // The first follows the log's last event; the others, the one before them.
+            let after = match i.checked_sub(1).and_then(|p| records.get(p)) {
+                Some(before) => before.hash,
+                None => log_prev,
+            }
+            .to_string();
             let value = serde_json::to_vec(r).map_err(|e| {
                 self.fail(format!(
                     "event {} cannot be written as JSON: {e}",
@@ -492,7 +536,7 @@ impl EventLog for KafkaLog {
                 r.schema.to_string(),
                 append_end.to_string(),
             );
-            let headers = OwnedHeaders::new_with_capacity(4)
+            let headers = OwnedHeaders::new_with_capacity(5)
                 .insert(Header {
                     key: "type",
                     value: Some(r.event_type.as_str()),
@@ -508,8 +552,13 @@ impl EventLog for KafkaLog {
                 .insert(Header {
                     key: "append_end",
                     value: Some(end.as_str()),
+                })
+                .insert(Header {
+                    key: "log_prev",
+                    value: Some(after.as_str()),
                 });
             let record = FutureRecord::to(&self.inner.target.topic)
+                .partition(partition)
                 .key(stream.as_str())
                 .payload(&value)
                 .headers(headers);
@@ -524,16 +573,20 @@ impl EventLog for KafkaLog {
         }
         writer.next_position = append_end + 1;
         writer.last_hash = prev;
+        writer.partition_heads.insert(partition, prev);
         writer
             .versions
             .insert(stream.clone(), actual + records.len() as u64);
         drop(writer);
 
         let mut acknowledged = Vec::with_capacity(records.len());
+        let mut after = log_prev;
         for (record, delivery) in records.into_iter().zip(deliveries) {
+            let log_prev = std::mem::replace(&mut after, record.hash);
             match delivery.await {
                 Ok(Ok(d)) => acknowledged.push(Candidate {
                     record,
+                    log_prev,
                     append_end,
                     partition: d.partition,
                     offset: d.offset,
@@ -591,10 +644,15 @@ impl EventLog for KafkaLog {
         )
     }
 
-    /// The chain of the log, then the topic's records that are not events at all: the
-    /// index leaves those out, so without this a damaged record would only shorten the log.
+    /// Each partition's chain and the global positions ([`chains`]), then the topic's
+    /// records that are not events at all: the index leaves those out, so without this a
+    /// damaged record would only shorten the log.
     async fn verify(&self) -> Result<VerifyReport, LogError> {
-        let mut report = crate::log::walk_chain(self).await?;
+        let topic = self.inner.target.to_string();
+        let mut report = self.read_index(|i| {
+            let (events, locations) = i.log();
+            chains::verify(events, locations, &topic)
+        });
         if report.first_break.is_none()
             && let Some((partition, offset, why)) = self.inner.unreadable.first()
         {

@@ -5,11 +5,18 @@
 //! partitions side by side) and the topic may hold records that are not part of the log:
 //! the unacknowledged tail of a writer killed in the middle of an append (a prefix of its
 //! batch, or whole appends after a lost one). So records are *offered* as candidates, and
-//! the log grows only by whole appends that chain on: an append is accepted when every
-//! record from its first position to its `append_end` is there, each one's `prev_hash`
-//! naming the accepted predecessor's hash. Whatever never chains on stays a candidate and
-//! is never read. Since a writer answers an append only once it is accepted here, nothing
-//! acknowledged is ever left out.
+//! the log grows only by whole appends that follow on: an append is accepted when every
+//! record from its first position to its `append_end` is there, in one partition, each
+//! one's `log_prev` header naming the hash of the accepted event just before it in the
+//! log. Whatever never follows on stays a candidate and is never read. Since a writer
+//! answers an append only once it is accepted here, nothing acknowledged is ever left out.
+//!
+//! `log_prev` is the writer's claim of where its record goes, not the hash chain: each
+//! event's `prev_hash` (which its hash covers) is the hash of the event before it *in its
+//! partition*, checked by `verify` ([`super::chains`]), not here, so that an altered link
+//! is reported rather than silently dropped. Per-partition chains alone could not tell
+//! the log's records from a dead writer's: its append after a lost one still links onto
+//! its partition's chain when no other append went to that partition in between.
 //!
 //! Pure: no I/O; the backend feeds it.
 
@@ -21,6 +28,9 @@ use hotline_events::{Hash, Recorded, StreamName};
 #[derive(Debug, Clone)]
 pub(crate) struct Candidate {
     pub record: Recorded,
+    /// The hash of the event before this one in the log (position - 1), as its writer saw
+    /// it: which history the record continues.
+    pub log_prev: Hash,
     /// The last position of the append this record belongs to.
     pub append_end: u64,
     pub partition: i32,
@@ -35,6 +45,8 @@ pub(crate) struct Index {
     locations: Vec<(i32, i64)>,
     /// Each stream's positions: version `v` is at `streams[s][v - 1]`.
     streams: HashMap<StreamName, Vec<u64>>,
+    /// The hash of each partition's last event: what the partition's next event chains on.
+    partition_heads: HashMap<i32, Hash>,
     /// Records offered beyond the head, by position.
     pending: BTreeMap<u64, Vec<Candidate>>,
 }
@@ -46,6 +58,17 @@ impl Index {
 
     pub fn last_hash(&self) -> Hash {
         self.events.last().map_or(Hash::ZERO, |r| r.hash)
+    }
+
+    /// The hash of each partition's last event (a partition not listed has none yet: its
+    /// first event chains on [`Hash::ZERO`], as the first event of a log does).
+    pub fn partition_heads(&self) -> HashMap<i32, Hash> {
+        self.partition_heads.clone()
+    }
+
+    /// The log's events, by position, and where each is in the topic.
+    pub fn log(&self) -> (&[Recorded], &[(i32, i64)]) {
+        (&self.events, &self.locations)
     }
 
     /// Each stream's version.
@@ -94,6 +117,7 @@ impl Index {
                     .or_default()
                     .push(position);
                 self.locations.push((c.partition, c.offset));
+                self.partition_heads.insert(c.partition, c.record.hash);
                 self.events.push(c.record);
             }
         }
@@ -107,7 +131,7 @@ impl Index {
         let prev = self.last_hash();
         let candidates = self.pending.get(&first)?;
         'start: for (i, start) in candidates.iter().enumerate() {
-            if start.record.prev_hash != prev || start.append_end < first {
+            if start.log_prev != prev || start.append_end < first {
                 continue;
             }
             let mut run = vec![i];
@@ -115,7 +139,7 @@ impl Index {
             for position in first + 1..=start.append_end {
                 let next = self.pending.get(&position).and_then(|cs| {
                     cs.iter().position(|c| {
-                        c.record.prev_hash == hash
+                        c.log_prev == hash
                             && c.append_end == start.append_end
                             && c.partition == start.partition
                     })
@@ -151,16 +175,25 @@ impl Index {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use hotline_events::hash::Chained;
     use hotline_events::{MessageId, Timestamp};
 
     use super::*;
 
-    /// An append of `n` events to `stream` on top of `prev` at `first`, as a writer makes it.
-    fn append(stream: &str, first: u64, n: u64, prev: Hash, tag: u8) -> Vec<Candidate> {
+    /// An append of `n` events to `stream` at `first`, as a writer makes it: the first
+    /// follows `log_prev` in the log and chains on `partition_prev` in `partition`.
+    pub(crate) fn append_in(
+        stream: &str,
+        first: u64,
+        n: u64,
+        log_prev: Hash,
+        partition_prev: Hash,
+        partition: i32,
+        tag: u8,
+    ) -> Vec<Candidate> {
         let stream = StreamName::parse(stream).unwrap_or_else(|e| panic!("{e}"));
-        let mut prev = prev;
+        let (mut log_prev, mut prev) = (log_prev, partition_prev);
         (first..first + n)
             .map(|position| {
                 let data = format!(r#"{{"tag":{tag}}}"#);
@@ -168,7 +201,7 @@ mod tests {
                 let chained = Chained {
                     position,
                     stream: stream.as_str(),
-                    version: position,
+                    version: position - first + 1,
                     event_type: "probe",
                     schema: 1,
                     occurred_at: Timestamp::from_millis(0),
@@ -181,7 +214,7 @@ mod tests {
                 let record = Recorded {
                     position,
                     stream: stream.clone(),
-                    version: position,
+                    version: position - first + 1,
                     event_type: "probe".into(),
                     schema: 1,
                     occurred_at: Timestamp::from_millis(0),
@@ -192,15 +225,22 @@ mod tests {
                     hash,
                     data,
                 };
-                prev = hash;
-                Candidate {
+                let c = Candidate {
                     record,
+                    log_prev,
                     append_end: first + n - 1,
-                    partition: i32::from(tag),
+                    partition,
                     offset: position as i64,
-                }
+                };
+                (log_prev, prev) = (hash, hash);
+                c
             })
             .collect()
+    }
+
+    /// [`append_in`] partition `tag`, whose chain it continues from `prev` as the log does.
+    fn append(stream: &str, first: u64, n: u64, prev: Hash, tag: u8) -> Vec<Candidate> {
+        append_in(stream, first, n, prev, prev, i32::from(tag), tag)
     }
 
     fn tags(index: &Index) -> Vec<String> {
@@ -268,5 +308,38 @@ mod tests {
         index.offer(after[0].clone());
         assert_eq!(index.advance(), 1);
         assert_eq!(index.stray(), 1);
+    }
+
+    /// Per-partition chains alone would take a dead writer's append that came after a
+    /// lost one: it still links onto its partition (nothing else went there meanwhile).
+    /// `log_prev` says it continues another history, so the next writer's event is read.
+    #[test]
+    fn a_dead_writers_append_after_a_lost_one_is_left_out_though_its_partition_links() {
+        let mut index = Index::default();
+        let a = append_in("probe-a", 1, 1, Hash::ZERO, Hash::ZERO, 1, 1);
+        // The dead writer: position 2 (partition 2) never reached the topic; position 3
+        // went to partition 3, empty until then, so it chains on the zero hash.
+        let lost = append_in("probe-b", 2, 1, a[0].record.hash, Hash::ZERO, 2, 2);
+        let stray = append_in("probe-c", 3, 1, lost[0].record.hash, Hash::ZERO, 3, 3);
+        // The next writer: position 2 in partition 1, then 3 in partition 2.
+        let next2 = append_in("probe-d", 2, 1, a[0].record.hash, a[0].record.hash, 1, 4);
+        let next3 = append_in("probe-e", 3, 1, next2[0].record.hash, Hash::ZERO, 2, 5);
+        for c in a.iter().chain(&stray).chain(&next2).chain(&next3) {
+            index.offer(c.clone());
+        }
+        assert_eq!(index.advance(), 3);
+        assert_eq!(
+            tags(&index),
+            [r#"{"tag":1}"#, r#"{"tag":4}"#, r#"{"tag":5}"#]
+        );
+        assert_eq!(index.stray(), 1);
+        let heads = index.partition_heads();
+        assert_eq!(heads.get(&1), Some(&next2[0].record.hash));
+        assert_eq!(heads.get(&2), Some(&next3[0].record.hash));
+        assert_eq!(
+            heads.get(&3),
+            None,
+            "the stray record is no partition's head"
+        );
     }
 }
