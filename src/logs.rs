@@ -43,7 +43,7 @@ pub fn describe(data_dir: &Path, target: Option<&LogTarget>) -> String {
 }
 
 /// The data directory's embedded log, as `access` needs it.
-pub(crate) fn open_sqlite(data_dir: &Path, access: Access) -> Result<Arc<dyn EventLog>> {
+fn open_sqlite(data_dir: &Path, access: Access) -> Result<Arc<dyn EventLog>> {
     let context = || {
         format!(
             "opening the event log in {} (use --data-dir or HOTLINE_DATA_DIR for another place)",

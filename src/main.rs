@@ -1,5 +1,6 @@
-//! `hotline`: the one command of the Hotline contact center. It runs the demo, tails the
-//! event log and audits its history; later it serves the live system.
+//! `hotline`: the one command of the Hotline contact center. It serves the live system,
+//! runs the demo and simulations, tails the event log and audits its history, on the data
+//! directory's embedded log or the one `--log` names.
 
 /// `println!` that returns the error instead of panicking when stdout is closed (`| head`):
 /// main treats a broken pipe as a normal end.
@@ -47,7 +48,9 @@ struct Cli {
 
     /// The event log, when not the data directory's embedded one:
     /// `kafka://HOST:PORT/TOPIC[?partitions=N]` (a build with the `kafka` feature) or
-    /// `sqlite://DATA_DIR`. Used by log tail, audit, simulate and sql.
+    /// `sqlite://DATA_DIR`. Every command that reads or writes the log uses it; the data
+    /// directory keeps the rest (snapshots, history, tokens, recordings). `serve --config`
+    /// also takes it from the file's `log` key; this flag wins.
     #[arg(long, global = true, env = "HOTLINE_LOG_URL", value_name = "URL")]
     log: Option<hotline_infra::LogTarget>,
 
@@ -99,7 +102,9 @@ enum LogCommand {
     /// Print events as JSON lines (the public wire format).
     Tail(tail::Args),
     /// Copy a whole history from one log to another (sqlite://DATA_DIR,
-    /// kafka://HOST:PORT/TOPIC), in order, byte for byte; resumes an interrupted copy.
+    /// kafka://HOST:PORT/TOPIC), in order, each event byte for byte; resumes an interrupted
+    /// copy. The hashes are the target's own (Kafka chains each partition, the embedded
+    /// log the whole log), so the copy is checked event by event, then by its own chain.
     Copy(log_copy::Args),
     /// Measure a Kafka log's acknowledged appends per second and append-to-subscriber
     /// latency beside the embedded log's, in the same run.
@@ -138,41 +143,40 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         if let Some(log) = &cli.log
-            && !matches!(
+            && matches!(
                 cli.command,
-                Command::Log(LogCommand::Tail(_))
-                    | Command::Audit(_)
-                    | Command::Simulate(_)
-                    | Command::Sql(_)
+                Command::Log(LogCommand::Copy(_) | LogCommand::Bench(_))
             )
         {
-            // Refused rather than ignored: the command would otherwise run on another log.
+            // Refused rather than ignored: these name their logs themselves, so --log
+            // would silently not be the log they use.
             return Err(anyhow::anyhow!(
-                "--log {log}: only log tail, audit, simulate and sql run on a chosen log so far; this command uses the data directory's log (drop --log / HOTLINE_LOG_URL)"
+                "--log {log}: log copy and log bench name their logs themselves (copy: --from and --to; bench: --kafka); drop --log / HOTLINE_LOG_URL"
             ));
         }
+        let target = cli.log.as_ref();
         match cli.command {
-            Command::Demo(args) => demo::run(&cli.data_dir, args).await,
+            Command::Demo(args) => demo::run(&cli.data_dir, target, args).await,
             Command::Log(LogCommand::Tail(args)) => {
-                tail::run(&cli.data_dir, cli.log.as_ref(), args).await
+                tail::run(&cli.data_dir, target, args).await
             }
             Command::Log(LogCommand::Copy(args)) => log_copy::run(&cli.data_dir, args).await,
             Command::Log(LogCommand::Bench(args)) => log_bench::run(args).await,
             Command::Audit(AuditCommand::Verify) => {
-                audit::verify(&cli.data_dir, cli.log.as_ref()).await
+                audit::verify(&cli.data_dir, target).await
             }
             Command::Audit(AuditCommand::History { stream }) => {
-                audit::history(&cli.data_dir, cli.log.as_ref(), &stream).await
+                audit::history(&cli.data_dir, target, &stream).await
             }
-            Command::Replay(args) => replay::run(&cli.data_dir, args).await,
+            Command::Replay(args) => replay::run(&cli.data_dir, target, args).await,
             Command::Erlang(args) => erlang::run(args),
             Command::Ivr(command) => ivr::run(command),
-            Command::Crm(command) => crm::run(&cli.data_dir, command).await,
-            Command::Campaign(command) => campaign::run(&cli.data_dir, command).await,
-            Command::Simulate(args) => simulate::run(&cli.data_dir, cli.log.as_ref(), args).await,
-            Command::Sql(args) => sql::run(&cli.data_dir, cli.log.as_ref(), args).await,
-            Command::Serve(args) => server::run(&cli.data_dir, args).await,
-            Command::Recordings(command) => recordings::run(&cli.data_dir, command).await,
+            Command::Crm(command) => crm::run(&cli.data_dir, target, command).await,
+            Command::Campaign(command) => campaign::run(&cli.data_dir, target, command).await,
+            Command::Simulate(args) => simulate::run(&cli.data_dir, target, args).await,
+            Command::Sql(args) => sql::run(&cli.data_dir, target, args).await,
+            Command::Serve(args) => server::run(&cli.data_dir, target, args).await,
+            Command::Recordings(command) => recordings::run(&cli.data_dir, target, command).await,
         }
     });
     match result {

@@ -18,7 +18,7 @@ use hotline_actors::voicemail::purge::purge as voicemail_purge;
 use hotline_events::Timestamp;
 use hotline_infra::config::CenterConfig;
 use hotline_infra::vault::KEY_VARIABLE;
-use hotline_infra::{EventLog, RecordingKey, SqliteLog, Vault};
+use hotline_infra::{EventLog, LogTarget, RecordingKey, Vault};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -37,7 +37,11 @@ pub enum Command {
     },
 }
 
-pub async fn run(data_dir: &Path, command: Command) -> Result<ExitCode> {
+pub async fn run(
+    data_dir: &Path,
+    target: Option<&LogTarget>,
+    command: Command,
+) -> Result<ExitCode> {
     let Command::Purge {
         config,
         retention_days,
@@ -60,16 +64,18 @@ pub async fn run(data_dir: &Path, command: Command) -> Result<ExitCode> {
         anyhow!("{KEY_VARIABLE} is not set: the purge opens the recordings vault with the key the recordings were stored with")
     })?;
     let vault = Vault::open(data_dir, &key)?;
-    let log = SqliteLog::open(data_dir).with_context(|| {
-        format!(
-            "opening the event log in {} to write the purges (stop `hotline serve` first: it purges every hour by itself)",
-            data_dir.display()
-        )
-    })?;
+    let log = crate::logs::open(data_dir, target, crate::logs::Access::Write)
+        .await
+        .with_context(|| {
+            format!(
+                "opening the event log {} to write the purges (stop `hotline serve` first: it purges every hour by itself)",
+                crate::logs::describe(data_dir, target)
+            )
+        })?;
     let by = "hotline recordings purge";
-    let report = purge(&log, &vault, now(), retention, by).await;
+    let report = purge(log.as_ref(), &vault, now(), retention, by).await;
     let messages = match &report {
-        Ok(_) => Some(voicemail_purge(&log, &vault, now(), message_retention, by).await),
+        Ok(_) => Some(voicemail_purge(log.as_ref(), &vault, now(), message_retention, by).await),
         Err(_) => None,
     };
     log.close().await?;
