@@ -305,7 +305,7 @@ async fn each_partition_chains_alone_and_an_altered_record_is_named_with_its_par
         by_partition.entry(partition).or_default().push((offset, r));
     }
     assert_eq!(by_partition.len(), 3, "7 streams over the 3 partitions");
-    for (partition, mut records) in by_partition.clone() {
+    for (partition, mut records) in by_partition {
         records.sort_by_key(|(offset, _)| *offset);
         let mut prev = hotline_events::Hash::ZERO;
         for (offset, r) in records {

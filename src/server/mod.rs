@@ -372,3 +372,48 @@ pub async fn run(
     say!("stopped: snapshots saved, log closed")?;
     Ok(std::process::ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn center(log: &str) -> CenterConfig {
+        CenterConfig::parse(&format!("log = \"{log}\"\n"), "center.toml")
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn url(text: &str) -> LogTarget {
+        text.parse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn the_command_line_log_wins_over_the_files_and_the_file_over_none() {
+        let file = Path::new("/etc/hotline/center.toml");
+        let from_file = center("kafka://broker:9092/file");
+        let flag = url("kafka://broker:9092/flag");
+        assert_eq!(
+            chosen_log(Some(&flag), &from_file, Some(file)),
+            Some(flag.clone())
+        );
+        assert_eq!(
+            chosen_log(None, &from_file, Some(file)),
+            Some(url("kafka://broker:9092/file"))
+        );
+        let none = CenterConfig::parse("", "center.toml").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(chosen_log(None, &none, Some(file)), None);
+        assert_eq!(chosen_log(Some(&flag), &none, None), Some(flag));
+    }
+
+    #[test]
+    fn a_relative_sqlite_directory_in_the_file_is_taken_from_the_files_directory() {
+        let file = Path::new("/etc/hotline/center.toml");
+        assert_eq!(
+            chosen_log(None, &center("sqlite://data"), Some(file)),
+            Some(LogTarget::Sqlite(PathBuf::from("/etc/hotline/data")))
+        );
+        assert_eq!(
+            chosen_log(None, &center("sqlite:///var/hotline"), Some(file)),
+            Some(LogTarget::Sqlite(PathBuf::from("/var/hotline")))
+        );
+    }
+}
