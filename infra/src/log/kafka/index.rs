@@ -332,7 +332,6 @@ pub(crate) mod tests {
             tags(&index),
             [r#"{"tag":1}"#, r#"{"tag":4}"#, r#"{"tag":5}"#]
         );
-        assert_eq!(index.stray(), 1);
         let heads = index.partition_heads();
         assert_eq!(heads.get(&1), Some(&next2[0].record.hash));
         assert_eq!(heads.get(&2), Some(&next3[0].record.hash));

@@ -48,19 +48,20 @@ fn murmur2(data: &[u8]) -> u32 {
 mod tests {
     use super::*;
 
-    /// Kafka's Java `Utils.murmur2` values (as kafkajs checks its port against them),
+    /// The values Kafka's own tests pin for the Java `Utils.murmur2` (`UtilsTest`),
     /// covering keys of every length modulo 4.
     #[test]
     fn murmur2_is_kafkas() {
         for (key, java) in [
-            ("0", 272_173_970_i32),
-            ("1", 1_311_020_360),
-            ("128", 2_053_105_854),
-            ("2187", -2_081_355_488),
-            ("16384", 204_404_061),
-            ("78125", -677_491_393),
-            ("279936", -622_460_209),
-            ("10000000", -1_778_616_326),
+            ("21", -973_932_308_i32),
+            ("foobar", -790_332_482),
+            ("a-little-bit-long-string", -985_981_536),
+            ("a-little-bit-longer-string", -1_486_304_829),
+            (
+                "lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8",
+                -58_897_971,
+            ),
+            ("abc", 479_470_107),
         ] {
             assert_eq!(murmur2(key.as_bytes()) as i32, java, "{key}");
         }
@@ -74,9 +75,8 @@ mod tests {
             assert_eq!(partition_for(key.as_bytes(), 3), p);
             assert_eq!(partition_for(key.as_bytes(), 1), 0);
         }
-        // (murmur2("0") & 0x7fffffff) % 3 = 272173970 % 3.
-        assert_eq!(partition_for(b"0", 3), 272_173_970 % 3);
-        // Negative hashes are masked, not negated: -2081355488 & 0x7fffffff = 66128160.
-        assert_eq!(partition_for(b"2187", 7), 66_128_160 % 7);
+        // Negative hashes are masked, not negated: -973932308 & 0x7fffffff = 1173551340.
+        assert_eq!(partition_for(b"21", 7), 1_173_551_340 % 7);
+        assert_eq!(partition_for(b"abc", 3), 479_470_107 % 3);
     }
 }
