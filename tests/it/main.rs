@@ -35,6 +35,7 @@ pub fn hotline(dir: &Path, args: &[&str]) -> Output {
         .arg(dir)
         .args(args)
         .env_remove("HOTLINE_DATA_DIR")
+        .env_remove("HOTLINE_LOG_URL")
         .output()
         .expect("run hotline")
 }
