@@ -63,6 +63,9 @@ pub async fn run(data_dir: &Path, target: Option<&LogTarget>, args: Args) -> Res
     if config.agents.is_empty() || config.numbers.is_empty() {
         bail!("the center needs at least one agent and one number to run a demo");
     }
+    // Resolved once: the morning and the live server after it run on the same log.
+    let target = crate::logs::chosen(target, &config, args.config.as_deref());
+    let target = target.as_ref();
     let log = crate::logs::open(data_dir, target, crate::logs::Access::Replayable).await?;
     let head_before = log.head().await?;
     let Some(start) = morning_start(log.as_ref(), head_before, &args).await? else {

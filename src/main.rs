@@ -49,8 +49,8 @@ struct Cli {
     /// The event log, when not the data directory's embedded one:
     /// `kafka://HOST:PORT/TOPIC[?partitions=N]` (a build with the `kafka` feature) or
     /// `sqlite://DATA_DIR`. Every command that reads or writes the log uses it; the data
-    /// directory keeps the rest (snapshots, history, tokens, recordings). `serve --config`
-    /// also takes it from the file's `log` key; this flag wins.
+    /// directory keeps the rest (snapshots, history, tokens, recordings). The commands
+    /// with `--config` also take it from the file's `log` key; this flag wins.
     #[arg(long, global = true, env = "HOTLINE_LOG_URL", value_name = "URL")]
     log: Option<hotline_infra::LogTarget>,
 

@@ -46,10 +46,15 @@ pub async fn run(
         config,
         retention_days,
     } = command;
-    let config = match &config {
-        Some(path) => Some(CenterConfig::load(path).map_err(|e| anyhow!("{e}"))?),
-        None => None,
+    let (config, target) = match &config {
+        Some(path) => {
+            let config = CenterConfig::load(path).map_err(|e| anyhow!("{e}"))?;
+            let target = crate::logs::chosen(target, &config, Some(path));
+            (Some(config), target)
+        }
+        None => (None, target.cloned()),
     };
+    let target = target.as_ref();
     let retention = match (retention_days, &config) {
         (Some(days), _) => Duration::from_secs(days.saturating_mul(86_400)),
         (None, Some(c)) => c.recording.retention,
@@ -66,12 +71,9 @@ pub async fn run(
     let vault = Vault::open(data_dir, &key)?;
     let log = crate::logs::open(data_dir, target, crate::logs::Access::Write)
         .await
-        .with_context(|| {
-            format!(
-                "opening the event log {} to write the purges (stop `hotline serve` first: it purges every hour by itself)",
-                crate::logs::describe(data_dir, target)
-            )
-        })?;
+        .context(
+            "the purges are written to the log (stop `hotline serve` first: it purges every hour by itself)",
+        )?;
     let by = "hotline recordings purge";
     let report = purge(log.as_ref(), &vault, now(), retention, by).await;
     let messages = match &report {

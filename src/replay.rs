@@ -44,14 +44,8 @@ pub async fn run(data_dir: &Path, target: Option<&LogTarget>, args: Args) -> Res
             .map_err(|e| anyhow::anyhow!("the built-in sample center: {e}"))?,
     };
     let rules = MetricRules::from_config(&config);
-    let log = crate::logs::open(data_dir, target, crate::logs::Access::Read)
-        .await
-        .with_context(|| {
-            format!(
-                "opening the event log {}",
-                crate::logs::describe(data_dir, target)
-            )
-        })?;
+    let target = crate::logs::chosen(target, &config, args.config.as_deref());
+    let log = crate::logs::open(data_dir, target.as_ref(), crate::logs::Access::Read).await?;
     let store = SnapshotStore::open(data_dir)?;
     // Dropped first: if the rebuild is interrupted, the next runner rebuilds too instead of
     // trusting what the user asked to throw away.

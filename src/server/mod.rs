@@ -130,25 +130,6 @@ fn first_administrator(tokens: &Tokens) -> Result<Option<String>> {
         .map(Some)
 }
 
-/// The log to serve on: the command line's (`--log` / `HOTLINE_LOG_URL`) if given, else
-/// the center file's `log` key (a relative `sqlite://` directory there is taken from the
-/// file's directory, as its flow files are), else none (the data directory's).
-fn chosen_log(
-    target: Option<&LogTarget>,
-    config: &CenterConfig,
-    file: Option<&Path>,
-) -> Option<LogTarget> {
-    if let Some(t) = target {
-        return Some(t.clone());
-    }
-    match (&config.log, file.and_then(Path::parent)) {
-        (Some(LogTarget::Sqlite(dir)), Some(base)) if dir.is_relative() => {
-            Some(LogTarget::Sqlite(base.join(dir)))
-        }
-        (log, _) => log.clone(),
-    }
-}
-
 pub async fn run(
     data_dir: &Path,
     target: Option<&LogTarget>,
@@ -174,15 +155,8 @@ pub async fn run(
     let vault = crate::recordings::vault_for(data_dir, &config)?;
     let rules = MetricRules::from_config(&config);
     let zone = rules.time_zone;
-    let target = chosen_log(target, &config, args.config.as_deref());
-    let opened = crate::logs::open(data_dir, target.as_ref(), crate::logs::Access::Write)
-        .await
-        .with_context(|| {
-            format!(
-                "opening the event log {}",
-                crate::logs::describe(data_dir, target.as_ref())
-            )
-        })?;
+    let target = crate::logs::chosen(target, &config, args.config.as_deref());
+    let opened = crate::logs::open(data_dir, target.as_ref(), crate::logs::Access::Write).await?;
     // The data directory keeps the rest (tokens, snapshots, history) whichever log.
     std::fs::create_dir_all(data_dir).with_context(|| {
         format!(
@@ -371,49 +345,4 @@ pub async fn run(
     log.close().await?;
     say!("stopped: snapshots saved, log closed")?;
     Ok(std::process::ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn center(log: &str) -> CenterConfig {
-        CenterConfig::parse(&format!("log = \"{log}\"\n"), "center.toml")
-            .unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    fn url(text: &str) -> LogTarget {
-        text.parse().unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    #[test]
-    fn the_command_line_log_wins_over_the_files_and_the_file_over_none() {
-        let file = Path::new("/etc/hotline/center.toml");
-        let from_file = center("kafka://broker:9092/file");
-        let flag = url("kafka://broker:9092/flag");
-        assert_eq!(
-            chosen_log(Some(&flag), &from_file, Some(file)),
-            Some(flag.clone())
-        );
-        assert_eq!(
-            chosen_log(None, &from_file, Some(file)),
-            Some(url("kafka://broker:9092/file"))
-        );
-        let none = CenterConfig::parse("", "center.toml").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(chosen_log(None, &none, Some(file)), None);
-        assert_eq!(chosen_log(Some(&flag), &none, None), Some(flag));
-    }
-
-    #[test]
-    fn a_relative_sqlite_directory_in_the_file_is_taken_from_the_files_directory() {
-        let file = Path::new("/etc/hotline/center.toml");
-        assert_eq!(
-            chosen_log(None, &center("sqlite://data"), Some(file)),
-            Some(LogTarget::Sqlite(PathBuf::from("/etc/hotline/data")))
-        );
-        assert_eq!(
-            chosen_log(None, &center("sqlite:///var/hotline"), Some(file)),
-            Some(LogTarget::Sqlite(PathBuf::from("/var/hotline")))
-        );
-    }
 }

@@ -181,3 +181,48 @@ fn replay_without_a_log_says_where_to_start() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no event log at"), "{}", stderr(&out));
 }
+
+/// A center file's `log` key is honoured by every command that takes `--config`: `demo`
+/// writes its morning there (not to the data directory), and `replay` reads it from there.
+#[test]
+fn demo_and_replay_use_the_log_their_center_file_names() {
+    let files = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let center = files.path().join("center.toml");
+    std::fs::write(
+        &center,
+        format!(
+            "log = \"sqlite://elsewhere\"\n{}",
+            include_str!("../../config/demo.toml")
+        ),
+    )
+    .unwrap();
+    let center = center.to_str().unwrap();
+    let out = hotline(
+        data.path(),
+        &[
+            "demo",
+            "--no-serve",
+            "--config",
+            center,
+            "--calls",
+            "20",
+            "--minutes",
+            "60",
+            "--seed",
+            "3",
+        ],
+    );
+    assert!(out.status.success(), "demo failed: {}", stderr(&out));
+    let elsewhere = files.path().join("elsewhere");
+    assert!(
+        !SqliteLog::file_in(data.path()).exists(),
+        "the demo wrote to the data directory's log, not the file's"
+    );
+    let written = head(&elsewhere);
+    assert!(written > 0, "nothing in the file's log");
+    assert_eq!(replay(data.path(), &["--config", center], ALL), written);
+    // Without the file, replay looks in the (empty) data directory.
+    let out = hotline(data.path(), &["replay"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
