@@ -336,3 +336,62 @@ async fn each_partition_chains_alone_and_an_altered_record_is_named_with_its_par
     assert_eq!(report.events_checked, 36);
     log.close().await.unwrap();
 }
+
+/// A topic whose start was deleted (retention, or by hand) has lost the history the log
+/// verifies and positions follow on from: opening it is refused, naming the partition,
+/// rather than showing a log that starts again at position 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_whose_start_was_deleted_is_refused() {
+    let kafka = Kafka::new();
+    let log = kafka.open().await;
+    for i in 1..=3u64 {
+        log.append(
+            &stream("gone"),
+            ExpectedVersion::Any,
+            vec![probe(&format!(r#""nonce":{i}"#))],
+        )
+        .await
+        .unwrap();
+    }
+    let (partition, _) = log.location(1).unwrap();
+    log.close().await.unwrap();
+    drop(log);
+    {
+        let mut broker = kafka.broker.lock().unwrap();
+        broker.stop();
+        let db = rusqlite::Connection::open(broker.storage_file()).unwrap();
+        let retention: String = db
+            .query_row(
+                "SELECT value FROM topic_configuration WHERE name = 'retention.ms'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("the topic was created with a retention");
+        assert_eq!(retention, "-1", "the topic is kept forever");
+        let deleted = db
+            .execute(
+                "DELETE FROM record WHERE CAST(v AS TEXT) LIKE '{\"position\":1,%'",
+                [],
+            )
+            .unwrap();
+        assert_eq!(deleted, 1);
+        drop(db);
+        broker.restart();
+    }
+    for read_only in [false, true] {
+        let opened = if read_only {
+            KafkaLog::open_read_only(&kafka.target).await
+        } else {
+            KafkaLog::open(&kafka.target).await
+        };
+        let Err(e) = opened else {
+            panic!("a topic without its start was opened (read-only: {read_only})")
+        };
+        let e = e.to_string();
+        assert!(
+            e.contains(&format!("partition {partition} starts at offset 1")),
+            "{e}"
+        );
+        assert!(e.contains("deleted"), "{e}");
+    }
+}

@@ -275,12 +275,20 @@ fn storage(target: &KafkaTarget, detail: &str) -> LogError {
     }
 }
 
-/// Creates the topic with the target's partitions if the broker does not have it.
+/// Creates the topic with the target's partitions if the broker does not have it, kept
+/// forever (`retention.ms=-1`): the log is the system of record, and a broker's default
+/// retention (7 days on Kafka) would delete its start, after which nothing can verify it
+/// and a writer would start again at position 1. An existing topic is taken as it is;
+/// [`rebuild`] refuses it once its start was deleted. (tansu 0.6, the test broker, stores
+/// the setting and deletes nothing unless a topic also sets `cleanup.policy`, which this
+/// does not.)
 async fn ensure_topic(target: &KafkaTarget) -> Result<(), LogError> {
     let admin: AdminClient<DefaultClientContext> = client_config(target)
         .create()
         .map_err(|e| broker_error(target, &e))?;
-    let topic = NewTopic::new(&target.topic, target.partitions, TopicReplication::Fixed(1));
+    let topic = NewTopic::new(&target.topic, target.partitions, TopicReplication::Fixed(1))
+        .set("retention.ms", "-1")
+        .set("retention.bytes", "-1");
     let results = admin
         .create_topics(
             [&topic],
@@ -334,9 +342,17 @@ fn rebuild(target: &KafkaTarget) -> Result<Rebuilt, LogError> {
     let mut list = TopicPartitionList::new();
     let mut ends = HashMap::new();
     for p in &partitions {
-        let (_, high) = consumer
+        let (low, high) = consumer
             .fetch_watermarks(&target.topic, *p, REQUEST_TIMEOUT)
             .map_err(|e| broker_error(target, &e))?;
+        if low > 0 {
+            return Err(storage(
+                target,
+                &format!(
+                    "partition {p} starts at offset {low}: the records before it were deleted (the topic's retention, or records deleted by hand), so the log's history is gone and it can be neither verified nor extended; restore the topic, or start a new one (hotline creates its topics with retention.ms=-1)"
+                ),
+            ));
+        }
         if high > 0 {
             ends.insert(*p, high);
         }
