@@ -665,10 +665,19 @@ impl EventLog for KafkaLog {
     /// damaged record would only shorten the log.
     async fn verify(&self) -> Result<VerifyReport, LogError> {
         let topic = self.inner.target.to_string();
-        let mut report = self.read_index(|i| {
+        let (mut report, problem) = self.read_index(|i| {
             let (events, locations) = i.log();
-            chains::verify(events, locations, &topic)
+            (chains::verify(events, locations, &topic), i.problem())
         });
+        if report.first_break.is_none()
+            && let Some(problem) = problem
+        {
+            report.events_checked = report.events_checked.min(problem.position - 1);
+            report.first_break = Some(ChainBreak {
+                position: problem.position,
+                problem: format!("{} (topic {topic})", problem.detail),
+            });
+        }
         if report.first_break.is_none()
             && let Some((partition, offset, why)) = self.inner.unreadable.first()
         {

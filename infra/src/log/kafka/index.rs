@@ -49,6 +49,17 @@ pub(crate) struct Index {
     partition_heads: HashMap<i32, Hash>,
     /// Records offered beyond the head, by position.
     pending: BTreeMap<u64, Vec<Candidate>>,
+    /// Records at accepted positions that are not the accepted ones (another writer's, or
+    /// a dead writer's tail the log went past), kept so that [`Index::problem`] can tell a
+    /// fork from a superseded unfinished append.
+    superseded: Vec<Candidate>,
+}
+
+/// Why the topic holds records the log does not explain: `verify` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Problem {
+    pub position: u64,
+    pub detail: String,
 }
 
 impl Index {
@@ -90,13 +101,19 @@ impl Index {
         self.pending.values().map(Vec::len).sum()
     }
 
-    /// Takes a record in; one at or behind the head is already decided and ignored.
+    /// Takes a record in; one at or behind the head is already decided: kept aside if it
+    /// is not the accepted record (for [`Index::problem`]), else ignored.
     pub fn offer(&mut self, candidate: Candidate) {
-        if candidate.record.position > self.head() {
-            self.pending
-                .entry(candidate.record.position)
-                .or_default()
-                .push(candidate);
+        let position = candidate.record.position;
+        if position > self.head() {
+            self.pending.entry(position).or_default().push(candidate);
+        } else if position > 0
+            && self
+                .events
+                .get((position - 1) as usize)
+                .is_some_and(|r| r.hash != candidate.record.hash)
+        {
+            self.superseded.push(candidate);
         }
     }
 
@@ -107,7 +124,12 @@ impl Index {
             let mut taken = Vec::with_capacity(run.len());
             for (position, i) in (self.head() + 1..=end).zip(run) {
                 if let Some(mut candidates) = self.pending.remove(&position) {
-                    taken.push(candidates.swap_remove(i));
+                    let accepted = candidates.swap_remove(i);
+                    // A copy of the accepted record is no rival.
+                    let hash = accepted.record.hash;
+                    self.superseded
+                        .extend(candidates.into_iter().filter(|c| c.record.hash != hash));
+                    taken.push(accepted);
                 }
             }
             for c in taken {
@@ -149,6 +171,137 @@ impl Index {
                 run.push(j);
             }
             return Some(run);
+        }
+        None
+    }
+
+    /// The hash the event at `position` follows in the log (zero for the first).
+    fn log_prev_of(&self, position: u64) -> Hash {
+        position
+            .checked_sub(2)
+            .and_then(|i| self.events.get(usize::try_from(i).ok()?))
+            .map_or(Hash::ZERO, |r| r.hash)
+    }
+
+    /// What the topic holds beyond the accepted log that verify must report, if anything:
+    ///
+    /// - **A fork**: a second whole append, following on from the same event as an
+    ///   accepted one, at the same position. Only two writers at once make it (a writer
+    ///   that opened after the first append landed would have followed it), and one of
+    ///   them had acknowledged events the log does not read.
+    /// - **Stray records past the head** that are not a dead writer's unacknowledged
+    ///   tail. The tail is provable when the records past the head, in position order,
+    ///   start at head + 1 following the log's last event and are, append by append
+    ///   (grouped by `append_end`), each a gap-free prefix of one append in one
+    ///   partition, linked by `log_prev`, the appends in order without overlap: what a
+    ///   writer killed with appends in flight leaves. None of them was acknowledged: a
+    ///   writer answers only once its append is accepted, which the first, unfinished,
+    ///   blocks. Anything else (a gap before them, a first record that follows another
+    ///   history, two records at one position) means records of the log were altered or
+    ///   removed, or a second writer wrote. A removal that leaves exactly that shape (the
+    ///   end of an append and nothing else) cannot be told from a crash: noting the last
+    ///   hash and checking later that the log still extends it is what finds that.
+    pub fn problem(&self) -> Option<Problem> {
+        self.fork().or_else(|| self.stray_problem())
+    }
+
+    fn fork(&self) -> Option<Problem> {
+        let mut by_position: HashMap<u64, Vec<&Candidate>> = HashMap::new();
+        for c in self
+            .superseded
+            .iter()
+            .chain(self.pending.values().flatten())
+        {
+            by_position.entry(c.record.position).or_default().push(c);
+        }
+        let mut starts: Vec<&Candidate> = self
+            .superseded
+            .iter()
+            .filter(|c| c.log_prev == self.log_prev_of(c.record.position))
+            .collect();
+        starts.sort_by_key(|c| c.record.position);
+        for start in starts {
+            let mut hash = start.record.hash;
+            let whole = (start.record.position + 1..=start.append_end).all(|p| {
+                let next = by_position.get(&p).and_then(|cs| {
+                    cs.iter().find(|c| {
+                        c.log_prev == hash
+                            && c.append_end == start.append_end
+                            && c.partition == start.partition
+                    })
+                });
+                next.map(|c| hash = c.record.hash).is_some()
+            });
+            if whole {
+                let p = start.record.position;
+                let (kept_partition, kept_offset) = self.location(p).unwrap_or((-1, -1));
+                return Some(Problem {
+                    position: p,
+                    detail: format!(
+                        "a fork: two whole appends follow the same event at position {p}, at partition {kept_partition}, offset {kept_offset} (read as the log) and at partition {}, offset {} (left out): two processes wrote the topic at once, and the events one of them acknowledged are not in the log",
+                        start.partition, start.offset
+                    ),
+                });
+            }
+        }
+        None
+    }
+
+    fn stray_problem(&self) -> Option<Problem> {
+        let first = self
+            .pending
+            .values()
+            .flatten()
+            .min_by_key(|c| c.record.position)?;
+        let problem = |why: &str| {
+            Some(Problem {
+                position: first.record.position,
+                detail: format!(
+                    "{} record{} past the log's end (head {}) are not an unfinished append of a stopped writer: {why}; the first is position {} at partition {}, offset {}: records of the log were altered or removed, or another process wrote the topic",
+                    self.stray(),
+                    if self.stray() == 1 { "" } else { "s" },
+                    self.head(),
+                    first.record.position,
+                    first.partition,
+                    first.offset
+                ),
+            })
+        };
+        if first.record.position != self.head() + 1 {
+            return problem("there is a gap after the log's end");
+        }
+        if first.log_prev != self.last_hash() {
+            return problem("the first does not follow the log's last event");
+        }
+        // Walk the records in position order, append by append.
+        let mut previous: Option<&Candidate> = None;
+        for cs in self.pending.values() {
+            let [c] = cs.as_slice() else {
+                return problem("two records claim one position");
+            };
+            if let Some(p) = previous {
+                if p.append_end == c.append_end {
+                    // The same append: next position, same partition, linked.
+                    if c.record.position != p.record.position + 1
+                        || c.partition != p.partition
+                        || c.log_prev != p.record.hash
+                    {
+                        return problem("an append's records do not follow one another");
+                    }
+                } else if c.record.position <= p.append_end
+                    || (p.record.position == p.append_end
+                        && c.record.position == p.append_end + 1
+                        && c.log_prev != p.record.hash)
+                {
+                    // The next append must come after the previous one's end, linked to
+                    // it when the previous one is whole here.
+                    return problem("the appends overlap or do not follow one another");
+                }
+            }
+            if c.record.position > c.append_end {
+                return problem("a record lies past its append's end");
+            }
+            previous = Some(c);
         }
         None
     }
@@ -296,6 +449,9 @@ pub(crate) mod tests {
         }
         assert_eq!(rebuilt.advance(), 3);
         assert_eq!(tags(&rebuilt), tags(&index));
+        // The superseded partial append is no fork and no stray: nothing to report.
+        assert_eq!(index.problem(), None);
+        assert_eq!(rebuilt.problem(), None);
     }
 
     #[test]
@@ -308,6 +464,79 @@ pub(crate) mod tests {
         index.offer(after[0].clone());
         assert_eq!(index.advance(), 1);
         assert_eq!(index.stray(), 1);
+        // Position 2 is missing before it: not provably a dead writer's tail.
+        let problem = index.problem().expect("a gap past the head is reported");
+        assert_eq!(problem.position, 3);
+        assert!(problem.detail.contains("gap"), "{}", problem.detail);
+        assert!(
+            problem.detail.contains("partition 3, offset 3"),
+            "{}",
+            problem.detail
+        );
+    }
+
+    /// A writer killed with appends in flight leaves, past the head, a prefix of its first
+    /// append and whole or partial later ones: never acknowledged, so no problem.
+    #[test]
+    fn a_dead_writers_appends_in_flight_are_no_problem() {
+        let mut index = Index::default();
+        let a = append("probe-a", 1, 1, Hash::ZERO, 1);
+        let unfinished = append("probe-b", 2, 3, a[0].record.hash, 2);
+        let whole = append("probe-c", 5, 2, unfinished[2].record.hash, 3);
+        for c in a.iter().chain(&unfinished[..2]).chain(&whole) {
+            index.offer(c.clone());
+        }
+        assert_eq!(index.advance(), 1);
+        assert_eq!(index.stray(), 4);
+        assert_eq!(index.problem(), None);
+    }
+
+    /// An altered record whose hash was recomputed cuts the log (the next record no longer
+    /// follows it): what is left past the head does not follow the log, and is reported.
+    #[test]
+    fn records_past_the_head_that_follow_another_history_are_reported() {
+        let mut index = Index::default();
+        let a = append("probe-a", 1, 2, Hash::ZERO, 1);
+        let b = append("probe-b", 3, 2, a[1].record.hash, 2);
+        let mut altered = a[1].clone();
+        altered.record.data = r#"{"tag":9}"#.into();
+        altered.record.hash = altered.record.chained().hash(&altered.record.prev_hash);
+        for c in [&a[0], &altered, &b[0], &b[1]] {
+            index.offer(c.clone());
+        }
+        assert_eq!(index.advance(), 2, "the altered record itself follows on");
+        let problem = index.problem().expect("the cut is reported");
+        assert_eq!(problem.position, 3);
+        assert!(
+            problem
+                .detail
+                .contains("does not follow the log's last event"),
+            "{}",
+            problem.detail
+        );
+    }
+
+    /// Two writers at once: both append at position 2 after event 1, whole. Whichever was
+    /// offered first is read; the other is named as a fork.
+    #[test]
+    fn two_whole_appends_at_one_position_are_a_fork() {
+        let a = append("probe-a", 1, 1, Hash::ZERO, 1);
+        let one = append("probe-b", 2, 2, a[0].record.hash, 2);
+        let other = append_in("probe-c", 2, 1, a[0].record.hash, Hash::ZERO, 3, 3);
+        for order in [[&one, &other], [&other, &one]] {
+            let mut index = Index::default();
+            index.offer(a[0].clone());
+            index.advance();
+            for c in order.into_iter().flatten() {
+                index.offer(c.clone());
+            }
+            index.advance();
+            let problem = index.problem().expect("the fork is reported");
+            assert_eq!(problem.position, 2, "{}", problem.detail);
+            assert!(problem.detail.contains("fork"), "{}", problem.detail);
+            assert!(problem.detail.contains("partition 2"), "{}", problem.detail);
+            assert!(problem.detail.contains("partition 3"), "{}", problem.detail);
+        }
     }
 
     /// Per-partition chains alone would take a dead writer's append that came after a
