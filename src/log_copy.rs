@@ -42,12 +42,16 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
     let source_head = source.head().await?;
     let target_head = target.head().await?;
     if target_head > 0 {
-        let theirs = target.read_all(target_head, 1).await?;
-        let ours = source.read_all(target_head, 1).await?;
-        let same = matches!((theirs.first(), ours.first()), (Some(t), Some(o)) if same_event(t, o));
-        if !same {
+        // Every event of the prefix, not only its last: going on after a prefix that
+        // differs anywhere would make a copy that is no copy.
+        let differs = if target_head > source_head {
+            Some(source_head + 1)
+        } else {
+            first_difference(source.as_ref(), target.as_ref(), target_head, &args.from).await?
+        };
+        if let Some(position) = differs {
             bail!(
-                "{} already holds {target_head} events that are not the start of {}: copy into an empty log (nothing was written)",
+                "{} already holds {target_head} events that are not the start of {} (they differ from position {position}): copy into an empty log (nothing was written)",
                 args.to,
                 args.from
             );
@@ -74,7 +78,21 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
         }
         copied += append_run(target.as_ref(), &run).await?;
     }
-    let compared = compare(source.as_ref(), target.as_ref(), source_head, &args).await?;
+    // Checked on the target as it is stored, not as this writer's memory has it: closed,
+    // then opened again to read (a Kafka log rebuilds its index from the broker).
+    target.close().await?;
+    drop(target);
+    let target = logs::open(data_dir, Some(&args.to), Access::Read).await?;
+    if let Some(position) =
+        first_difference(source.as_ref(), target.as_ref(), source_head, &args.from).await?
+    {
+        bail!(
+            "event {position} of {} differs in the copy in {}: run `hotline audit verify` on both",
+            args.from,
+            args.to
+        );
+    }
+    let compared = source_head;
     let report = target.verify().await?;
     if let Some(b) = &report.first_break {
         bail!(
@@ -107,13 +125,14 @@ fn same_event(a: &Recorded, b: &Recorded) -> bool {
     unhashed(a) == unhashed(b)
 }
 
-/// Compares positions 1..=`head` of both logs event by event; how many compared equal.
-async fn compare(
+/// Compares positions 1..=`head` of both logs event by event: the first position where
+/// they differ (or where the target has no event), if any.
+async fn first_difference(
     source: &dyn EventLog,
     target: &dyn EventLog,
     head: u64,
-    args: &Args,
-) -> Result<u64> {
+    from: &LogTarget,
+) -> Result<Option<u64>> {
     let mut next = 1;
     while next <= head {
         let ours = source.read_all(next, 4096).await?;
@@ -121,20 +140,15 @@ async fn compare(
         for (i, o) in ours.iter().enumerate().filter(|(_, o)| o.position <= head) {
             match theirs.get(i) {
                 Some(t) if same_event(o, t) => {}
-                _ => bail!(
-                    "event {} of {} differs in the copy in {}: run `hotline audit verify` on both",
-                    o.position,
-                    args.from,
-                    args.to
-                ),
+                _ => return Ok(Some(o.position)),
             }
         }
         let Some(last) = ours.last() else {
-            bail!("{} ends before its head {head}", args.from)
+            bail!("{from} ends before its head {head}")
         };
         next = last.position + 1;
     }
-    Ok(head)
+    Ok(None)
 }
 
 /// Appends one stream's consecutive events, each as it was stored.

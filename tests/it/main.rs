@@ -13,6 +13,7 @@ mod erlang;
 mod ivr;
 #[cfg(feature = "kafka")]
 mod kafka;
+mod log_copy;
 mod recordings;
 mod replay;
 mod serve;
