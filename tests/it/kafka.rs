@@ -320,6 +320,13 @@ fn a_history_copied_to_kafka_is_read_by_a_third_party_client_and_copied_back() {
         verify.starts_with(&format!("ok: {} events verified", events.len())),
         "{verify}"
     );
+    // One chain per partition, so one last hash per partition to note.
+    for partition in 0..3 {
+        assert!(
+            verify.contains(&format!("  partition {partition}: ")),
+            "{verify}"
+        );
+    }
     let garbage = Command::new(&python)
         .args(["-c", GARBAGE, &broker.bootstrap(), "history"])
         .output()

@@ -102,10 +102,16 @@ pub(crate) fn verify(events: &[Recorded], locations: &[(i32, i64)], topic: &str)
         .and_then(|n| n.checked_sub(1))
         .and_then(|i| events.get(i))
         .map_or(Hash::ZERO, |r| r.hash);
+    let mut partition_hashes: BTreeMap<i32, Hash> = BTreeMap::new();
+    let good = usize::try_from(checked).unwrap_or(usize::MAX);
+    for (r, (partition, _)) in events.iter().zip(locations).take(good) {
+        partition_hashes.insert(*partition, r.hash);
+    }
     VerifyReport {
         events_checked: checked,
         head: events.len() as u64,
         last_hash,
+        partition_hashes: partition_hashes.into_iter().collect(),
         first_break,
     }
 }
