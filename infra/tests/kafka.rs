@@ -395,3 +395,54 @@ async fn a_topic_whose_start_was_deleted_is_refused() {
         assert!(e.contains("deleted"), "{e}");
     }
 }
+
+/// A topic an earlier hotline wrote (one chain across the topic, records without the
+/// `log_prev` header) is not called altered: verify says which build wrote it and how to
+/// move it, and opening it to write is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_an_earlier_build_wrote_is_named_and_not_extended() {
+    use rdkafka::config::ClientConfig;
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+
+    let kafka = Kafka::new();
+    let log = kafka.open().await;
+    log.append(
+        &stream("old"),
+        ExpectedVersion::Any,
+        vec![probe(r#""n":1"#)],
+    )
+    .await
+    .unwrap();
+    let event = log.read_all(1, 1).await.unwrap().remove(0);
+    log.close().await.unwrap();
+    // The same event as the earlier build wrote it: the JSON, no headers.
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &kafka.target.bootstrap)
+        .create()
+        .unwrap();
+    let old = KafkaTarget {
+        topic: "written-by-an-earlier-build".into(),
+        ..kafka.target.clone()
+    };
+    // Created (empty) as any topic is; then the earlier build's record.
+    KafkaLog::open(&old).await.unwrap().close().await.unwrap();
+    let value = serde_json::to_vec(&event).unwrap();
+    producer
+        .send(
+            FutureRecord::to(&old.topic)
+                .key(event.stream.as_str())
+                .payload(&value),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+
+    let read = KafkaLog::open_read_only(&old).await.unwrap();
+    let e = read.verify().await.unwrap_err().to_string();
+    assert!(e.contains("earlier hotline"), "{e}");
+    assert!(e.contains("log copy"), "{e}");
+    let Err(e) = KafkaLog::open(&old).await else {
+        panic!("a topic of an earlier build was opened to write")
+    };
+    assert!(e.to_string().contains("earlier hotline"), "{e}");
+}

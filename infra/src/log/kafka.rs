@@ -80,6 +80,9 @@ struct Inner {
     shared: Arc<Shared>,
     /// Records of the topic that are not JSON events (partition, offset, why).
     unreadable: Vec<(i32, i64, String)>,
+    /// The first record without a `log_prev` header (partition, offset): written by an
+    /// earlier hotline, which chained the whole topic as one.
+    earlier: Option<(i32, i64)>,
     closed: AtomicBool,
 }
 
@@ -142,10 +145,17 @@ impl KafkaLog {
         follow: bool,
     ) -> Result<Self, LogError> {
         let t = target.clone();
-        let (index, unreadable, consumer, partitions) =
+        let (index, unreadable, consumer, partitions, earlier) =
             tokio::task::spawn_blocking(move || rebuild(&t))
                 .await
                 .map_err(|e| storage(target, &format!("the index rebuild stopped: {e}")))??;
+        // Its records chain across the topic, which this build neither verifies nor
+        // extends: appending would mix the two schemes in one topic.
+        if producer.is_some()
+            && let Some(at) = earlier
+        {
+            return Err(storage(target, &earlier_build(target, at)));
+        }
         let head = index.head();
         let writer = Writer {
             next_position: head + 1,
@@ -182,6 +192,7 @@ impl KafkaLog {
                 writer: tokio::sync::Mutex::new(writer),
                 shared,
                 unreadable,
+                earlier,
                 closed: AtomicBool::new(false),
             }),
         })
@@ -320,9 +331,23 @@ fn partitions(target: &KafkaTarget, consumer: &BaseConsumer) -> Result<Vec<i32>,
         .collect())
 }
 
-/// The index, the records that are no events, the consumer (to follow on) and how many
-/// partitions the topic has.
-type Rebuilt = (Index, Vec<(i32, i64, String)>, Option<BaseConsumer>, usize);
+/// The index, the records that are no events, the consumer (to follow on), how many
+/// partitions the topic has, and the first record an earlier build wrote, if any.
+type Rebuilt = (
+    Index,
+    Vec<(i32, i64, String)>,
+    Option<BaseConsumer>,
+    usize,
+    Option<(i32, i64)>,
+);
+
+/// What to say about a topic an earlier hotline wrote (one hash chain across the topic,
+/// no `log_prev` header).
+fn earlier_build(target: &KafkaTarget, (partition, offset): (i32, i64)) -> String {
+    format!(
+        "the record at partition {partition}, offset {offset} has no log_prev header: {target} was written by an earlier hotline with one chain across the topic, which this one neither verifies nor extends; `hotline log copy --from {target} --to kafka://HOST:PORT/NEW_TOPIC` copies it to a new topic (chained per partition)"
+    )
+}
 
 /// Reads every partition from its start to its end as of now into a new index.
 fn rebuild(target: &KafkaTarget) -> Result<Rebuilt, LogError> {
@@ -336,8 +361,9 @@ fn rebuild(target: &KafkaTarget) -> Result<Rebuilt, LogError> {
     let mut index = Index::default();
     let mut unreadable = Vec::new();
     let partitions = partitions(target, &consumer)?;
+    let mut earlier = None;
     if partitions.is_empty() {
-        return Ok((index, unreadable, Some(consumer), 0));
+        return Ok((index, unreadable, Some(consumer), 0, earlier));
     }
     let mut list = TopicPartitionList::new();
     let mut ends = HashMap::new();
@@ -380,7 +406,15 @@ fn rebuild(target: &KafkaTarget) -> Result<Rebuilt, LogError> {
         let message = message.map_err(|e| broker_error(target, &e))?;
         let (partition, offset) = (message.partition(), message.offset());
         match candidate(&message) {
-            Ok(c) => batch.push(c),
+            Ok(c) => {
+                let has_log_prev = message
+                    .headers()
+                    .is_some_and(|h| h.iter().any(|h| h.key == "log_prev"));
+                if !has_log_prev && earlier.is_none() {
+                    earlier = Some((partition, offset));
+                }
+                batch.push(c);
+            }
             Err(why) => unreadable.push((partition, offset, why)),
         }
         if ends.get(&partition).is_some_and(|end| offset + 1 >= *end) {
@@ -393,7 +427,7 @@ fn rebuild(target: &KafkaTarget) -> Result<Rebuilt, LogError> {
     }
     batch.into_iter().for_each(|c| index.offer(c));
     index.advance();
-    Ok((index, unreadable, Some(consumer), partitions.len()))
+    Ok((index, unreadable, Some(consumer), partitions.len(), earlier))
 }
 
 /// Keeps a read-only log's index up to date with the topic until the log is dropped.
@@ -664,6 +698,13 @@ impl EventLog for KafkaLog {
     /// records that are not events at all: the index leaves those out, so without this a
     /// damaged record would only shorten the log.
     async fn verify(&self) -> Result<VerifyReport, LogError> {
+        // Not "altered": another chaining scheme, which this build cannot check.
+        if let Some(at) = self.inner.earlier {
+            return Err(storage(
+                &self.inner.target,
+                &earlier_build(&self.inner.target, at),
+            ));
+        }
         let topic = self.inner.target.to_string();
         let (mut report, problem) = self.read_index(|i| {
             let (events, locations) = i.log();
