@@ -357,6 +357,27 @@ fn a_kafka_url_that_cannot_be_used_says_why() {
     );
 }
 
+/// A read of a topic the broker does not have (a mistyped name) is an error naming it,
+/// not an empty log (which `replay` would save as empty snapshots).
+#[test]
+fn reading_a_topic_the_broker_does_not_have_names_it() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("kafka://{}/no-such-topic", broker.bootstrap());
+    for args in [&["audit", "verify"][..], &["replay"][..]] {
+        let out = on_log(dir.path(), &url, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stdout(&out));
+        assert!(
+            stderr(&out).contains(&format!(
+                "no topic no-such-topic on broker {}",
+                broker.bootstrap()
+            )),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
 /// The sample center with `log = URL` at the top: the center file chooses the log.
 fn center_file_on(dir: &Path, url: &str) -> String {
     let sample =

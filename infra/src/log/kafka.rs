@@ -145,8 +145,9 @@ impl KafkaLog {
         follow: bool,
     ) -> Result<Self, LogError> {
         let t = target.clone();
+        let must_exist = producer.is_none();
         let (index, unreadable, consumer, partitions, earlier) =
-            tokio::task::spawn_blocking(move || rebuild(&t))
+            tokio::task::spawn_blocking(move || rebuild(&t, must_exist))
                 .await
                 .map_err(|e| storage(target, &format!("the index rebuild stopped: {e}")))??;
         // Its records chain across the topic, which this build neither verifies nor
@@ -318,17 +319,47 @@ async fn ensure_topic(target: &KafkaTarget) -> Result<(), LogError> {
     Ok(())
 }
 
-/// The partitions of the topic (none if it does not exist).
-fn partitions(target: &KafkaTarget, consumer: &BaseConsumer) -> Result<Vec<i32>, LogError> {
-    let metadata = consumer
-        .fetch_metadata(Some(&target.topic), REQUEST_TIMEOUT)
-        .map_err(|e| broker_error(target, &e))?;
-    Ok(metadata
-        .topics()
-        .iter()
-        .filter(|t| t.name() == target.topic && t.error().is_none())
-        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-        .collect())
+/// The partitions of the topic. A metadata error for the topic (a broker still electing a
+/// leader, a topic just created) is asked again a few times; if it stays, a topic that
+/// must exist (a read: an empty log there would be a mistyped name shown as an empty
+/// history) is an error, and one the caller just created counts as empty.
+fn partitions(
+    target: &KafkaTarget,
+    consumer: &BaseConsumer,
+    must_exist: bool,
+) -> Result<Vec<i32>, LogError> {
+    const ATTEMPTS: u32 = 5;
+    let mut last_error = String::from("the broker does not list it");
+    for attempt in 1..=ATTEMPTS {
+        let metadata = consumer
+            .fetch_metadata(Some(&target.topic), REQUEST_TIMEOUT)
+            .map_err(|e| broker_error(target, &e))?;
+        match metadata.topics().iter().find(|t| t.name() == target.topic) {
+            Some(t) if t.error().is_none() && !t.partitions().is_empty() => {
+                return Ok(t.partitions().iter().map(|p| p.id()).collect());
+            }
+            Some(t) => {
+                if let Some(e) = t.error() {
+                    last_error = format!("{:?}", RDKafkaErrorCode::from(e));
+                }
+            }
+            None => {}
+        }
+        if attempt < ATTEMPTS {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    if must_exist {
+        Err(storage(
+            target,
+            &format!(
+                "no topic {} on broker {} ({last_error}): check the topic's name (a writing command such as `hotline serve` creates it)",
+                target.topic, target.bootstrap
+            ),
+        ))
+    } else {
+        Ok(Vec::new())
+    }
 }
 
 /// The index, the records that are no events, the consumer (to follow on), how many
@@ -349,8 +380,9 @@ fn earlier_build(target: &KafkaTarget, (partition, offset): (i32, i64)) -> Strin
     )
 }
 
-/// Reads every partition from its start to its end as of now into a new index.
-fn rebuild(target: &KafkaTarget) -> Result<Rebuilt, LogError> {
+/// Reads every partition from its start to its end as of now into a new index. A topic
+/// that `must_exist` (a read-only open) and is not on the broker is an error.
+fn rebuild(target: &KafkaTarget, must_exist: bool) -> Result<Rebuilt, LogError> {
     let consumer: BaseConsumer = client_config(target)
         .set("group.id", format!("hotline-index-{}", target.topic))
         .set("enable.auto.commit", "false")
@@ -360,7 +392,7 @@ fn rebuild(target: &KafkaTarget) -> Result<Rebuilt, LogError> {
         .map_err(|e| broker_error(target, &e))?;
     let mut index = Index::default();
     let mut unreadable = Vec::new();
-    let partitions = partitions(target, &consumer)?;
+    let partitions = partitions(target, &consumer, must_exist)?;
     let mut earlier = None;
     if partitions.is_empty() {
         return Ok((index, unreadable, Some(consumer), 0, earlier));
