@@ -32,7 +32,8 @@ mod tail;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(name = "hotline", version, about = "An event-sourced contact center", long_about = None)]
@@ -123,7 +124,14 @@ enum AuditCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // Whether --log was typed, not taken from HOTLINE_LOG_URL: an exported URL is the
+    // usual log of the shell, not a request to the commands that name their logs.
+    let log_typed = matches.value_source("log") == Some(ValueSource::CommandLine);
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("HOTLINE_LOG")
@@ -143,6 +151,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         if let Some(log) = &cli.log
+            && log_typed
             && matches!(
                 cli.command,
                 Command::Log(LogCommand::Copy(_) | LogCommand::Bench(_))
@@ -151,7 +160,7 @@ fn main() -> ExitCode {
             // Refused rather than ignored: these name their logs themselves, so --log
             // would silently not be the log they use.
             return Err(anyhow::anyhow!(
-                "--log {log}: log copy and log bench name their logs themselves (copy: --from and --to; bench: --kafka); drop --log / HOTLINE_LOG_URL"
+                "--log {log}: log copy and log bench name their logs themselves (copy: --from and --to; bench: --kafka); drop --log"
             ));
         }
         let target = cli.log.as_ref();

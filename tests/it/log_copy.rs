@@ -68,3 +68,30 @@ fn a_resumed_copy_refuses_a_target_whose_prefix_differs_before_its_last_event() 
     assert!(err.contains("nothing was written"), "{err}");
     assert_eq!(all_events(target.path()), before, "the target is untouched");
 }
+
+/// `log copy` names its logs with --from and --to: a typed --log is refused, an exported
+/// HOTLINE_LOG_URL (the shell's usual log) is not in its way.
+#[test]
+fn log_copy_refuses_a_typed_log_but_not_an_exported_one() {
+    let source = demo(2);
+    let target = tempfile::tempdir().unwrap();
+    let from = format!("sqlite://{}", source.path().display());
+    let to = format!("sqlite://{}", target.path().display());
+    let copy = |log_flag: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hotline"));
+        cmd.env_remove("HOTLINE_DATA_DIR")
+            .env("HOTLINE_LOG_URL", "kafka://127.0.0.1:1/elsewhere");
+        if log_flag {
+            cmd.args(["--log", "kafka://127.0.0.1:1/elsewhere"]);
+        }
+        cmd.args(["log", "copy", "--from", &from, "--to", &to])
+            .output()
+            .unwrap()
+    };
+    let typed = copy(true);
+    assert_eq!(typed.status.code(), Some(2), "{}", stdout(&typed));
+    assert!(stderr(&typed).contains("drop --log"), "{}", stderr(&typed));
+    let exported = copy(false);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    assert_eq!(all_events(target.path()), all_events(source.path()));
+}
