@@ -1,7 +1,7 @@
 //! The Kafka backend of the [`EventLog`]: one topic, partitioned by stream name.
 //!
 //! Each event is one record: the stream name as its key (so a stream stays in one
-//! partition, in order, the one Kafka's default partitioner picks), the event's public JSON
+//! partition, in order, the one the Java client's default partitioner picks for that key), the event's public JSON
 //! form ([`Recorded`], the same line `hotline log tail` prints) as its value, and `type`,
 //! `schema`, `version`, `append_end` (the last position of its append) and `log_prev` (the
 //! hash of the event before it in the log) as headers, so any Kafka client reads the topic
@@ -121,7 +121,6 @@ impl KafkaLog {
             .set("enable.idempotence", "true")
             .set("acks", "all")
             .set("linger.ms", "1")
-            .set("partitioner", "murmur2_random")
             .set(
                 "message.timeout.ms",
                 DELIVERY_TIMEOUT.as_millis().to_string(),
