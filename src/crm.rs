@@ -526,7 +526,7 @@ async fn fold_for_show(data_dir: &Path, target: Option<&LogTarget>) -> Result<Re
     let mut models = ReadModels::new(&rules);
     if SnapshotStore::file_in(data_dir).is_file() {
         // A snapshot is a cache: if it cannot be used, the log has everything.
-        if let Ok(store) = SnapshotStore::open(data_dir)
+        if let Ok(store) = crate::logs::snapshots(data_dir, target, log.as_ref()).await
             && let Ok((loaded, restored)) = ReadModels::load(&store, &rules)
         {
             let usable = restored.iter().all(|(n, r)| {

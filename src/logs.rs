@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use hotline_infra::config::CenterConfig;
-use hotline_infra::{Durability, EventLog, LogTarget, SqliteLog};
+use hotline_infra::{Durability, EventLog, LogTarget, SnapshotStore, SqliteLog};
 
 /// What a command does with the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +62,56 @@ pub async fn open(
         ),
         Some(_) => format!("opening the event log {}", describe(data_dir, target)),
     })
+}
+
+/// The file beside the snapshots naming the log they were folded from: its description
+/// on one line, the hash of its first event on the next (empty while the log was empty).
+const SNAPSHOTS_LOG: &str = "snapshots.log";
+
+/// The data directory's projection snapshots, for `log`. They are a cache of one log's
+/// history, and a data directory can be pointed at another log (`--log`, a center file's
+/// key): snapshots folded from another log (another name, or another first event: a log
+/// replaced by a new one) would be read as this one's. So the log's identity is kept
+/// beside them, and snapshots of another log, or of no known log (a data directory from
+/// before this check), are dropped with a warning: the runner rebuilds them from the log.
+/// A log that was empty when its snapshots were made matches any first event.
+pub async fn snapshots(
+    data_dir: &Path,
+    target: Option<&LogTarget>,
+    log: &dyn EventLog,
+) -> Result<SnapshotStore> {
+    let store = SnapshotStore::open(data_dir)?;
+    let name = describe(data_dir, target);
+    let first = log
+        .read_all(1, 1)
+        .await?
+        .first()
+        .map(|r| r.hash.to_string())
+        .unwrap_or_default();
+    let file = data_dir.join(SNAPSHOTS_LOG);
+    let same = match std::fs::read_to_string(&file) {
+        Ok(saved) => {
+            let mut lines = saved.lines();
+            let (saved_name, saved_first) = (lines.next(), lines.next().unwrap_or(""));
+            saved_name == Some(name.as_str()) && (saved_first.is_empty() || saved_first == first)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(e) => {
+            return Err(e).with_context(|| format!("reading {}", file.display()));
+        }
+    };
+    if !same {
+        let dropped = store.drop_all()?;
+        if dropped > 0 {
+            tracing::warn!(
+                "dropped {dropped} projection snapshots of {}: they were not made from {name} (a cache; rebuilt from the log)",
+                data_dir.display()
+            );
+        }
+    }
+    std::fs::write(&file, format!("{name}\n{first}\n"))
+        .with_context(|| format!("writing {}", file.display()))?;
+    Ok(store)
 }
 
 /// A name for the log in messages: its URL, or the data directory's log file.

@@ -11,8 +11,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use hotline_infra::LogTarget;
 use hotline_infra::config::CenterConfig;
-use hotline_infra::{LogTarget, SnapshotStore};
 use hotline_projections::runner::rebuild;
 use hotline_projections::{MetricRules, Name};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -46,7 +46,7 @@ pub async fn run(data_dir: &Path, target: Option<&LogTarget>, args: Args) -> Res
     let rules = MetricRules::from_config(&config);
     let target = crate::logs::chosen(target, &config, args.config.as_deref());
     let log = crate::logs::open(data_dir, target.as_ref(), crate::logs::Access::Read).await?;
-    let store = SnapshotStore::open(data_dir)?;
+    let store = crate::logs::snapshots(data_dir, target.as_ref(), log.as_ref()).await?;
     // Dropped first: if the rebuild is interrupted, the next runner rebuilds too instead of
     // trusting what the user asked to throw away.
     for name in &names {

@@ -19,7 +19,7 @@ use datafusion::arrow::json::ArrayWriter;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use hotline_events::Timestamp;
 use hotline_infra::config::CenterConfig;
-use hotline_infra::{EventLog, SnapshotStore, SqliteLog};
+use hotline_infra::{EventLog, SqliteLog};
 use hotline_projections::sql::history::History;
 use hotline_projections::sql::reports::REPORTS;
 use hotline_projections::sql::wire::WireServer;
@@ -87,7 +87,7 @@ pub async fn run(
     }
     // The projections' snapshots and history stay in the data directory, whichever log.
     let log = crate::logs::open(data_dir, target, crate::logs::Access::Read).await?;
-    let store = SnapshotStore::open(data_dir)?;
+    let store = crate::logs::snapshots(data_dir, target, log.as_ref()).await?;
     let runner = Runner::start(log.clone(), store, rules).await?;
     let views = runner.views();
     let head = log.head().await?;

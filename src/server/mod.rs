@@ -27,7 +27,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use hotline_actors::Center;
 use hotline_events::Timestamp;
 use hotline_infra::config::CenterConfig;
-use hotline_infra::{Clock, EventLog, LogTarget, SnapshotStore, TimedLog};
+use hotline_infra::{Clock, EventLog, LogTarget, TimedLog};
 use hotline_media::{AgentModel, SimNetwork};
 use hotline_projections::sql::history::History;
 use hotline_projections::sql::wire::WireServer;
@@ -170,7 +170,7 @@ pub async fn run(
     let tokens = Tokens::open(data_dir)?;
     let new_admin = first_administrator(&tokens)?;
 
-    let store = SnapshotStore::open(data_dir)?;
+    let store = crate::logs::snapshots(data_dir, target.as_ref(), log.as_ref()).await?;
     let runner = Runner::start(log.clone(), store, rules).await?;
     let views = runner.views();
     let history = History::open(data_dir)?;

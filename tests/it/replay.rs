@@ -226,3 +226,36 @@ fn demo_and_replay_use_the_log_their_center_file_names() {
     let out = hotline(data.path(), &["replay"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+/// Snapshots are a cache of one log: a data directory pointed at another log drops them
+/// with a warning (and folds that log), and keeps them while the log stays the same.
+#[test]
+fn snapshots_of_another_log_are_dropped_with_a_warning() {
+    let data = tempfile::tempdir().unwrap();
+    run_demo(data.path(), 10, 1);
+    replay(data.path(), &[], ALL);
+    let other = tempfile::tempdir().unwrap();
+    run_demo(other.path(), 10, 2);
+    let query = ["sql", "SELECT count(*) AS n FROM calls"];
+    // The same log: the snapshots are used.
+    let same = hotline(data.path(), &query);
+    assert!(same.status.success(), "{}", stderr(&same));
+    assert!(!stderr(&same).contains("dropped"), "{}", stderr(&same));
+    // Another log in the same data directory: dropped, then rebuilt from that log.
+    let url = format!("sqlite://{}", other.path().display());
+    let mut args = vec!["--log", url.as_str()];
+    args.extend_from_slice(&query);
+    let moved = hotline(data.path(), &args);
+    assert!(moved.status.success(), "{}", stderr(&moved));
+    assert!(
+        stderr(&moved).contains("projection snapshots")
+            && stderr(&moved).contains("were not made from"),
+        "{}",
+        stderr(&moved)
+    );
+    let expected = hotline(other.path(), &query);
+    assert_eq!(stdout(&moved), stdout(&expected));
+    // Now they are that log's: no warning again.
+    let again = hotline(data.path(), &args);
+    assert!(!stderr(&again).contains("dropped"), "{}", stderr(&again));
+}
