@@ -20,7 +20,7 @@
 //!
 //! Pure: no I/O; the backend feeds it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use hotline_events::{Hash, Recorded, StreamName};
 
@@ -191,7 +191,9 @@ impl Index {
     ///   them had acknowledged events the log does not read.
     /// - **Stray records past the head** that are not a dead writer's unacknowledged
     ///   tail. The tail is provable when the records past the head, in position order,
-    ///   start at head + 1 following the log's last event and are, append by append
+    ///   start at head + 1 following the log's last event (or, when head + 1 is missing
+    ///   altogether, a first append in flight lost whole, no partition's offsets after
+    ///   its last accepted record have a hole) and are, append by append
     ///   (grouped by `append_end`), each a gap-free prefix of one append in one
     ///   partition, linked by `log_prev`, the appends in order without overlap: what a
     ///   writer killed with appends in flight leaves. None of them was acknowledged: a
@@ -268,9 +270,13 @@ impl Index {
             })
         };
         if first.record.position != self.head() + 1 {
-            return problem("there is a gap after the log's end");
-        }
-        if first.log_prev != self.last_hash() {
+            // The writer's first append in flight may have lost every record (it went to
+            // another partition than the later ones). That leaves no hole in any
+            // partition's offsets; records removed from the middle of a partition do.
+            if !self.offsets_follow_on() {
+                return problem("there is a gap after the log's end and in a partition's offsets");
+            }
+        } else if first.log_prev != self.last_hash() {
             return problem("the first does not follow the log's last event");
         }
         // Walk the records in position order, append by append.
@@ -304,6 +310,32 @@ impl Index {
             previous = Some(c);
         }
         None
+    }
+
+    /// Whether, in every partition holding records past the head, the offsets after the
+    /// partition's last accepted record are all records the index knows (left out or past
+    /// the head): no record is missing there.
+    fn offsets_follow_on(&self) -> bool {
+        let mut last_accepted: HashMap<i32, i64> = HashMap::new();
+        for (partition, offset) in &self.locations {
+            let o = last_accepted.entry(*partition).or_insert(*offset);
+            *o = (*o).max(*offset);
+        }
+        let mut known: HashMap<i32, HashSet<i64>> = HashMap::new();
+        for c in self
+            .superseded
+            .iter()
+            .chain(self.pending.values().flatten())
+        {
+            known.entry(c.partition).or_default().insert(c.offset);
+        }
+        self.pending.values().flatten().all(|c| {
+            let Some(offsets) = known.get(&c.partition) else {
+                return false;
+            };
+            let from = last_accepted.get(&c.partition).map_or(0, |o| o + 1);
+            (from..c.offset).all(|o| offsets.contains(&o))
+        })
     }
 
     /// Up to `max` events from `from`.
@@ -468,6 +500,16 @@ pub(crate) mod tests {
         let problem = index.problem().expect("a gap past the head is reported");
         assert_eq!(problem.position, 3);
         assert!(problem.detail.contains("gap"), "{}", problem.detail);
+        // The same with the lost append's offsets free of holes (it never reached the
+        // topic: the later append is the next record of its partition) is a dead writer.
+        let mut index = Index::default();
+        let mut after = after[0].clone();
+        after.partition = 1;
+        after.offset = 2;
+        index.offer(a[0].clone());
+        index.offer(after);
+        assert_eq!(index.advance(), 1);
+        assert_eq!(index.problem(), None);
         assert!(
             problem.detail.contains("partition 3, offset 3"),
             "{}",
