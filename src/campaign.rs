@@ -28,7 +28,7 @@ use hotline_events::{
     CampaignEvent, CampaignId, CampaignSettings, CloseReason, DialMode, Event, LeadId, MessageId,
     NewEvent, Timestamp,
 };
-use hotline_infra::{Clock, EventLog, ExpectedVersion, SqliteLog};
+use hotline_infra::{Clock, EventLog, ExpectedVersion, LogTarget};
 use phonenumber::country::Id as Region;
 
 #[derive(Debug, clap::Subcommand)]
@@ -112,34 +112,40 @@ impl From<Mode> for DialMode {
     }
 }
 
-pub async fn run(data_dir: &Path, command: Command) -> Result<ExitCode> {
+pub async fn run(
+    data_dir: &Path,
+    target: Option<&LogTarget>,
+    command: Command,
+) -> Result<ExitCode> {
     // Reading commands open the log beside a running writer (`hotline serve`).
-    let log = match command {
-        Command::Show { .. } | Command::List => SqliteLog::open_read_only(data_dir)?,
-        _ => SqliteLog::open(data_dir)?,
+    let access = match command {
+        Command::Show { .. } | Command::List => crate::logs::Access::Read,
+        _ => crate::logs::Access::Write,
     };
+    let log = crate::logs::open(data_dir, target, access).await?;
+    let log = log.as_ref();
     let result = match command {
         Command::Create {
             name,
             settings,
             mode,
-        } => create(&log, name, settings.as_deref(), mode).await,
+        } => create(log, name, settings.as_deref(), mode).await,
         Command::Import {
             campaign,
             file,
             region,
-        } => import(&log, &campaign, &file, region.as_deref()).await,
+        } => import(log, &campaign, &file, region.as_deref()).await,
         Command::Dnc {
             campaign,
             file,
             region,
-        } => dnc(&log, &campaign, &file, region.as_deref()).await,
-        Command::Start { campaign } => lifecycle(&log, &campaign, CampaignCommand::Start).await,
-        Command::Pause { campaign } => lifecycle(&log, &campaign, CampaignCommand::Pause).await,
-        Command::Resume { campaign } => lifecycle(&log, &campaign, CampaignCommand::Resume).await,
-        Command::Stop { campaign } => lifecycle(&log, &campaign, CampaignCommand::Stop).await,
-        Command::Show { campaign } => show(&log, &campaign).await,
-        Command::List => list(&log).await,
+        } => dnc(log, &campaign, &file, region.as_deref()).await,
+        Command::Start { campaign } => lifecycle(log, &campaign, CampaignCommand::Start).await,
+        Command::Pause { campaign } => lifecycle(log, &campaign, CampaignCommand::Pause).await,
+        Command::Resume { campaign } => lifecycle(log, &campaign, CampaignCommand::Resume).await,
+        Command::Stop { campaign } => lifecycle(log, &campaign, CampaignCommand::Stop).await,
+        Command::Show { campaign } => show(log, &campaign).await,
+        Command::List => list(log).await,
     };
     let closed = log.close().await;
     let code = result?;
@@ -151,7 +157,7 @@ pub async fn run(data_dir: &Path, command: Command) -> Result<ExitCode> {
 // Finding and loading campaigns
 
 /// Every campaign in the log, with its name, in the order they were created.
-async fn campaigns(log: &SqliteLog) -> Result<Vec<(CampaignId, String)>> {
+async fn campaigns(log: &dyn EventLog) -> Result<Vec<(CampaignId, String)>> {
     let mut found = Vec::new();
     let head = log.head().await?;
     let mut next = 1;
@@ -174,7 +180,7 @@ async fn campaigns(log: &SqliteLog) -> Result<Vec<(CampaignId, String)>> {
 }
 
 /// The campaign `which` names: its id, or its name.
-async fn find(log: &SqliteLog, which: &str) -> Result<CampaignId> {
+async fn find(log: &dyn EventLog, which: &str) -> Result<CampaignId> {
     let all = campaigns(log).await?;
     if let Ok(id) = which.parse::<CampaignId>()
         && all.iter().any(|(c, _)| *c == id)
@@ -203,7 +209,7 @@ async fn find(log: &SqliteLog, which: &str) -> Result<CampaignId> {
 
 /// The campaign's state from its stream. Events this build cannot read are skipped but
 /// counted, so the version is the stream's.
-async fn load(log: &SqliteLog, id: CampaignId) -> Result<CampaignState> {
+async fn load(log: &dyn EventLog, id: CampaignId) -> Result<CampaignState> {
     let records = log.read_stream(&id.stream(), 1).await?;
     let mut state = CampaignState::default();
     for r in &records {
@@ -217,7 +223,7 @@ async fn load(log: &SqliteLog, id: CampaignId) -> Result<CampaignState> {
 
 /// Appends `events` decided on `state` (at `now`), all or none, under one correlation id.
 async fn append(
-    log: &SqliteLog,
+    log: &dyn EventLog,
     id: CampaignId,
     state: &CampaignState,
     events: Vec<CampaignEvent>,
@@ -266,7 +272,7 @@ fn region(text: Option<&str>) -> Result<Option<Region>> {
 // The commands
 
 async fn create(
-    log: &SqliteLog,
+    log: &dyn EventLog,
     name: Option<String>,
     settings: Option<&Path>,
     mode: Option<Mode>,
@@ -320,7 +326,7 @@ fn describe(s: &CampaignSettings) -> String {
 }
 
 async fn import(
-    log: &SqliteLog,
+    log: &dyn EventLog,
     which: &str,
     file: &Path,
     region_text: Option<&str>,
@@ -399,7 +405,7 @@ fn line_of(problem: &str) -> u64 {
 }
 
 async fn dnc(
-    log: &SqliteLog,
+    log: &dyn EventLog,
     which: &str,
     file: &Path,
     region_text: Option<&str>,
@@ -457,7 +463,7 @@ async fn dnc(
     })
 }
 
-async fn lifecycle(log: &SqliteLog, which: &str, command: CampaignCommand) -> Result<ExitCode> {
+async fn lifecycle(log: &dyn EventLog, which: &str, command: CampaignCommand) -> Result<ExitCode> {
     let id = find(log, which).await?;
     let state = load(log, id).await?;
     let now = Clock::system().now();
@@ -487,7 +493,7 @@ fn status(s: &CampaignState) -> &'static str {
     }
 }
 
-async fn show(log: &SqliteLog, which: &str) -> Result<ExitCode> {
+async fn show(log: &dyn EventLog, which: &str) -> Result<ExitCode> {
     let id = find(log, which).await?;
     let s = load(log, id).await?;
     let now = Clock::system().now();
@@ -564,7 +570,7 @@ fn render(id: CampaignId, s: &CampaignState, now: Timestamp) -> String {
     out
 }
 
-async fn list(log: &SqliteLog) -> Result<ExitCode> {
+async fn list(log: &dyn EventLog) -> Result<ExitCode> {
     let all = campaigns(log).await?;
     if all.is_empty() {
         say!("no campaigns; create one with `hotline campaign create NAME`")?;

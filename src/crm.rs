@@ -17,7 +17,7 @@ use hotline_events::{
     CustomerEvent, CustomerId, MessageId, NewEvent, StreamName, Timestamp, normalize_phone,
 };
 use hotline_infra::config::CenterConfig;
-use hotline_infra::{Clock, EventLog, ExpectedVersion, SnapshotStore, SqliteLog};
+use hotline_infra::{Clock, EventLog, ExpectedVersion, LogTarget, SnapshotStore};
 use hotline_projections::runner::Restored;
 use hotline_projections::{
     CustomerProfile, Customers, Fact, Interaction, MetricRules, Name, Outcome, Projection,
@@ -58,10 +58,14 @@ pub enum Command {
     },
 }
 
-pub async fn run(data_dir: &Path, command: Command) -> Result<ExitCode> {
+pub async fn run(
+    data_dir: &Path,
+    target: Option<&LogTarget>,
+    command: Command,
+) -> Result<ExitCode> {
     match command {
-        Command::Import { file } => import(data_dir, &file).await,
-        Command::Show { phone } => show(data_dir, &phone).await,
+        Command::Import { file } => import(data_dir, target, &file).await,
+        Command::Show { phone } => show(data_dir, target, &phone).await,
     }
 }
 
@@ -419,7 +423,7 @@ fn changes(k: &Known, row: &Row) -> Vec<CustomerEvent> {
 // ---------------------------------------------------------------------------------------
 // The commands
 
-async fn import(data_dir: &Path, file: &Path) -> Result<ExitCode> {
+async fn import(data_dir: &Path, target: Option<&LogTarget>, file: &Path) -> Result<ExitCode> {
     let label = file.display().to_string();
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {label}"))?;
     let parsed = parse(&label, &bytes).map_err(|why| anyhow!(why))?;
@@ -432,7 +436,7 @@ async fn import(data_dir: &Path, file: &Path) -> Result<ExitCode> {
 
     let mut updated = 0;
     if !parsed.rows.is_empty() {
-        let log = SqliteLog::open(data_dir)?;
+        let log = crate::logs::open(data_dir, target, crate::logs::Access::Write).await?;
         let result = write(&log, &parsed.rows).await;
         let closed = log.close().await;
         updated = result?;
@@ -451,7 +455,7 @@ async fn import(data_dir: &Path, file: &Path) -> Result<ExitCode> {
 }
 
 /// Appends the rows' events; returns how many rows updated a known customer.
-async fn write(log: &SqliteLog, rows: &[Row]) -> Result<usize> {
+async fn write(log: &Arc<dyn EventLog>, rows: &[Row]) -> Result<usize> {
     let mut stored = Customers::new();
     let head = log.head().await?;
     let mut next = 1;
@@ -469,7 +473,6 @@ async fn write(log: &SqliteLog, rows: &[Row]) -> Result<usize> {
     // which import wrote it, and all its events can be found together.
     let import = MessageId::generate();
     let now = Clock::system().now();
-    let log: Arc<dyn EventLog> = Arc::new(log.clone());
     let mut pending = plans.into_iter().filter(|p| !p.events.is_empty());
     loop {
         let mut in_flight = JoinSet::new();
@@ -499,9 +502,9 @@ fn events_at(events: Vec<CustomerEvent>, at: Timestamp, import: MessageId) -> Ve
         .collect()
 }
 
-async fn show(data_dir: &Path, phone: &str) -> Result<ExitCode> {
+async fn show(data_dir: &Path, target: Option<&LogTarget>, phone: &str) -> Result<ExitCode> {
     let number = normalize_phone(phone).context("the phone number to show")?;
-    let models = fold_for_show(data_dir).await?;
+    let models = fold_for_show(data_dir, target).await?;
     match models.screen_pop(&number) {
         None => say!("no customer with phone {number}")?,
         Some(pop) => {
@@ -514,16 +517,16 @@ async fn show(data_dir: &Path, phone: &str) -> Result<ExitCode> {
 
 /// The models a screen pop reads, from the runner's snapshots if there are usable ones,
 /// caught up with the log. Creates nothing: this is a read command.
-async fn fold_for_show(data_dir: &Path) -> Result<ReadModels> {
+async fn fold_for_show(data_dir: &Path, target: Option<&LogTarget>) -> Result<ReadModels> {
     const NEEDED: [Name; 3] = [Name::Calls, Name::Customers, Name::Interactions];
     let config = CenterConfig::parse(SAMPLE, "demo.toml")
         .map_err(|e| anyhow!("the built-in sample center: {e}"))?;
     let rules = MetricRules::from_config(&config);
-    let log = SqliteLog::open_read_only(data_dir)?;
+    let log = crate::logs::open(data_dir, target, crate::logs::Access::Read).await?;
     let mut models = ReadModels::new(&rules);
     if SnapshotStore::file_in(data_dir).is_file() {
         // A snapshot is a cache: if it cannot be used, the log has everything.
-        if let Ok(store) = SnapshotStore::open(data_dir)
+        if let Ok(store) = crate::logs::snapshots(data_dir, target, log.as_ref()).await
             && let Ok((loaded, restored)) = ReadModels::load(&store, &rules)
         {
             let usable = restored.iter().all(|(n, r)| {

@@ -2,7 +2,7 @@
 //! actors on the simulated phone network and a virtual clock, so hours pass in seconds;
 //! then the live server on the same data, with synthetic callers on the wall clock, so
 //! the wallboard moves and SQL has a morning of history to query. Everything lands in the
-//! event log of the data directory; the morning's end verifies the chain and tells one
+//! event log (the data directory's, or the one `--log` names); the morning's end verifies the chain and tells one
 //! call's story. `--no-serve` stops after the morning.
 
 use std::path::{Path, PathBuf};
@@ -15,7 +15,7 @@ use hotline_actors::Center;
 use hotline_actors::agent::AgentCommand;
 use hotline_events::{CallEvent, EndReason, Event, Timestamp};
 use hotline_infra::config::CenterConfig;
-use hotline_infra::{Clock, EventLog, VirtualTimeLog};
+use hotline_infra::{Clock, EventLog, LogTarget, VirtualTimeLog};
 use hotline_media::{AgentModel, Arrivals, CallerScript, Dist, SimNetwork};
 use hotline_projections::{Boards, MetricRules, Projection};
 use hotline_simulations::report::fold_log;
@@ -54,7 +54,7 @@ pub struct Args {
     rate: f64,
 }
 
-pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
+pub async fn run(data_dir: &Path, target: Option<&LogTarget>, args: Args) -> Result<ExitCode> {
     let config = match &args.config {
         Some(path) => CenterConfig::load(path).map_err(|e| anyhow::anyhow!("{e}"))?,
         None => CenterConfig::parse(SAMPLE, "demo.toml")
@@ -63,13 +63,16 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
     if config.agents.is_empty() || config.numbers.is_empty() {
         bail!("the center needs at least one agent and one number to run a demo");
     }
-    let log = crate::logs::open_sqlite(data_dir, crate::logs::Access::Replayable)?;
+    // Resolved once: the morning and the live server after it run on the same log.
+    let target = crate::logs::chosen(target, &config, args.config.as_deref());
+    let target = target.as_ref();
+    let log = crate::logs::open(data_dir, target, crate::logs::Access::Replayable).await?;
     let head_before = log.head().await?;
     let Some(start) = morning_start(log.as_ref(), head_before, &args).await? else {
         // A morning already written up to now: straight to the live server.
         log.close().await?;
-        say!("the data directory already holds today's morning; going live")?;
-        return go_live(data_dir, &args).await;
+        say!("the log already holds today's morning; going live")?;
+        return go_live(data_dir, target, &args).await;
     };
     let config_for_report = config.clone();
     let wall = Instant::now();
@@ -117,16 +120,16 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
     log.close().await?;
     if let Some(call) = morning.story {
         say!("\nOne call's story (hotline audit history {call}):")?;
-        crate::audit::history(data_dir, None, &call).await?;
+        crate::audit::history(data_dir, target, &call).await?;
     }
     say!(
-        "\nRead it all back: hotline log tail --data-dir {}   |   hotline audit verify",
-        data_dir.display()
+        "\nRead it all back: hotline log tail{}   |   hotline audit verify",
+        crate::load::rerun_flags(data_dir, target)
     )?;
     if args.no_serve {
         return Ok(ExitCode::SUCCESS);
     }
-    go_live(data_dir, &args).await
+    go_live(data_dir, target, &args).await
 }
 
 /// Today's figures per queue and for the agents, folded from the log by the same
@@ -226,13 +229,14 @@ async fn morning_start(log: &dyn EventLog, head: u64, args: &Args) -> Result<Opt
 }
 
 /// The live server on the demo's data, with synthetic callers.
-async fn go_live(data_dir: &Path, args: &Args) -> Result<ExitCode> {
+async fn go_live(data_dir: &Path, target: Option<&LogTarget>, args: &Args) -> Result<ExitCode> {
     say!(
         "\nGoing live: the same center on the wall clock, {} calls a minute.",
         args.rate
     )?;
     crate::server::run(
         data_dir,
+        target,
         crate::server::Args {
             listen: args.listen,
             sql_listen: args.sql_listen.clone(),

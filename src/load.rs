@@ -1,32 +1,32 @@
 //! `hotline simulate SCENARIO --load`: the scenario's traffic, time compressed, against the
-//! live center on the data directory's log, with a progress bar, then the figures an
+//! live center on the event log (the data directory's, or the one `--log` names), with a progress bar, then the figures an
 //! engineer sizes a deployment by: sustained calls and events per second, routing and
 //! append latency (p50 / p99 / max) and peak memory.
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
-use hotline_infra::{EventLog, LatencySummary, SqliteLog};
+use anyhow::{Result, anyhow, bail};
+use hotline_infra::{LatencySummary, LogTarget};
 use hotline_simulations::load::{self, LoadOptions, LoadProgress};
 use hotline_simulations::scenario::Scenario;
 use indicatif::{ProgressBar, ProgressStyle};
 
-pub async fn run(data_dir: &Path, scenario: &Scenario, options: &LoadOptions) -> Result<ExitCode> {
-    // Synced at each commit, as `hotline serve` opens it: the figures are a deployment's.
-    let log: Arc<dyn EventLog> = Arc::new(SqliteLog::open(data_dir).with_context(|| {
-        format!(
-            "opening the event log in {} (use --data-dir or HOTLINE_DATA_DIR for another place)",
-            data_dir.display()
-        )
-    })?);
+pub async fn run(
+    data_dir: &Path,
+    target: Option<&LogTarget>,
+    scenario: &Scenario,
+    options: &LoadOptions,
+) -> Result<ExitCode> {
+    // Synced at each commit (or acknowledged by the brokers), as `hotline serve` opens it:
+    // the figures are a deployment's.
+    let log = crate::logs::open(data_dir, target, crate::logs::Access::Write).await?;
     let head = log.head().await?;
     if head > 0 {
         bail!(
-            "{} already holds {head} events; run the load into an empty data directory (--data-dir), so that its figures cover this run alone",
-            data_dir.display()
+            "{} already holds {head} events; run the load into an empty data directory (--data-dir) or a new --log topic, so that its figures cover this run alone",
+            crate::logs::describe(data_dir, target)
         );
     }
     let limit = match (options.calls, options.duration) {
@@ -92,8 +92,8 @@ pub async fn run(data_dir: &Path, scenario: &Scenario, options: &LoadOptions) ->
         None => say!("memory:     peak RSS unknown (no /proc/self/status)")?,
     }
     say!(
-        "\nThe run is in the log: hotline replay / hotline sql / hotline audit verify --data-dir {}",
-        data_dir.display()
+        "\nThe run is in the log: hotline replay / hotline sql / hotline audit verify{}",
+        rerun_flags(data_dir, target)
     )?;
     Ok(ExitCode::SUCCESS)
 }
@@ -110,4 +110,12 @@ fn latency(s: &LatencySummary, what: &str) -> String {
         ms(s.max),
         s.count
     )
+}
+
+/// The flags that point a later command at the log and data directory of this run.
+pub(crate) fn rerun_flags(data_dir: &Path, target: Option<&LogTarget>) -> String {
+    match target {
+        Some(t) => format!(" --log {t} --data-dir {}", data_dir.display()),
+        None => format!(" --data-dir {}", data_dir.display()),
+    }
 }

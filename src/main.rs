@@ -1,5 +1,6 @@
-//! `hotline`: the one command of the Hotline contact center. It runs the demo, tails the
-//! event log and audits its history; later it serves the live system.
+//! `hotline`: the one command of the Hotline contact center. It serves the live system,
+//! runs the demo and simulations, tails the event log and audits its history, on the data
+//! directory's embedded log or the one `--log` names.
 
 /// `println!` that returns the error instead of panicking when stdout is closed (`| head`):
 /// main treats a broken pipe as a normal end.
@@ -31,7 +32,8 @@ mod tail;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(name = "hotline", version, about = "An event-sourced contact center", long_about = None)]
@@ -47,7 +49,9 @@ struct Cli {
 
     /// The event log, when not the data directory's embedded one:
     /// `kafka://HOST:PORT/TOPIC[?partitions=N]` (a build with the `kafka` feature) or
-    /// `sqlite://DATA_DIR`. Used by log tail, audit, simulate and sql.
+    /// `sqlite://DATA_DIR`. Every command that reads or writes the log uses it; the data
+    /// directory keeps the rest (snapshots, history, tokens, recordings). The commands
+    /// with `--config` also take it from the file's `log` key; this flag wins.
     #[arg(long, global = true, env = "HOTLINE_LOG_URL", value_name = "URL")]
     log: Option<hotline_infra::LogTarget>,
 
@@ -99,7 +103,9 @@ enum LogCommand {
     /// Print events as JSON lines (the public wire format).
     Tail(tail::Args),
     /// Copy a whole history from one log to another (sqlite://DATA_DIR,
-    /// kafka://HOST:PORT/TOPIC), in order, byte for byte; resumes an interrupted copy.
+    /// kafka://HOST:PORT/TOPIC), in order, each event byte for byte; resumes an interrupted
+    /// copy. The hashes are the target's own (Kafka chains each partition, the embedded
+    /// log the whole log), so the copy is checked event by event, then by its own chain.
     Copy(log_copy::Args),
     /// Measure a Kafka log's acknowledged appends per second and append-to-subscriber
     /// latency beside the embedded log's, in the same run.
@@ -118,7 +124,14 @@ enum AuditCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // Whether --log was typed, not taken from HOTLINE_LOG_URL: an exported URL is the
+    // usual log of the shell, not a request to the commands that name their logs.
+    let log_typed = matches.value_source("log") == Some(ValueSource::CommandLine);
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("HOTLINE_LOG")
@@ -138,41 +151,41 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         if let Some(log) = &cli.log
-            && !matches!(
+            && log_typed
+            && matches!(
                 cli.command,
-                Command::Log(LogCommand::Tail(_))
-                    | Command::Audit(_)
-                    | Command::Simulate(_)
-                    | Command::Sql(_)
+                Command::Log(LogCommand::Copy(_) | LogCommand::Bench(_))
             )
         {
-            // Refused rather than ignored: the command would otherwise run on another log.
+            // Refused rather than ignored: these name their logs themselves, so --log
+            // would silently not be the log they use.
             return Err(anyhow::anyhow!(
-                "--log {log}: only log tail, audit, simulate and sql run on a chosen log so far; this command uses the data directory's log (drop --log / HOTLINE_LOG_URL)"
+                "--log {log}: log copy and log bench name their logs themselves (copy: --from and --to; bench: --kafka); drop --log"
             ));
         }
+        let target = cli.log.as_ref();
         match cli.command {
-            Command::Demo(args) => demo::run(&cli.data_dir, args).await,
+            Command::Demo(args) => demo::run(&cli.data_dir, target, args).await,
             Command::Log(LogCommand::Tail(args)) => {
-                tail::run(&cli.data_dir, cli.log.as_ref(), args).await
+                tail::run(&cli.data_dir, target, args).await
             }
             Command::Log(LogCommand::Copy(args)) => log_copy::run(&cli.data_dir, args).await,
             Command::Log(LogCommand::Bench(args)) => log_bench::run(args).await,
             Command::Audit(AuditCommand::Verify) => {
-                audit::verify(&cli.data_dir, cli.log.as_ref()).await
+                audit::verify(&cli.data_dir, target).await
             }
             Command::Audit(AuditCommand::History { stream }) => {
-                audit::history(&cli.data_dir, cli.log.as_ref(), &stream).await
+                audit::history(&cli.data_dir, target, &stream).await
             }
-            Command::Replay(args) => replay::run(&cli.data_dir, args).await,
+            Command::Replay(args) => replay::run(&cli.data_dir, target, args).await,
             Command::Erlang(args) => erlang::run(args),
             Command::Ivr(command) => ivr::run(command),
-            Command::Crm(command) => crm::run(&cli.data_dir, command).await,
-            Command::Campaign(command) => campaign::run(&cli.data_dir, command).await,
-            Command::Simulate(args) => simulate::run(&cli.data_dir, cli.log.as_ref(), args).await,
-            Command::Sql(args) => sql::run(&cli.data_dir, cli.log.as_ref(), args).await,
-            Command::Serve(args) => server::run(&cli.data_dir, args).await,
-            Command::Recordings(command) => recordings::run(&cli.data_dir, command).await,
+            Command::Crm(command) => crm::run(&cli.data_dir, target, command).await,
+            Command::Campaign(command) => campaign::run(&cli.data_dir, target, command).await,
+            Command::Simulate(args) => simulate::run(&cli.data_dir, target, args).await,
+            Command::Sql(args) => sql::run(&cli.data_dir, target, args).await,
+            Command::Serve(args) => server::run(&cli.data_dir, target, args).await,
+            Command::Recordings(command) => recordings::run(&cli.data_dir, target, command).await,
         }
     });
     match result {

@@ -18,7 +18,7 @@ use hotline_actors::voicemail::purge::purge as voicemail_purge;
 use hotline_events::Timestamp;
 use hotline_infra::config::CenterConfig;
 use hotline_infra::vault::KEY_VARIABLE;
-use hotline_infra::{EventLog, RecordingKey, SqliteLog, Vault};
+use hotline_infra::{EventLog, LogTarget, RecordingKey, Vault};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -37,15 +37,24 @@ pub enum Command {
     },
 }
 
-pub async fn run(data_dir: &Path, command: Command) -> Result<ExitCode> {
+pub async fn run(
+    data_dir: &Path,
+    target: Option<&LogTarget>,
+    command: Command,
+) -> Result<ExitCode> {
     let Command::Purge {
         config,
         retention_days,
     } = command;
-    let config = match &config {
-        Some(path) => Some(CenterConfig::load(path).map_err(|e| anyhow!("{e}"))?),
-        None => None,
+    let (config, target) = match &config {
+        Some(path) => {
+            let config = CenterConfig::load(path).map_err(|e| anyhow!("{e}"))?;
+            let target = crate::logs::chosen(target, &config, Some(path));
+            (Some(config), target)
+        }
+        None => (None, target.cloned()),
     };
+    let target = target.as_ref();
     let retention = match (retention_days, &config) {
         (Some(days), _) => Duration::from_secs(days.saturating_mul(86_400)),
         (None, Some(c)) => c.recording.retention,
@@ -60,16 +69,15 @@ pub async fn run(data_dir: &Path, command: Command) -> Result<ExitCode> {
         anyhow!("{KEY_VARIABLE} is not set: the purge opens the recordings vault with the key the recordings were stored with")
     })?;
     let vault = Vault::open(data_dir, &key)?;
-    let log = SqliteLog::open(data_dir).with_context(|| {
-        format!(
-            "opening the event log in {} to write the purges (stop `hotline serve` first: it purges every hour by itself)",
-            data_dir.display()
-        )
-    })?;
+    let log = crate::logs::open(data_dir, target, crate::logs::Access::Write)
+        .await
+        .context(
+            "the purges are written to the log (stop `hotline serve` first: it purges every hour by itself)",
+        )?;
     let by = "hotline recordings purge";
-    let report = purge(&log, &vault, now(), retention, by).await;
+    let report = purge(log.as_ref(), &vault, now(), retention, by).await;
     let messages = match &report {
-        Ok(_) => Some(voicemail_purge(&log, &vault, now(), message_retention, by).await),
+        Ok(_) => Some(voicemail_purge(log.as_ref(), &vault, now(), message_retention, by).await),
         Err(_) => None,
     };
     log.close().await?;

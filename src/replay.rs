@@ -1,18 +1,18 @@
 //! `hotline replay`: forgets the projections' snapshots and rebuilds them from position 0,
 //! as an auditor would, then saves them, so that the next runner starts from there.
 //!
-//! It reads the log read-only (beside a running writer, if any) and rebuilds up to the head
-//! as it was at the start. The rate it reports is that of the rebuild itself (reading,
-//! decoding and folding), without the final save.
+//! It reads the log read-only (beside a running writer, if any; the data directory's, or
+//! the one `--log` names) and rebuilds up to the head as it was at the start. The
+//! snapshots go to the data directory whichever log. The rate it reports is that of the
+//! rebuild itself (reading, decoding and folding), without the final save.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use hotline_infra::LogTarget;
 use hotline_infra::config::CenterConfig;
-use hotline_infra::{EventLog, SnapshotStore, SqliteLog};
 use hotline_projections::runner::rebuild;
 use hotline_projections::{MetricRules, Name};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -32,7 +32,7 @@ pub struct Args {
     config: Option<PathBuf>,
 }
 
-pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
+pub async fn run(data_dir: &Path, target: Option<&LogTarget>, args: Args) -> Result<ExitCode> {
     // Parsed here rather than by clap, so that a wrong name is one line naming the valid ones.
     let names = match &args.projection {
         Some(name) => vec![name.parse::<Name>()?],
@@ -44,8 +44,9 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("the built-in sample center: {e}"))?,
     };
     let rules = MetricRules::from_config(&config);
-    let log = SqliteLog::open_read_only(data_dir)?;
-    let store = SnapshotStore::open(data_dir)?;
+    let target = crate::logs::chosen(target, &config, args.config.as_deref());
+    let log = crate::logs::open(data_dir, target.as_ref(), crate::logs::Access::Read).await?;
+    let store = crate::logs::snapshots(data_dir, target.as_ref(), log.as_ref()).await?;
     // Dropped first: if the rebuild is interrupted, the next runner rebuilds too instead of
     // trusting what the user asked to throw away.
     for name in &names {
@@ -63,7 +64,6 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
     );
     bar.enable_steady_tick(Duration::from_millis(100));
     let started = Instant::now();
-    let log: Arc<dyn EventLog> = Arc::new(log);
     let (models, folded) = rebuild(log, &rules, &names, head, |p| bar.set_position(p)).await?;
     let elapsed = started.elapsed().as_secs_f64();
     bar.finish_and_clear();

@@ -24,9 +24,10 @@ pub struct Args {
     /// Run with this seed instead of the scenario's.
     #[arg(long)]
     seed: Option<u64>,
-    /// A load run: drive the live center (wall clock, the data directory's log synced at
-    /// each commit, as `hotline serve` runs it) with the scenario's traffic as fast as it
-    /// goes, and report calls and events per second, routing and append latency, memory.
+    /// A load run: drive the live center (wall clock, the event log synced at each commit
+    /// or acknowledged by the brokers, as `hotline serve` runs it) with the scenario's
+    /// traffic as fast as it goes, and report calls and events per second, routing and
+    /// append latency, memory.
     #[arg(long)]
     load: bool,
     /// With --load: divide every duration of the traffic (arrival gaps, talk, patience,
@@ -57,10 +58,7 @@ pub async fn run(
         scenario.seed = seed;
     }
     if args.load {
-        if let Some(target) = target {
-            bail!("--load runs on the data directory's log, not on --log {target}");
-        }
-        return crate::load::run(data_dir, &scenario, &args.load_options(&scenario)?).await;
+        return crate::load::run(data_dir, target, &scenario, &args.load_options(&scenario)?).await;
     }
     let log = crate::logs::open(data_dir, target, crate::logs::Access::Replayable).await?;
     let head = log.head().await?;

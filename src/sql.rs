@@ -19,7 +19,7 @@ use datafusion::arrow::json::ArrayWriter;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use hotline_events::Timestamp;
 use hotline_infra::config::CenterConfig;
-use hotline_infra::{EventLog, SnapshotStore, SqliteLog};
+use hotline_infra::{EventLog, SqliteLog};
 use hotline_projections::sql::history::History;
 use hotline_projections::sql::reports::REPORTS;
 use hotline_projections::sql::wire::WireServer;
@@ -77,6 +77,8 @@ pub async fn run(
     };
     let rules = MetricRules::from_config(&config);
     let zone = rules.time_zone;
+    let target = crate::logs::chosen(target, &config, args.config.as_deref());
+    let target = target.as_ref();
     if target.is_none() && !SqliteLog::file_in(data_dir).is_file() {
         bail!(
             "no event log in {} (run `hotline demo` first, or give --data-dir)",
@@ -84,15 +86,8 @@ pub async fn run(
         );
     }
     // The projections' snapshots and history stay in the data directory, whichever log.
-    let log = crate::logs::open(data_dir, target, crate::logs::Access::Read)
-        .await
-        .with_context(|| {
-            format!(
-                "opening the event log {}",
-                crate::logs::describe(data_dir, target)
-            )
-        })?;
-    let store = SnapshotStore::open(data_dir)?;
+    let log = crate::logs::open(data_dir, target, crate::logs::Access::Read).await?;
+    let store = crate::logs::snapshots(data_dir, target, log.as_ref()).await?;
     let runner = Runner::start(log.clone(), store, rules).await?;
     let views = runner.views();
     let head = log.head().await?;

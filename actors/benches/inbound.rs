@@ -29,6 +29,7 @@ fn config(agents: usize) -> CenterConfig {
     let queue = QueueId::new("sales").unwrap();
     let skill = SkillName::new("sales").unwrap();
     CenterConfig {
+        log: None,
         router: RouterSettings {
             announce_every: Duration::from_secs(3600),
             ..RouterSettings::default()

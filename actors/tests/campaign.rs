@@ -35,6 +35,7 @@ fn agent_id(n: u128) -> AgentId {
 
 fn config() -> CenterConfig {
     CenterConfig {
+        log: None,
         router: RouterSettings::default(),
         skills: vec![],
         queues: vec![QueueConfig {

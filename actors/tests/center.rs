@@ -36,6 +36,7 @@ fn agent_id(n: usize) -> AgentId {
 fn config(agents: usize, strategy: Strategy) -> CenterConfig {
     let spanish = SkillName::new("spanish").unwrap();
     CenterConfig {
+        log: None,
         router: RouterSettings::default(),
         skills: vec![spanish.clone()],
         queues: vec![QueueConfig {

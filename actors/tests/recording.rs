@@ -33,6 +33,7 @@ fn agent() -> AgentId {
 
 fn config(record: Record) -> CenterConfig {
     CenterConfig {
+        log: None,
         router: RouterSettings::default(),
         skills: vec![],
         queues: vec![QueueConfig {

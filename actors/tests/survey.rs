@@ -36,6 +36,7 @@ fn ada() -> AgentId {
 
 fn config() -> CenterConfig {
     CenterConfig {
+        log: None,
         router: RouterSettings::default(),
         skills: vec![],
         queues: vec![QueueConfig {

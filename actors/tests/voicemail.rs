@@ -43,6 +43,7 @@ fn ada() -> AgentId {
 /// there. The queue's box keeps 60 s at most; Ada's 20 s.
 fn config() -> CenterConfig {
     CenterConfig {
+        log: None,
         router: RouterSettings::default(),
         skills: vec![],
         queues: vec![QueueConfig {

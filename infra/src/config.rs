@@ -33,6 +33,10 @@ pub use voicemail::{
 /// Everything a center needs to route calls.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CenterConfig {
+    /// The event log the center runs on (`log = "kafka://HOST:PORT/TOPIC"` or
+    /// `"sqlite://DATA_DIR"`); `None`: the data directory's. The command line's `--log`
+    /// wins over it.
+    pub log: Option<crate::log::target::LogTarget>,
     pub router: RouterSettings,
     /// Skills agents and queues may name.
     pub skills: Vec<SkillName>,

@@ -120,6 +120,10 @@ pub struct VerifyReport {
     /// The hash of the last good event: an auditor can note it and check later that the
     /// log still extends it.
     pub last_hash: Hash,
+    /// On a log chained per partition (Kafka), each partition's last good hash, by
+    /// partition: `last_hash` then covers one partition only, and an auditor notes these.
+    /// Empty for a log that is one chain.
+    pub partition_hashes: Vec<(i32, Hash)>,
     pub first_break: Option<ChainBreak>,
 }
 
@@ -191,6 +195,7 @@ pub(crate) async fn walk_chain<L: EventLog + ?Sized>(log: &L) -> Result<VerifyRe
         events_checked: checker.checked,
         head,
         last_hash: checker.last_hash,
+        partition_hashes: Vec::new(),
         first_break: checker.first_break,
     })
 }

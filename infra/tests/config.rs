@@ -10,6 +10,7 @@ use hotline_events::{AgentId, QueueId, SkillName};
 use hotline_infra::config::{
     BusinessHours, CenterConfig, ConfigErrors, OverflowRule, Strategy, Tiers, parse_duration,
 };
+use hotline_infra::{KafkaTarget, LogTarget};
 
 fn example_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/center.toml")
@@ -230,6 +231,55 @@ fn an_empty_file_is_an_empty_center() {
     let config = accepts("");
     assert_eq!(config.router, Default::default());
     assert!(config.queues.is_empty() && config.agents.is_empty());
+}
+
+#[test]
+fn the_log_key_names_the_event_log() {
+    assert_eq!(accepts("").log, None, "no key: the data directory's log");
+    assert_eq!(
+        CenterConfig::load(&example_path()).unwrap().log,
+        None,
+        "the example documents the key but leaves it commented out"
+    );
+    assert_eq!(
+        accepts("log = \"kafka://127.0.0.1:9092/hotline.events?partitions=6\"\n").log,
+        Some(LogTarget::Kafka(KafkaTarget {
+            bootstrap: "127.0.0.1:9092".into(),
+            topic: "hotline.events".into(),
+            partitions: 6,
+        }))
+    );
+    assert_eq!(
+        accepts("log = \"sqlite://elsewhere\"\nskills = [\"tech\"]\n").log,
+        Some(LogTarget::Sqlite(PathBuf::from("elsewhere")))
+    );
+}
+
+#[test]
+fn a_bad_log_url_is_an_error_at_the_key_saying_what_is_wrong() {
+    let errors = errors_of("skills = []\nlog = \"kafka://broker/events\"\n");
+    assert_eq!(errors.len(), 1, "{errors}");
+    let e = &errors.errors[0];
+    assert_eq!((e.line, e.column, e.field.as_str()), (2, 7, "log"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("center.toml:2:7: log: the event log `kafka://broker/events`"),
+        "{e}"
+    );
+    assert!(e.message.contains("the broker has no :PORT"), "{e}");
+    rejects(
+        "log = \"postgres://db/events\"\n",
+        1,
+        "log",
+        "neither sqlite:// nor kafka://",
+    );
+    rejects("log = 9092\n", 1, "log", "string");
+    rejects(
+        "[router]\nestimate_window = 5\nlog = \"kafka://b:1/t\"\n",
+        3,
+        "router.log",
+        "move it above the first [section]",
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -278,3 +278,171 @@ async fn a_read_only_log_follows_the_writer() {
     );
     writer.close().await.unwrap();
 }
+
+/// Each partition is a chain of its own: read partition by partition in offset order, an
+/// event's predecessor hash is the hash of the one before it there (the zero hash for the
+/// first) and its hash matches its content, with no other partition needed. An event
+/// altered where the broker stores it is named by `verify` with its partition, and the
+/// events before it verify.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_partition_chains_alone_and_an_altered_record_is_named_with_its_partition() {
+    let kafka = Kafka::new();
+    let log = kafka.open().await;
+    for i in 1..=60u64 {
+        log.append(
+            &stream(&format!("p{}", i % 7)),
+            ExpectedVersion::Any,
+            vec![probe(&format!(r#""nonce":{}"#, 8_000_000 + i))],
+        )
+        .await
+        .unwrap();
+    }
+    let all = log.read_all(1, 100).await.unwrap();
+    let mut by_partition: std::collections::BTreeMap<i32, Vec<(i64, &hotline_events::Recorded)>> =
+        Default::default();
+    for r in &all {
+        let (partition, offset) = log.location(r.position).unwrap();
+        by_partition.entry(partition).or_default().push((offset, r));
+    }
+    assert_eq!(by_partition.len(), 3, "7 streams over the 3 partitions");
+    for (partition, mut records) in by_partition {
+        records.sort_by_key(|(offset, _)| *offset);
+        let mut prev = hotline_events::Hash::ZERO;
+        for (offset, r) in records {
+            assert_eq!(r.prev_hash, prev, "partition {partition} offset {offset}");
+            assert!(r.hash_is_valid(), "partition {partition} offset {offset}");
+            prev = r.hash;
+        }
+    }
+    // Where position 37 is in the topic.
+    let (partition, offset) = log.location(37).unwrap();
+    assert_eq!(log.verify().await.unwrap().first_break, None);
+    log.close().await.unwrap();
+    drop(log);
+
+    kafka.tamper(37);
+    let log = kafka.open().await;
+    let report = log.verify().await.unwrap();
+    let broken = report.first_break.expect("the altered event is found");
+    assert_eq!(broken.position, 37, "{}", broken.problem);
+    assert!(
+        broken
+            .problem
+            .contains(&format!("partition {partition}, offset {offset}")),
+        "{}",
+        broken.problem
+    );
+    assert!(broken.problem.contains("altered"), "{}", broken.problem);
+    assert_eq!(report.events_checked, 36);
+    log.close().await.unwrap();
+}
+
+/// A topic whose start was deleted (retention, or by hand) has lost the history the log
+/// verifies and positions follow on from: opening it is refused, naming the partition,
+/// rather than showing a log that starts again at position 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_whose_start_was_deleted_is_refused() {
+    let kafka = Kafka::new();
+    let log = kafka.open().await;
+    for i in 1..=3u64 {
+        log.append(
+            &stream("gone"),
+            ExpectedVersion::Any,
+            vec![probe(&format!(r#""nonce":{i}"#))],
+        )
+        .await
+        .unwrap();
+    }
+    let (partition, _) = log.location(1).unwrap();
+    log.close().await.unwrap();
+    drop(log);
+    {
+        let mut broker = kafka.broker.lock().unwrap();
+        broker.stop();
+        let db = rusqlite::Connection::open(broker.storage_file()).unwrap();
+        let retention: String = db
+            .query_row(
+                "SELECT value FROM topic_configuration WHERE name = 'retention.ms'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("the topic was created with a retention");
+        assert_eq!(retention, "-1", "the topic is kept forever");
+        let deleted = db
+            .execute(
+                "DELETE FROM record WHERE CAST(v AS TEXT) LIKE '{\"position\":1,%'",
+                [],
+            )
+            .unwrap();
+        assert_eq!(deleted, 1);
+        drop(db);
+        broker.restart();
+    }
+    for read_only in [false, true] {
+        let opened = if read_only {
+            KafkaLog::open_read_only(&kafka.target).await
+        } else {
+            KafkaLog::open(&kafka.target).await
+        };
+        let Err(e) = opened else {
+            panic!("a topic without its start was opened (read-only: {read_only})")
+        };
+        let e = e.to_string();
+        assert!(
+            e.contains(&format!("partition {partition} starts at offset 1")),
+            "{e}"
+        );
+        assert!(e.contains("deleted"), "{e}");
+    }
+}
+
+/// A topic an earlier hotline wrote (one chain across the topic, records without the
+/// `log_prev` header) is not called altered: verify says which build wrote it and how to
+/// move it, and opening it to write is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_an_earlier_build_wrote_is_named_and_not_extended() {
+    use rdkafka::config::ClientConfig;
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+
+    let kafka = Kafka::new();
+    let log = kafka.open().await;
+    log.append(
+        &stream("old"),
+        ExpectedVersion::Any,
+        vec![probe(r#""n":1"#)],
+    )
+    .await
+    .unwrap();
+    let event = log.read_all(1, 1).await.unwrap().remove(0);
+    log.close().await.unwrap();
+    // The same event as the earlier build wrote it: the JSON, no headers.
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", &kafka.target.bootstrap)
+        .create()
+        .unwrap();
+    let old = KafkaTarget {
+        topic: "written-by-an-earlier-build".into(),
+        ..kafka.target.clone()
+    };
+    // Created (empty) as any topic is; then the earlier build's record.
+    KafkaLog::open(&old).await.unwrap().close().await.unwrap();
+    let value = serde_json::to_vec(&event).unwrap();
+    producer
+        .send(
+            FutureRecord::to(&old.topic)
+                .key(event.stream.as_str())
+                .payload(&value),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+
+    let read = KafkaLog::open_read_only(&old).await.unwrap();
+    let e = read.verify().await.unwrap_err().to_string();
+    assert!(e.contains("earlier hotline"), "{e}");
+    assert!(e.contains("log copy"), "{e}");
+    let Err(e) = KafkaLog::open(&old).await else {
+        panic!("a topic of an earlier build was opened to write")
+    };
+    assert!(e.to_string().contains("earlier hotline"), "{e}");
+}

@@ -1,6 +1,7 @@
 //! `hotline serve`: the live center. One process runs the actors, the projection runner
 //! and the HTTP server (warp: REST under `/api`, the board feed, the wallboard and agent
-//! pages, `/metrics`) on the embedded log, and the PostgreSQL wire beside it.
+//! pages, `/metrics`) on the event log (the data directory's, or the one `--log` or the
+//! center file's `log` key names), and the PostgreSQL wire beside it.
 //!
 //! Every endpoint checks the caller's role ([`auth`]) before it does anything; an agent
 //! token reaches only its own agent and calls. Shutdown (Ctrl-C) stops accepting, stops
@@ -26,7 +27,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use hotline_actors::Center;
 use hotline_events::Timestamp;
 use hotline_infra::config::CenterConfig;
-use hotline_infra::{Clock, EventLog, SnapshotStore, SqliteLog, TimedLog};
+use hotline_infra::{Clock, EventLog, LogTarget, TimedLog};
 use hotline_media::{AgentModel, SimNetwork};
 use hotline_projections::sql::history::History;
 use hotline_projections::sql::wire::WireServer;
@@ -129,7 +130,11 @@ fn first_administrator(tokens: &Tokens) -> Result<Option<String>> {
         .map(Some)
 }
 
-pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> {
+pub async fn run(
+    data_dir: &Path,
+    target: Option<&LogTarget>,
+    args: Args,
+) -> Result<std::process::ExitCode> {
     let config = match &args.config {
         Some(path) => CenterConfig::load(path).map_err(|e| anyhow!("{e}"))?,
         None => CenterConfig::parse(SAMPLE, "demo.toml")
@@ -150,19 +155,22 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> 
     let vault = crate::recordings::vault_for(data_dir, &config)?;
     let rules = MetricRules::from_config(&config);
     let zone = rules.time_zone;
-    let sqlite = SqliteLog::open(data_dir).with_context(|| {
+    let target = crate::logs::chosen(target, &config, args.config.as_deref());
+    let opened = crate::logs::open(data_dir, target.as_ref(), crate::logs::Access::Write).await?;
+    // The data directory keeps the rest (tokens, snapshots, history) whichever log.
+    std::fs::create_dir_all(data_dir).with_context(|| {
         format!(
-            "opening the event log in {} (use --data-dir or HOTLINE_DATA_DIR for another place)",
+            "creating the data directory {} (use --data-dir or HOTLINE_DATA_DIR for another place)",
             data_dir.display()
         )
     })?;
-    let timed = TimedLog::new(Arc::new(sqlite));
+    let timed = TimedLog::new(opened);
     let appends = timed.appends();
     let log: Arc<dyn EventLog> = Arc::new(timed);
     let tokens = Tokens::open(data_dir)?;
     let new_admin = first_administrator(&tokens)?;
 
-    let store = SnapshotStore::open(data_dir)?;
+    let store = crate::logs::snapshots(data_dir, target.as_ref(), log.as_ref()).await?;
     let runner = Runner::start(log.clone(), store, rules).await?;
     let views = runner.views();
     let history = History::open(data_dir)?;
@@ -277,6 +285,10 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<std::process::ExitCode> 
     say!("  wallboard:   http://{bound}/wallboard")?;
     say!("  agent desk:  http://{bound}/agent")?;
     say!("  API:         http://{bound}/api/openapi.json")?;
+    say!(
+        "  event log:   {}",
+        crate::logs::describe(data_dir, target.as_ref())
+    )?;
     if let Some(w) = &wire {
         let a = w.addr();
         say!("  SQL:         psql -h {} -p {}", a.ip(), a.port())?;

@@ -13,6 +13,7 @@ mod erlang;
 mod ivr;
 #[cfg(feature = "kafka")]
 mod kafka;
+mod log_copy;
 mod recordings;
 mod replay;
 mod serve;
@@ -35,6 +36,7 @@ pub fn hotline(dir: &Path, args: &[&str]) -> Output {
         .arg(dir)
         .args(args)
         .env_remove("HOTLINE_DATA_DIR")
+        .env_remove("HOTLINE_LOG_URL")
         .output()
         .expect("run hotline")
 }

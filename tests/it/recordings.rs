@@ -228,6 +228,7 @@ fn a_recorded_call_is_listed_fetched_by_allowed_roles_only_and_purged_after_rete
             .args(["recordings", "purge"])
             .args(extra);
         cmd.env_remove("HOTLINE_DATA_DIR")
+            .env_remove("HOTLINE_LOG_URL")
             .env_remove("HOTLINE_RECORDING_KEY");
         if let Some(k) = key {
             cmd.env("HOTLINE_RECORDING_KEY", k);

@@ -181,3 +181,81 @@ fn replay_without_a_log_says_where_to_start() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no event log at"), "{}", stderr(&out));
 }
+
+/// A center file's `log` key is honoured by every command that takes `--config`: `demo`
+/// writes its morning there (not to the data directory), and `replay` reads it from there.
+#[test]
+fn demo_and_replay_use_the_log_their_center_file_names() {
+    let files = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let center = files.path().join("center.toml");
+    std::fs::write(
+        &center,
+        format!(
+            "log = \"sqlite://elsewhere\"\n{}",
+            include_str!("../../config/demo.toml")
+        ),
+    )
+    .unwrap();
+    let center = center.to_str().unwrap();
+    let out = hotline(
+        data.path(),
+        &[
+            "demo",
+            "--no-serve",
+            "--config",
+            center,
+            "--calls",
+            "20",
+            "--minutes",
+            "60",
+            "--seed",
+            "3",
+        ],
+    );
+    assert!(out.status.success(), "demo failed: {}", stderr(&out));
+    let elsewhere = files.path().join("elsewhere");
+    assert!(
+        !SqliteLog::file_in(data.path()).exists(),
+        "the demo wrote to the data directory's log, not the file's"
+    );
+    let written = head(&elsewhere);
+    assert!(written > 0, "nothing in the file's log");
+    assert_eq!(replay(data.path(), &["--config", center], ALL), written);
+    // Without the file, replay looks in the (empty) data directory.
+    let out = hotline(data.path(), &["replay"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+/// Snapshots are a cache of one log: a data directory pointed at another log drops them
+/// with a warning (and folds that log), and keeps them while the log stays the same.
+#[test]
+fn snapshots_of_another_log_are_dropped_with_a_warning() {
+    let data = tempfile::tempdir().unwrap();
+    run_demo(data.path(), 10, 1);
+    replay(data.path(), &[], ALL);
+    let other = tempfile::tempdir().unwrap();
+    run_demo(other.path(), 10, 2);
+    let query = ["sql", "SELECT count(*) AS n FROM calls"];
+    // The same log: the snapshots are used.
+    let same = hotline(data.path(), &query);
+    assert!(same.status.success(), "{}", stderr(&same));
+    assert!(!stderr(&same).contains("dropped"), "{}", stderr(&same));
+    // Another log in the same data directory: dropped, then rebuilt from that log.
+    let url = format!("sqlite://{}", other.path().display());
+    let mut args = vec!["--log", url.as_str()];
+    args.extend_from_slice(&query);
+    let moved = hotline(data.path(), &args);
+    assert!(moved.status.success(), "{}", stderr(&moved));
+    assert!(
+        stderr(&moved).contains("projection snapshots")
+            && stderr(&moved).contains("were not made from"),
+        "{}",
+        stderr(&moved)
+    );
+    let expected = hotline(other.path(), &query);
+    assert_eq!(stdout(&moved), stdout(&expected));
+    // Now they are that log's: no warning again.
+    let again = hotline(data.path(), &args);
+    assert!(!stderr(&again).contains("dropped"), "{}", stderr(&again));
+}

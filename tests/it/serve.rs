@@ -46,6 +46,7 @@ fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Server {
         .arg(dir)
         .args(args)
         .env_remove("HOTLINE_DATA_DIR")
+        .env_remove("HOTLINE_LOG_URL")
         .env_remove("HOTLINE_RECORDING_KEY")
         .envs(env.iter().copied())
         .env("HOTLINE_ADMIN_TOKEN", ADMIN)

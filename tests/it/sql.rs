@@ -106,6 +106,7 @@ fn serve(dir: &Path) -> (Server, u16) {
         .arg(dir)
         .args(["sql", "--listen", "127.0.0.1:0"])
         .env_remove("HOTLINE_DATA_DIR")
+        .env_remove("HOTLINE_LOG_URL")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

@@ -24,6 +24,7 @@ use super::{
     AgentConfig, BusinessHours, CenterConfig, ConfigError, ConfigErrors, NumberConfig,
     OverflowRule, QueueConfig, RouterSettings, Strategy, Tiers, parse_duration,
 };
+use crate::log::target::LogTarget;
 
 pub(super) fn load(path: &Path) -> Result<CenterConfig, ConfigErrors> {
     let (text, file) = read_file(path, "configuration")?;
@@ -242,7 +243,8 @@ impl std::fmt::Display for FieldPath {
 }
 
 /// The top-level keys, in the order they are validated (later ones refer to earlier ones).
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
+    "log",
     "router",
     "skills",
     "hours",
@@ -286,6 +288,16 @@ impl<'a, 't> Loader<'a, 't> {
         if let DeValue::Table(table) = root.get_ref() {
             for (key, _) in table.iter() {
                 let key_name: &str = key.get_ref().as_ref();
+                if key_name == "log" && !self.others.is_empty() && !self.others.contains(&"log") {
+                    // A file of another kind (a scenario) holds a center beside other
+                    // sections; its command takes the log from the command line.
+                    self.push(
+                        FieldPath::default().key("log"),
+                        key.span(),
+                        "`log` chooses the event log of a center file that `hotline serve --config` runs; for this file give --log on the command line instead".to_owned(),
+                    );
+                    continue;
+                }
                 if !SECTIONS.contains(&key_name) && !self.others.contains(&key_name) {
                     let all: Vec<&str> = SECTIONS.iter().chain(self.others).copied().collect();
                     let message = format!(
@@ -298,6 +310,13 @@ impl<'a, 't> Loader<'a, 't> {
             }
         }
         let top = FieldPath::default();
+
+        let log = match self.node(&top.key("log")) {
+            Some(node) if self.others.is_empty() => self
+                .item::<String>(node, &top.key("log"))
+                .and_then(|url| self.log(&top.key("log"), &url)),
+            _ => Some(None),
+        };
 
         let router = match self.node(&top.key("router")) {
             None => Some(RouterSettings::default()),
@@ -422,6 +441,7 @@ impl<'a, 't> Loader<'a, 't> {
         }
 
         Some(CenterConfig {
+            log: log?,
             router: router?,
             skills: skills?,
             queues: queues.into_iter().collect::<Option<_>>()?,
@@ -432,6 +452,18 @@ impl<'a, 't> Loader<'a, 't> {
             voicemail: voicemail?,
             surveys: surveys.into_iter().collect::<Option<_>>()?,
         })
+    }
+
+    /// The event log `url` names, or `None` when it cannot be used (reported at the key,
+    /// with what is wrong in it).
+    fn log(&mut self, path: &FieldPath, url: &str) -> Option<Option<LogTarget>> {
+        match url.parse::<LogTarget>() {
+            Ok(target) => Some(Some(target)),
+            Err(e) => {
+                self.error(path, e.to_string());
+                None
+            }
+        }
     }
 
     fn router(&mut self, path: &FieldPath, raw: RawRouter) -> Option<RouterSettings> {

@@ -1,10 +1,16 @@
 //! The Kafka backend of the [`EventLog`]: one topic, partitioned by stream name.
 //!
 //! Each event is one record: the stream name as its key (so a stream stays in one
-//! partition, in order), the event's public JSON form ([`Recorded`], the same line
-//! `hotline log tail` prints) as its value, and `type`, `schema`, `version` and
-//! `append_end` (the last position of its append) as headers, so any Kafka client reads the
-//! topic without this project's code. The producer is idempotent with `acks=all`; an
+//! partition, in order, the one the Java client's default partitioner picks for that key), the event's public JSON
+//! form ([`Recorded`], the same line `hotline log tail` prints) as its value, and `type`,
+//! `schema`, `version`, `append_end` (the last position of its append) and `log_prev` (the
+//! hash of the event before it in the log) as headers, so any Kafka client reads the topic
+//! without this project's code.
+//!
+//! The hash chains run **per partition**: an event's `prev_hash` is the hash of the event
+//! before it in its partition (the zero hash for a partition's first), so one partition's
+//! consumer verifies it alone ([`chains`]). The global position, contiguous across
+//! partitions, is still the one writer's. The producer is idempotent with `acks=all`; an
 //! append returns once the broker acknowledged every record of it *and* of every append
 //! before it.
 //!
@@ -15,7 +21,9 @@
 //! process and carried in each record; see `ARCHITECTURE.md` for what that means with
 //! several processes.
 
+mod chains;
 mod index;
+mod partition;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -72,6 +80,9 @@ struct Inner {
     shared: Arc<Shared>,
     /// Records of the topic that are not JSON events (partition, offset, why).
     unreadable: Vec<(i32, i64, String)>,
+    /// The first record without a `log_prev` header (partition, offset): written by an
+    /// earlier hotline, which chained the whole topic as one.
+    earlier: Option<(i32, i64)>,
     closed: AtomicBool,
 }
 
@@ -93,7 +104,12 @@ impl Drop for Inner {
 #[derive(Debug)]
 struct Writer {
     next_position: u64,
+    /// The hash of the log's last event (the next event's `log_prev`).
     last_hash: Hash,
+    /// The hash of each partition's last event (what its next event chains on).
+    partition_heads: HashMap<i32, Hash>,
+    /// The topic's partitions when the log was opened: streams are spread over these.
+    partitions: i32,
     versions: HashMap<StreamName, u64>,
 }
 
@@ -105,7 +121,6 @@ impl KafkaLog {
             .set("enable.idempotence", "true")
             .set("acks", "all")
             .set("linger.ms", "1")
-            .set("partitioner", "murmur2_random")
             .set(
                 "message.timeout.ms",
                 DELIVERY_TIMEOUT.as_millis().to_string(),
@@ -129,13 +144,29 @@ impl KafkaLog {
         follow: bool,
     ) -> Result<Self, LogError> {
         let t = target.clone();
-        let (index, unreadable, consumer) = tokio::task::spawn_blocking(move || rebuild(&t))
-            .await
-            .map_err(|e| storage(target, &format!("the index rebuild stopped: {e}")))??;
+        let must_exist = producer.is_none();
+        let (index, unreadable, consumer, partitions, earlier) =
+            tokio::task::spawn_blocking(move || rebuild(&t, must_exist))
+                .await
+                .map_err(|e| storage(target, &format!("the index rebuild stopped: {e}")))??;
+        // Its records chain across the topic, which this build neither verifies nor
+        // extends: appending would mix the two schemes in one topic.
+        if producer.is_some()
+            && let Some(at) = earlier
+        {
+            return Err(storage(target, &earlier_build(target, at)));
+        }
         let head = index.head();
         let writer = Writer {
             next_position: head + 1,
             last_hash: index.last_hash(),
+            partition_heads: index.partition_heads(),
+            // The broker's count once the topic exists; the target's for a topic that was
+            // just created and is not in the metadata yet.
+            partitions: i32::try_from(partitions)
+                .ok()
+                .filter(|n| *n > 0)
+                .unwrap_or(target.partitions),
             versions: index.versions(),
         };
         if index.stray() > 0 {
@@ -161,6 +192,7 @@ impl KafkaLog {
                 writer: tokio::sync::Mutex::new(writer),
                 shared,
                 unreadable,
+                earlier,
                 closed: AtomicBool::new(false),
             }),
         })
@@ -254,12 +286,20 @@ fn storage(target: &KafkaTarget, detail: &str) -> LogError {
     }
 }
 
-/// Creates the topic with the target's partitions if the broker does not have it.
+/// Creates the topic with the target's partitions if the broker does not have it, kept
+/// forever (`retention.ms=-1`): the log is the system of record, and a broker's default
+/// retention (7 days on Kafka) would delete its start, after which nothing can verify it
+/// and a writer would start again at position 1. An existing topic is taken as it is;
+/// [`rebuild`] refuses it once its start was deleted. (tansu 0.6, the test broker, stores
+/// the setting and deletes nothing unless a topic also sets `cleanup.policy`, which this
+/// does not.)
 async fn ensure_topic(target: &KafkaTarget) -> Result<(), LogError> {
     let admin: AdminClient<DefaultClientContext> = client_config(target)
         .create()
         .map_err(|e| broker_error(target, &e))?;
-    let topic = NewTopic::new(&target.topic, target.partitions, TopicReplication::Fixed(1));
+    let topic = NewTopic::new(&target.topic, target.partitions, TopicReplication::Fixed(1))
+        .set("retention.ms", "-1")
+        .set("retention.bytes", "-1");
     let results = admin
         .create_topics(
             [&topic],
@@ -278,23 +318,70 @@ async fn ensure_topic(target: &KafkaTarget) -> Result<(), LogError> {
     Ok(())
 }
 
-/// The partitions of the topic (none if it does not exist).
-fn partitions(target: &KafkaTarget, consumer: &BaseConsumer) -> Result<Vec<i32>, LogError> {
-    let metadata = consumer
-        .fetch_metadata(Some(&target.topic), REQUEST_TIMEOUT)
-        .map_err(|e| broker_error(target, &e))?;
-    Ok(metadata
-        .topics()
-        .iter()
-        .filter(|t| t.name() == target.topic && t.error().is_none())
-        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-        .collect())
+/// The partitions of the topic. A metadata error for the topic (a broker still electing a
+/// leader, a topic just created) is asked again a few times; if it stays, a topic that
+/// must exist (a read: an empty log there would be a mistyped name shown as an empty
+/// history) is an error, and one the caller just created counts as empty.
+fn partitions(
+    target: &KafkaTarget,
+    consumer: &BaseConsumer,
+    must_exist: bool,
+) -> Result<Vec<i32>, LogError> {
+    const ATTEMPTS: u32 = 5;
+    let mut last_error = String::from("the broker does not list it");
+    for attempt in 1..=ATTEMPTS {
+        let metadata = consumer
+            .fetch_metadata(Some(&target.topic), REQUEST_TIMEOUT)
+            .map_err(|e| broker_error(target, &e))?;
+        match metadata.topics().iter().find(|t| t.name() == target.topic) {
+            Some(t) if t.error().is_none() && !t.partitions().is_empty() => {
+                return Ok(t.partitions().iter().map(|p| p.id()).collect());
+            }
+            Some(t) => {
+                if let Some(e) = t.error() {
+                    last_error = format!("{:?}", RDKafkaErrorCode::from(e));
+                }
+            }
+            None => {}
+        }
+        if attempt < ATTEMPTS {
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    if must_exist {
+        Err(storage(
+            target,
+            &format!(
+                "no topic {} on broker {} ({last_error}): check the topic's name (a writing command such as `hotline serve` creates it)",
+                target.topic, target.bootstrap
+            ),
+        ))
+    } else {
+        Ok(Vec::new())
+    }
 }
 
-type Rebuilt = (Index, Vec<(i32, i64, String)>, Option<BaseConsumer>);
+/// The index, the records that are no events, the consumer (to follow on), how many
+/// partitions the topic has, and the first record an earlier build wrote, if any.
+type Rebuilt = (
+    Index,
+    Vec<(i32, i64, String)>,
+    Option<BaseConsumer>,
+    usize,
+    Option<(i32, i64)>,
+);
 
-/// Reads every partition from its start to its end as of now into a new index.
-fn rebuild(target: &KafkaTarget) -> Result<Rebuilt, LogError> {
+/// What to say about a topic an earlier hotline wrote (one hash chain across the topic,
+/// no `log_prev` header).
+fn earlier_build(target: &KafkaTarget, (partition, offset): (i32, i64)) -> String {
+    format!(
+        "the record at partition {partition}, offset {offset} has no log_prev header: {target} was written by an earlier hotline with one chain across the topic, which this one neither verifies nor extends; `hotline log copy --from {target} --to kafka://HOST:PORT/NEW_TOPIC` copies it to a new topic (chained per partition)"
+    )
+}
+
+/// Reads every partition from its start to its end as of now into a new index. A topic
+/// that `must_exist` (a read-only open) and is not on the broker is an error.
+fn rebuild(target: &KafkaTarget, must_exist: bool) -> Result<Rebuilt, LogError> {
     let consumer: BaseConsumer = client_config(target)
         .set("group.id", format!("hotline-index-{}", target.topic))
         .set("enable.auto.commit", "false")
@@ -304,16 +391,25 @@ fn rebuild(target: &KafkaTarget) -> Result<Rebuilt, LogError> {
         .map_err(|e| broker_error(target, &e))?;
     let mut index = Index::default();
     let mut unreadable = Vec::new();
-    let partitions = partitions(target, &consumer)?;
+    let partitions = partitions(target, &consumer, must_exist)?;
+    let mut earlier = None;
     if partitions.is_empty() {
-        return Ok((index, unreadable, Some(consumer)));
+        return Ok((index, unreadable, Some(consumer), 0, earlier));
     }
     let mut list = TopicPartitionList::new();
     let mut ends = HashMap::new();
     for p in &partitions {
-        let (_, high) = consumer
+        let (low, high) = consumer
             .fetch_watermarks(&target.topic, *p, REQUEST_TIMEOUT)
             .map_err(|e| broker_error(target, &e))?;
+        if low > 0 {
+            return Err(storage(
+                target,
+                &format!(
+                    "partition {p} starts at offset {low}: the records before it were deleted (the topic's retention, or records deleted by hand), so the log's history is gone and it can be neither verified nor extended; restore the topic, or start a new one (hotline creates its topics with retention.ms=-1)"
+                ),
+            ));
+        }
         if high > 0 {
             ends.insert(*p, high);
         }
@@ -341,7 +437,15 @@ fn rebuild(target: &KafkaTarget) -> Result<Rebuilt, LogError> {
         let message = message.map_err(|e| broker_error(target, &e))?;
         let (partition, offset) = (message.partition(), message.offset());
         match candidate(&message) {
-            Ok(c) => batch.push(c),
+            Ok(c) => {
+                let has_log_prev = message
+                    .headers()
+                    .is_some_and(|h| h.iter().any(|h| h.key == "log_prev"));
+                if !has_log_prev && earlier.is_none() {
+                    earlier = Some((partition, offset));
+                }
+                batch.push(c);
+            }
             Err(why) => unreadable.push((partition, offset, why)),
         }
         if ends.get(&partition).is_some_and(|end| offset + 1 >= *end) {
@@ -354,7 +458,7 @@ fn rebuild(target: &KafkaTarget) -> Result<Rebuilt, LogError> {
     }
     batch.into_iter().for_each(|c| index.offer(c));
     index.advance();
-    Ok((index, unreadable, Some(consumer)))
+    Ok((index, unreadable, Some(consumer), partitions.len(), earlier))
 }
 
 /// Keeps a read-only log's index up to date with the topic until the log is dropped.
@@ -388,16 +492,24 @@ fn candidate(message: &impl Message) -> Result<Candidate, String> {
     let value = message.payload().ok_or("the record has no value")?;
     let record: Recorded =
         serde_json::from_slice(value).map_err(|e| format!("not an event's JSON: {e}"))?;
-    let append_end = message
-        .headers()
-        .and_then(|h| {
+    let header = |name: &str| {
+        message.headers().and_then(|h| {
             h.iter()
-                .find(|h| h.key == "append_end")
-                .and_then(|h| std::str::from_utf8(h.value?).ok()?.parse().ok())
+                .find(|h| h.key == name)
+                .and_then(|h| std::str::from_utf8(h.value?).ok().map(str::to_owned))
         })
+    };
+    let append_end = header("append_end")
+        .and_then(|v| v.parse().ok())
         .unwrap_or(record.position);
+    // A record without it (or with one that is no hash) follows no known history: it can
+    // only join the log if its predecessor hash happens to be the log's last hash.
+    let log_prev = header("log_prev")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(record.prev_hash);
     Ok(Candidate {
         record,
+        log_prev,
         append_end,
         partition: message.partition(),
         offset: message.offset(),
@@ -456,7 +568,14 @@ impl EventLog for KafkaLog {
         }
         let first = writer.next_position;
         let append_end = first + encoded.len() as u64 - 1;
-        let mut prev = writer.last_hash;
+        let partition = partition::partition_for(stream.as_str().as_bytes(), writer.partitions);
+        // Chained in the partition; `log_prev` says where in the log each one goes.
+        let mut prev = writer
+            .partition_heads
+            .get(&partition)
+            .copied()
+            .unwrap_or(Hash::ZERO);
+        let log_prev = writer.last_hash;
         let mut records = Vec::with_capacity(encoded.len());
         for (i, (event_id, occurred_at, correlation_id, causation_id, event_type, schema, data)) in
             encoded.into_iter().enumerate()
@@ -480,7 +599,13 @@ impl EventLog for KafkaLog {
             records.push(r);
         }
         let mut deliveries = Vec::with_capacity(records.len());
-        for r in &records {
+        for (i, r) in records.iter().enumerate() {
+            // The first follows the log's last event; the others, the one before them.
+            let after = match i.checked_sub(1).and_then(|p| records.get(p)) {
+                Some(before) => before.hash,
+                None => log_prev,
+            }
+            .to_string();
             let value = serde_json::to_vec(r).map_err(|e| {
                 self.fail(format!(
                     "event {} cannot be written as JSON: {e}",
@@ -492,7 +617,7 @@ impl EventLog for KafkaLog {
                 r.schema.to_string(),
                 append_end.to_string(),
             );
-            let headers = OwnedHeaders::new_with_capacity(4)
+            let headers = OwnedHeaders::new_with_capacity(5)
                 .insert(Header {
                     key: "type",
                     value: Some(r.event_type.as_str()),
@@ -508,8 +633,13 @@ impl EventLog for KafkaLog {
                 .insert(Header {
                     key: "append_end",
                     value: Some(end.as_str()),
+                })
+                .insert(Header {
+                    key: "log_prev",
+                    value: Some(after.as_str()),
                 });
             let record = FutureRecord::to(&self.inner.target.topic)
+                .partition(partition)
                 .key(stream.as_str())
                 .payload(&value)
                 .headers(headers);
@@ -524,16 +654,20 @@ impl EventLog for KafkaLog {
         }
         writer.next_position = append_end + 1;
         writer.last_hash = prev;
+        writer.partition_heads.insert(partition, prev);
         writer
             .versions
             .insert(stream.clone(), actual + records.len() as u64);
         drop(writer);
 
         let mut acknowledged = Vec::with_capacity(records.len());
+        let mut after = log_prev;
         for (record, delivery) in records.into_iter().zip(deliveries) {
+            let log_prev = std::mem::replace(&mut after, record.hash);
             match delivery.await {
                 Ok(Ok(d)) => acknowledged.push(Candidate {
                     record,
+                    log_prev,
                     append_end,
                     partition: d.partition,
                     offset: d.offset,
@@ -591,10 +725,31 @@ impl EventLog for KafkaLog {
         )
     }
 
-    /// The chain of the log, then the topic's records that are not events at all: the
-    /// index leaves those out, so without this a damaged record would only shorten the log.
+    /// Each partition's chain and the global positions ([`chains`]), then the topic's
+    /// records that are not events at all: the index leaves those out, so without this a
+    /// damaged record would only shorten the log.
     async fn verify(&self) -> Result<VerifyReport, LogError> {
-        let mut report = crate::log::walk_chain(self).await?;
+        // Not "altered": another chaining scheme, which this build cannot check.
+        if let Some(at) = self.inner.earlier {
+            return Err(storage(
+                &self.inner.target,
+                &earlier_build(&self.inner.target, at),
+            ));
+        }
+        let topic = self.inner.target.to_string();
+        let (mut report, problem) = self.read_index(|i| {
+            let (events, locations) = i.log();
+            (chains::verify(events, locations, &topic), i.problem())
+        });
+        if report.first_break.is_none()
+            && let Some(problem) = problem
+        {
+            report.events_checked = report.events_checked.min(problem.position - 1);
+            report.first_break = Some(ChainBreak {
+                position: problem.position,
+                problem: format!("{} (topic {topic})", problem.detail),
+            });
+        }
         if report.first_break.is_none()
             && let Some((partition, offset, why)) = self.inner.unreadable.first()
         {

@@ -167,6 +167,7 @@ struct Doc<'a, 't> {
 impl<'a, 't> Doc<'a, 't> {
     fn scenario_without_center(&mut self) {
         let mut center = CenterConfig {
+            log: None,
             router: Default::default(),
             skills: Vec::new(),
             queues: Vec::new(),
