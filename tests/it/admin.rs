@@ -3,8 +3,7 @@
 //! routing at once, a logged-in agent is not removed, the roster survives a restart, bad
 //! requests name their field and change nothing; and the wallboard's campaign tiles.
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hotline_events::{
     AttemptOutcome, CallId, CampaignEvent, CampaignId, DialMode, LeadId, NewEvent, Timestamp,
@@ -17,18 +16,7 @@ use crate::serve::{ADMIN, Server, http, json_of, serve, token, wait_for_state};
 
 /// Stops a server as Ctrl-C does and waits for it: the log is closed when this returns.
 fn stop(mut server: Server) {
-    let pid = server.child.id().to_string();
-    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
-    assert!(sent.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            assert!(status.success(), "{status:?}");
-            return;
-        }
-        assert!(Instant::now() < deadline, "hotline serve did not stop");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    server.interrupt();
 }
 
 fn send(port: u16, method: &str, path: &str, tok: &str, body: Value) -> (u16, Value) {

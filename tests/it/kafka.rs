@@ -388,27 +388,6 @@ fn center_file_on(dir: &Path, url: &str) -> String {
     path.to_str().unwrap().to_owned()
 }
 
-/// Stops a `hotline serve` as Ctrl-C does and waits for its clean exit.
-fn interrupt(server: &mut crate::serve::Server) {
-    let pid = server.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            assert!(status.success(), "{status:?}");
-            return;
-        }
-        assert!(Instant::now() < deadline, "hotline serve did not stop");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 fn calls_over_api(port: u16) -> u64 {
     let (status, text) = http(
         port,
@@ -449,7 +428,7 @@ fn serve_runs_the_live_center_on_the_kafka_log_its_center_file_names() {
         std::thread::sleep(Duration::from_millis(500));
         calls = calls_over_api(server.port);
     }
-    interrupt(&mut server);
+    server.interrupt();
     assert!(
         !hotline_infra::SqliteLog::file_in(dir.path()).exists(),
         "the center wrote no embedded log"
@@ -488,7 +467,7 @@ fn the_command_line_log_wins_over_the_center_files() {
     let mut server = serve(dir.path(), &["--config", &config, "--log", &url]);
     let banner = server.out.join("");
     assert!(banner.contains(&format!("event log:   {url}")), "{banner}");
-    interrupt(&mut server);
+    server.interrupt();
 }
 
 /// The other commands that write or read the log run on a topic too: a demo morning, a

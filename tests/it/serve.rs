@@ -21,6 +21,28 @@ pub(crate) struct Server {
     pub(crate) out: Vec<String>,
 }
 
+impl Server {
+    /// Stops the server as Ctrl-C does and waits for its clean exit: the log is closed
+    /// when this returns.
+    pub(crate) fn interrupt(&mut self) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        assert!(sent.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "{status:?}");
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "hotline serve did not stop on Ctrl-C"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -490,18 +512,7 @@ fn a_customer_read_is_an_event_and_ctrl_c_stops_cleanly() {
     assert_eq!(status, 403, "an analyst does not read customer records");
 
     // Ctrl-C: the server stops, saves and closes, and says so.
-    let pid = server.child.id().to_string();
-    let killed = Command::new("kill").args(["-INT", &pid]).status().unwrap();
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "hotline serve did not stop");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    assert!(status.success(), "{status:?}");
+    server.interrupt();
 
     let reads: Vec<_> = all_events(dir.path())
         .into_iter()
@@ -668,23 +679,7 @@ fn the_demo_writes_a_morning_then_goes_live() {
         assert!(Instant::now() < deadline, "no live calls in 60 s");
         std::thread::sleep(Duration::from_millis(500));
     }
-    let pid = server.child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            assert!(status.success(), "{status:?}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "the demo did not stop on Ctrl-C");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    server.interrupt();
     let out = hotline(dir.path(), &["audit", "verify"]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
