@@ -711,27 +711,6 @@ async fn import(
     Ok(json!({ "accepted": accepted, "rejected": rejected, "problems": problems }))
 }
 
-/// The campaigns of the log, for the server to start their dialers.
-pub async fn in_log(log: &dyn hotline_infra::EventLog) -> anyhow::Result<Vec<CampaignId>> {
-    let mut ids = Vec::new();
-    let mut from = 1;
-    loop {
-        let batch = log.read_all(from, 10_000).await?;
-        let Some(last) = batch.last() else { break };
-        from = last.position + 1;
-        for r in &batch {
-            if r.stream.category() == "campaign"
-                && r.event_type == "created"
-                && let Ok(id) = r.stream.id().parse::<CampaignId>()
-                && !ids.contains(&id)
-            {
-                ids.push(id);
-            }
-        }
-    }
-    Ok(ids)
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ForAgent {

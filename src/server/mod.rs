@@ -226,7 +226,13 @@ pub async fn run(
     };
     // Numbers a campaign dials behave as a typical list on the simulated network.
     network.set_outbound(hotline_media::OutboundScript::default());
-    for id in campaigns::in_log(log.as_ref()).await? {
+    // The campaigns of the log, from the projection once it has folded the head: a second
+    // read of the whole log at every start would only repeat it.
+    views.wait_for(log.head().await?).await?;
+    let in_log: Vec<_> = (views.read().campaign_attempts.campaigns().iter())
+        .map(|c| c.campaign)
+        .collect();
+    for id in in_log {
         match campaigns::run_of(&config, id, &campaign_number) {
             Some(run) => {
                 center.start_campaign(run).await?;
