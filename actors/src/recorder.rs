@@ -27,7 +27,6 @@ use hotline_media::wav::StereoRecording;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::center::Services;
-use crate::decider::Decider;
 use crate::store;
 use lifecycle::{Recording, RecordingCommand, RecordingPhase, RecordingRejection, RecordingState};
 
@@ -350,8 +349,8 @@ impl Shell {
         services: &Services,
     ) -> Result<(), RecorderError> {
         let now = services.clock.now();
-        let events = Recording::decide(&self.state, command, now)?;
-        store::record::<Recording>(log, &self.stream, &mut self.state, &events, now).await?;
+        store::decide_and_record::<Recording>(log, &self.stream, &mut self.state, command, now)
+            .await??;
         Ok(())
     }
 }

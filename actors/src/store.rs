@@ -103,6 +103,30 @@ where
     Ok(())
 }
 
+/// Decides `command` on `state`, then [`record`]s what was decided: the step every shell
+/// takes before acting on the events it returns. A rejection is returned, not recorded;
+/// when `decide` returns no events nothing is appended (an empty append is an error).
+pub(crate) async fn decide_and_record<D: Decider>(
+    log: &dyn EventLog,
+    stream: &StreamName,
+    state: &mut D::State,
+    command: &D::Command,
+    now: Timestamp,
+) -> Result<Result<Vec<D::Event>, D::Rejection>, LogError>
+where
+    D::State: Versioned,
+    D::Event: Into<Event>,
+{
+    let events = match D::decide(state, command, now) {
+        Ok(events) => events,
+        Err(rejection) => return Ok(Err(rejection)),
+    };
+    if !events.is_empty() {
+        record::<D>(log, stream, state, &events, now).await?;
+    }
+    Ok(Ok(events))
+}
+
 /// Appends `events` to `stream`, expecting it at `version`.
 pub(crate) async fn append<E: Clone + Into<Event>>(
     log: &dyn EventLog,

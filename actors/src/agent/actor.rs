@@ -10,7 +10,6 @@ use crate::agent::{Agent, AgentCommand, AgentEvent, AgentState, Presence};
 use crate::call::CallCommand;
 use crate::call::actor::CallMsg;
 use crate::center::{CommandError, Services};
-use crate::decider::Decider;
 use crate::router::AgentView;
 use crate::router::actor::RouterMsg;
 use crate::store::{self, Versioned};
@@ -163,7 +162,9 @@ impl AgentShell {
         cmd: AgentCommand,
     ) -> Result<Result<(), CommandError>, ActorProcessingErr> {
         let now = self.services.clock.now();
-        let events = match Agent::decide(&self.state, &cmd, now) {
+        let (log, stream) = (self.services.log.as_ref(), self.id.stream());
+        let decided = store::decide_and_record::<Agent>(log, &stream, &mut self.state, &cmd, now);
+        let events = match decided.await? {
             Ok(events) => events,
             Err(rejection) => {
                 tracing::debug!(agent = %self.id, ?cmd, %rejection, "agent command refused");
@@ -171,18 +172,9 @@ impl AgentShell {
             }
         };
         if events.is_empty() {
-            // An edit that changes nothing: nothing to record.
+            // An edit that changes nothing: nothing recorded, nothing to report.
             return Ok(Ok(()));
         }
-        let stream = self.id.stream();
-        store::record::<Agent>(
-            self.services.log.as_ref(),
-            &stream,
-            &mut self.state,
-            &events,
-            now,
-        )
-        .await?;
         for e in &events {
             if let AgentEvent::WrappingUp { call, limit_ms } = e {
                 let call = *call;

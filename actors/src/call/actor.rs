@@ -15,7 +15,6 @@ use crate::agent::AgentCommand;
 use crate::agent::actor::AgentMsg;
 use crate::call::{Call, CallCommand, CallState, Phase};
 use crate::center::{CommandError, Services};
-use crate::decider::Decider;
 use crate::ivr::IvrCommand;
 use crate::router::actor::RouterMsg;
 use crate::store::{self, Versioned};
@@ -193,23 +192,16 @@ impl CallShell {
         cmd: CallCommand,
     ) -> Result<Result<(), CommandError>, ActorProcessingErr> {
         let now = self.services.clock.now();
-        let events = match Call::decide(&self.state, &cmd, now) {
+        let before = self.state.clone();
+        let (log, stream) = (self.services.log.as_ref(), self.id.stream());
+        let decided = store::decide_and_record::<Call>(log, &stream, &mut self.state, &cmd, now);
+        let events = match decided.await? {
             Ok(events) => events,
             Err(rejection) => {
                 tracing::debug!(call = %self.id, ?cmd, %rejection, "call command refused");
                 return Ok(Err(CommandError::Rejected(rejection.to_string())));
             }
         };
-        let stream = self.id.stream();
-        let before = self.state.clone();
-        store::record::<Call>(
-            self.services.log.as_ref(),
-            &stream,
-            &mut self.state,
-            &events,
-            now,
-        )
-        .await?;
         for e in &events {
             self.act(myself, &before, e, now);
         }

@@ -49,7 +49,6 @@ use crate::agent::actor::AgentMsg;
 use crate::call::CallCommand;
 use crate::call::actor::CallMsg;
 use crate::center::{CallSpawner, CommandError, Services};
-use crate::decider::Decider;
 use crate::store::{self, Versioned};
 
 impl Versioned for CampaignState {
@@ -311,25 +310,16 @@ impl CampaignShell {
         cmd: CampaignCommand,
     ) -> Result<Result<(), CommandError>, ActorProcessingErr> {
         let now = self.services.clock.now();
-        let events = match Campaign::decide(&self.state, &cmd, now) {
+        let (log, stream) = (self.services.log.as_ref(), self.id.stream());
+        let decided =
+            store::decide_and_record::<Campaign>(log, &stream, &mut self.state, &cmd, now);
+        let events = match decided.await? {
             Ok(events) => events,
             Err(rejection) => {
                 tracing::debug!(campaign = %self.id, ?cmd, %rejection, "campaign command refused");
                 return Ok(Err(CommandError::Rejected(rejection.to_string())));
             }
         };
-        if events.is_empty() {
-            return Ok(Ok(()));
-        }
-        let stream = self.id.stream();
-        store::record::<Campaign>(
-            self.services.log.as_ref(),
-            &stream,
-            &mut self.state,
-            &events,
-            now,
-        )
-        .await?;
         for e in &events {
             self.act(myself, e, now);
         }
