@@ -118,6 +118,30 @@ struct RawRule {
 }
 
 impl Loader<'_, '_> {
+    /// A `retention_days` key (recordings, voicemail): 0 to 36500 days, `default` when
+    /// absent; `None` (and an error at `at`) when out of range. `zero` says what 0 does.
+    pub(super) fn retention_days(
+        &mut self,
+        at: &FieldPath,
+        days: Option<i64>,
+        default: Duration,
+        zero: &str,
+    ) -> Option<Duration> {
+        match days {
+            None => Some(default),
+            Some(days) if (0..=36_500).contains(&days) => {
+                Some(Duration::from_secs(days.unsigned_abs() * 86_400))
+            }
+            Some(days) => {
+                self.error(
+                    at,
+                    format!("{days} days is out of range; write 0 to 36500 (0 {zero})"),
+                );
+                None
+            }
+        }
+    }
+
     /// Validates `[recording]`; queue names are checked against `queues`.
     pub(super) fn recording(
         &mut self,
@@ -136,20 +160,14 @@ impl Loader<'_, '_> {
             consent_prompt: raw.consent_prompt.unwrap_or(false),
         };
         ok &= record.is_some();
-        let retention = match raw.retention_days {
-            None => defaults.retention,
-            Some(days) if (0..=36_500).contains(&days) => {
-                Duration::from_secs(days.unsigned_abs() * 86_400)
-            }
-            Some(days) => {
-                self.error(
-                    &path.key("retention_days"),
-                    format!("{days} days is out of range; write 0 to 36500 (0 purges as soon as a recording ends)"),
-                );
-                ok = false;
-                defaults.retention
-            }
-        };
+        let retention = self.retention_days(
+            &path.key("retention_days"),
+            raw.retention_days,
+            defaults.retention,
+            "purges as soon as a recording ends",
+        );
+        ok &= retention.is_some();
+        let retention = retention.unwrap_or(defaults.retention);
         let mut rules_of = |this: &mut Self, key: &str, rules: Option<Vec<RawRule>>| {
             let mut out = Vec::new();
             for (i, rule) in rules.unwrap_or_default().into_iter().enumerate() {

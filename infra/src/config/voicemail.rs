@@ -121,20 +121,14 @@ impl Loader<'_, '_> {
         );
         ok &= max_length.is_some();
         let max_length = max_length.unwrap_or(DEFAULT_MAX_LENGTH);
-        let retention = match raw.retention_days {
-            None => defaults.retention,
-            Some(days) if (0..=36_500).contains(&days) => {
-                Duration::from_secs(days.unsigned_abs() * 86_400)
-            }
-            Some(days) => {
-                self.error(
-                    &path.key("retention_days"),
-                    format!("{days} days is out of range; write 0 to 36500 (0 purges a message once handled or at the next purge)"),
-                );
-                ok = false;
-                defaults.retention
-            }
-        };
+        let retention = self.retention_days(
+            &path.key("retention_days"),
+            raw.retention_days,
+            defaults.retention,
+            "purges a message once handled or at the next purge",
+        );
+        ok &= retention.is_some();
+        let retention = retention.unwrap_or(defaults.retention);
         let mut boxes: Vec<VoicemailBox> = Vec::new();
         for (i, raw) in raw.boxes.unwrap_or_default().into_iter().enumerate() {
             let at = path.key("boxes").index(i);
