@@ -1,14 +1,16 @@
 //! The embedded event log: one SQLite file (`events.sqlite` in the data directory), in WAL
-//! mode with `synchronous=FULL`, written by one thread.
+//! mode, written by one thread.
 //!
 //! **Group commit.** Appenders encode their events on their own tasks and send them to the
 //! writer thread; the writer takes every request waiting, checks versions, chains hashes
-//! and inserts them in one transaction, commits once (one WAL sync), and only then answers
-//! each appender. Throughput grows with concurrency while every append still returns only
-//! once durable. A request rejected for its version is answered at once and writes nothing;
-//! if the transaction fails, every request in it fails and the writer's state is rolled back
-//! with it. The WAL is copied into the database file by a checkpointer thread beside the
-//! writer (see `Checkpointer`), not inside a commit.
+//! and inserts them in one transaction and commits once. The WAL is then synced by a
+//! thread beside it (see `syncer`), while the writer goes on with the next group; only
+//! after that sync is each appender answered and the new head published, and readers of
+//! this log see nothing past that head. Throughput grows with concurrency while every
+//! append still returns only once durable. A request rejected for its version is answered
+//! at once and writes nothing; if the transaction fails, every request in it fails and the
+//! writer's state is rolled back with it. The WAL is copied into the database file by a
+//! checkpointer thread beside the writer (see `Checkpointer`), not inside a commit.
 //!
 //! **Deferred commits** ([`Durability::Deferred`], for virtual-clock runs): the writer keeps
 //! one transaction open across appends and answers each as soon as its rows are in it,
@@ -37,6 +39,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use tokio::sync::{oneshot, watch};
 
 use super::{Appended, EventLog, ExpectedVersion, LogError, Subscription};
+
+mod syncer;
 
 /// `PRAGMA application_id`: "HOTL", so that other SQLite files are told apart.
 const APPLICATION_ID: i64 = 0x484F_544C;
@@ -273,9 +277,14 @@ impl SqliteLog {
             });
         }
         let path = Self::file_in(data_dir);
+        // The connection is used by one thread at a time (the writer's, or an appender's
+        // under the `Inline` lock): SQLite's own mutex on it would be taken and released on
+        // every call, a twentieth of the writer's time.
         let conn = Connection::open_with_flags(
             &path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| not_a_log(&path, e))?;
         prepare_for_writing(&conn, &path, durability)?;
@@ -284,6 +293,15 @@ impl SqliteLog {
         let (head, last_hash) = last_event(&conn, &path)?;
         let next_stream_id = next_stream_id(&conn).map_err(|e| not_a_log(&path, e))?;
         let (head_tx, _) = watch::channel(head);
+        let syncer = if durability == Durability::EveryCommit {
+            // Set up (and synced) with `synchronous=FULL`; from here the syncer makes
+            // each commit durable beside the writer.
+            conn.execute_batch("PRAGMA synchronous = NORMAL;")
+                .map_err(|e| not_a_log(&path, e))?;
+            Some(syncer::Syncer::start(&path, head_tx.clone())?)
+        } else {
+            None
+        };
         let writer = Writer {
             deferred: durability == Durability::Deferred,
             open: None,
@@ -299,6 +317,7 @@ impl SqliteLog {
             checkpointer,
             inserts: Inserts::new(),
             last_request: Instant::now(),
+            syncer,
         };
         let spawn_error = |e: std::io::Error| LogError::Storage {
             path: path.clone(),
@@ -370,6 +389,16 @@ impl SqliteLog {
             Some(inline) => inline.with(&self.inner.path, |w| w.commit_open()),
             None => Ok(()),
         }
+    }
+
+    /// The head this process's readers may see when it writes the log through the writer
+    /// thread: commits past it are not synced yet (see `syncer`). `None` otherwise (a
+    /// read-only log sees what the writing process committed).
+    fn durable_head(&self) -> Option<u64> {
+        self.inner
+            .writer
+            .as_ref()
+            .map(|_| *self.inner.head.borrow())
     }
 
     async fn with_reader<T, F>(&self, f: F) -> Result<T, LogError>
@@ -477,12 +506,24 @@ impl EventLog for SqliteLog {
             });
         }
         let stream = stream.clone();
-        self.with_reader(move |reader, path| read_stream(&reader.conn, path, &stream, from_version))
-            .await
+        let mut events = self
+            .with_reader(move |reader, path| read_stream(&reader.conn, path, &stream, from_version))
+            .await?;
+        if let Some(head) = self.durable_head() {
+            // Commits past the head are not synced yet: the newest events, if any.
+            let synced = events.partition_point(|e| e.position <= head);
+            events.truncate(synced);
+        }
+        Ok(events)
     }
 
     async fn read_all(&self, from_position: u64, max: usize) -> Result<Vec<Recorded>, LogError> {
         self.flush().await?;
+        let max = match self.durable_head() {
+            Some(head) if from_position > head => return Ok(Vec::new()),
+            Some(head) => max.min(usize::try_from(head - from_position + 1).unwrap_or(max)),
+            None => max,
+        };
         if max < 2 * SPLIT_READ_AT_LEAST {
             return self
                 .with_reader(move |reader, path| read_all(reader, path, from_position, max))
@@ -648,6 +689,8 @@ struct Writer {
     failed: Option<String>,
     /// When the last append or read came in (deferred commits are made once idle).
     last_request: Instant,
+    /// [`Durability::EveryCommit`]: syncs each commit and then answers its appends.
+    syncer: Option<syncer::Syncer>,
 }
 
 /// A stream's row in `streams`, as the writer last wrote it.
@@ -710,6 +753,9 @@ impl Writer {
 
     /// Commits what is open and leaves the log one self-contained file at rest.
     fn shut_down(mut self) {
+        if let Some(mut syncer) = self.syncer.take() {
+            syncer.stop();
+        }
         if let Err(e) = self.commit_open() {
             tracing::error!(path = %self.path.display(), error = %e, "the last deferred commit failed");
         }
@@ -762,6 +808,18 @@ impl Writer {
             }
             return;
         }
+        if let Some(why) = self.syncer.as_ref().and_then(|s| s.failure()) {
+            for Pending { batch, reply } in group {
+                let _ = reply.send(Answer {
+                    result: Err(LogError::Storage {
+                        path: self.path.clone(),
+                        detail: why.to_owned(),
+                    }),
+                    batch,
+                });
+            }
+            return;
+        }
         let start = (self.head, self.last_hash, self.next_stream_id);
         let mut group = group.into_iter();
         let mut accepted: Vec<(Pending, Appended)> = Vec::with_capacity(group.len());
@@ -771,13 +829,29 @@ impl Writer {
             Ok(()) => {
                 if self.open.is_none() {
                     self.checkpointer.committed();
-                    self.head_tx.send_replace(self.head);
                 }
-                for (Pending { batch, reply }, appended) in accepted {
-                    let _ = reply.send(Answer {
-                        result: Ok(appended),
-                        batch,
+                let answers = accepted
+                    .into_iter()
+                    .map(|(Pending { batch, reply }, appended)| {
+                        let answer = Answer {
+                            result: Ok(appended),
+                            batch,
+                        };
+                        (reply, answer)
                     });
+                match &self.syncer {
+                    Some(syncer) => syncer.committed(syncer::Committed {
+                        head: self.head,
+                        answers: answers.collect(),
+                    }),
+                    None => {
+                        if self.open.is_none() {
+                            self.head_tx.send_replace(self.head);
+                        }
+                        for (reply, answer) in answers {
+                            let _ = reply.send(answer);
+                        }
+                    }
                 }
             }
             Err(e) => {
@@ -1070,8 +1144,11 @@ impl Checkpointer {
     const FINISH_BYTES: i64 = 1 << 20;
 
     fn start(path: &Path) -> Result<Self, LogError> {
-        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)
-            .map_err(|e| not_a_log(path, e))?;
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| not_a_log(path, e))?;
         let page_size: i64 = conn
             .query_row("PRAGMA page_size", [], |r| r.get(0))
             .map_err(|e| not_a_log(path, e))?;
