@@ -1,7 +1,7 @@
 //! Benchmark of the predictive dialer's pacing: the cost of one decision, hence how many
 //! decisions a second one core can make.
 //!
-//! Run: `CARGO_TARGET_DIR=/work/target-bench cargo bench -p hotline-actors --bench pacing`.
+//! Run: `cargo bench -p hotline-actors --bench pacing`.
 //!
 //! The floors, each after 500 measured attempts (answers after 4 to 20 s) and 500 handle
 //! times (exponential talk, mean 120 s, plus 10 s of wrap-up), from a fixed seed:

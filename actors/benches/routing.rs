@@ -1,7 +1,7 @@
 //! Benchmark of the router's pure core: how long picking the agent for one call takes in
 //! a large center.
 //!
-//! Run: `CARGO_TARGET_DIR=/work/target-bench cargo bench -p hotline-actors --bench routing`.
+//! Run: `cargo bench -p hotline-actors --bench routing`.
 //!
 //! The center (built from a fixed seed): 10,000 logged-in, free agents, each with 3 of 50
 //! skills at levels 1–10 and free since a random moment of the last hour; two queues

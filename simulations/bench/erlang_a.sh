@@ -6,7 +6,7 @@
 #
 #   simulations/bench/erlang_a.sh [CALLS]
 #
-# Builds the release binaries into $CARGO_TARGET_DIR (default /work/target-bench; the
+# Builds the release binaries into $CARGO_TARGET_DIR (default the repository's target/; the
 # first build takes long) and installs SimPy from PyPI into a throw-away virtual
 # environment. Needs about 250 bytes of disk per event (1.7 GB for a million calls) in
 # $TMPDIR. Memory is each process's peak resident set (VmHWM).
@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target-bench}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$root/target}
 
 cargo build --release --quiet --workspace --manifest-path "$root/Cargo.toml"
 hotline="$CARGO_TARGET_DIR/release/hotline"
