@@ -198,8 +198,6 @@ pub struct Report {
     pub steady: Option<(QueueCounts, AgentTime)>,
     /// Why the scenario does not meet Erlang's assumptions.
     pub not_erlang: Option<String>,
-    /// Every call of the log.
-    pub calls: Vec<CallRow>,
     pub events: u64,
 }
 
@@ -214,9 +212,11 @@ impl Report {
         })
         .await?;
         let end = last.unwrap_or_else(|| Timestamp::from_datetime(scenario.start.to_utc()));
+        // Tallied from the projection's rows in place: a copy of every call row was the
+        // largest part of a long run's peak memory.
         Ok(Report::tally(
             scenario,
-            calls.rows().to_vec(),
+            calls.rows(),
             &states.rows(),
             end,
             events,
@@ -226,7 +226,7 @@ impl Report {
     /// The report of `calls` and `states`, agent intervals still open counting until `end`.
     pub fn tally(
         scenario: &Scenario,
-        calls: Vec<CallRow>,
+        calls: &[CallRow],
         states: &[&AgentStateRow],
         end: Timestamp,
         events: u64,
@@ -240,7 +240,7 @@ impl Report {
                 QueueReport {
                     queue: q.id.clone(),
                     threshold: q.service_level_threshold,
-                    counts: QueueCounts::tally(&q.id, q.service_level_threshold, &calls),
+                    counts: QueueCounts::tally(&q.id, q.service_level_threshold, calls),
                     time: AgentTime::tally(&members, states.iter().copied(), end),
                 }
             })
@@ -307,7 +307,6 @@ impl Report {
             erlang,
             steady,
             not_erlang,
-            calls,
             events,
         }
     }

@@ -27,9 +27,9 @@
 use std::sync::Arc;
 
 use hotline_infra::{Durability, EventLog, SqliteLog};
-use hotline_projections::CallRow;
+use hotline_projections::{CallRow, Calls, MetricRules, Projection};
 use hotline_simulations::erlang::{self, Figures, Load, Model};
-use hotline_simulations::report::{QueueCounts, Report};
+use hotline_simulations::report::{QueueCounts, Report, fold_log};
 use hotline_simulations::run;
 use hotline_simulations::scenario::Scenario;
 
@@ -65,8 +65,8 @@ fn scenario(agents: u32, load: f64, patience_secs: Option<f64>, calls: f64, seed
     }
 }
 
-/// Runs `scenario` into a fresh log and returns its report.
-fn simulate(scenario: &Scenario) -> (Report, tempfile::TempDir) {
+/// Runs `scenario` into a fresh log and returns its report and every call's row.
+fn simulate(scenario: &Scenario) -> (Report, Vec<CallRow>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let log: Arc<dyn EventLog> =
         Arc::new(SqliteLog::open_with(dir.path(), Durability::Deferred).unwrap());
@@ -77,10 +77,14 @@ fn simulate(scenario: &Scenario) -> (Report, tempfile::TempDir) {
         .unwrap()
         .block_on(async {
             let report = Report::from_log(log.as_ref(), scenario).await.unwrap();
+            let mut calls = Calls::new(MetricRules::from_config(&scenario.center));
+            fold_log(log.as_ref(), |fact| calls.apply(fact))
+                .await
+                .unwrap();
             log.close().await.unwrap();
-            report
+            (report, calls.rows().to_vec())
         });
-    (report, dir)
+    (report.0, report.1, dir)
 }
 
 /// Mean and standard error of the batch values.
@@ -109,12 +113,11 @@ fn check(agents: u32, load: f64, patience_secs: Option<f64>, calls: f64, seed: u
     .unwrap()
     .figures()
     .unwrap();
-    let (report, _dir) = simulate(&s);
+    let (_report, calls, _dir) = simulate(&s);
 
     // Calls in arrival order, after the warm-up.
     let warm_up = s.start.to_utc() + s.arrival_window() / 10;
-    let mut rows: Vec<&CallRow> = report
-        .calls
+    let mut rows: Vec<&CallRow> = calls
         .iter()
         .filter(|r| r.arrived_at.is_some_and(|t| t.to_datetime() >= warm_up))
         .collect();
@@ -235,8 +238,8 @@ fn one_seed_writes_the_same_log_byte_for_byte() {
     for a in &mut s.arrivals {
         a.calls_per_interval.iter_mut().for_each(|c| *c /= 3.0);
     }
-    let (first, a) = simulate(&s);
-    let (second, b) = simulate(&s);
+    let (first, _, a) = simulate(&s);
+    let (second, _, b) = simulate(&s);
     assert!(first.events > 500, "{} events", first.events);
     assert_eq!(first.events, second.events);
     let (a, b) = (dump(a.path()), dump(b.path()));
@@ -245,6 +248,6 @@ fn one_seed_writes_the_same_log_byte_for_byte() {
         assert_eq!(x, y);
     }
     s.seed += 1;
-    let (_, c) = simulate(&s);
+    let (_, _, c) = simulate(&s);
     assert_ne!(dump(c.path()), a, "another seed, another day");
 }
