@@ -110,6 +110,10 @@ const STREAM_NAME: &str = "SELECT name FROM streams WHERE id = ?1";
 const CHUNKS: [usize; 4] = [64, 16, 4, 1];
 
 /// INSERT statements of events and of stream rows, `CHUNKS[i]` rows each.
+///
+/// `OR ROLLBACK`: any failure rolls the whole transaction back, which the writer does
+/// anyway. A statement that could fail alone would make SQLite keep a statement journal
+/// (a copy of every page it touches, to undo just that statement).
 struct Inserts {
     events: [String; CHUNKS.len()],
     streams: [String; CHUNKS.len()],
@@ -124,7 +128,7 @@ impl Inserts {
         Self {
             events: CHUNKS.map(|n| {
                 format!(
-                    "INSERT INTO events (position, stream, version, previous, type, schema, \
+                    "INSERT OR ROLLBACK INTO events (position, stream, version, previous, type, schema, \
                      occurred_at, ids, data, chain) VALUES {}",
                     rows(n, 10)
                 )
@@ -133,7 +137,7 @@ impl Inserts {
             // writes new and known streams alike; of two rows of one stream the later wins.
             streams: CHUNKS.map(|n| {
                 format!(
-                    "INSERT INTO streams (id, name, version, last) VALUES {} \
+                    "INSERT OR ROLLBACK INTO streams (id, name, version, last) VALUES {} \
                      ON CONFLICT (id) DO UPDATE SET version = excluded.version, last = excluded.last",
                     rows(n, 4)
                 )
