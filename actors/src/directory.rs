@@ -21,6 +21,9 @@ struct Inner {
     campaigns: HashMap<CampaignId, ActorRef<CampaignMsg>>,
     /// Lines a campaign dialed that no one answered yet: their reports go to the campaign.
     dialing: HashMap<CallId, ActorRef<CampaignMsg>>,
+    /// Calls of the center that are a campaign's answered lines, with the campaign's name
+    /// (its recording rule wins over the queue's), until the call's actor stops.
+    campaign_calls: HashMap<CallId, String>,
 }
 
 /// Shared by every actor of one center.
@@ -54,7 +57,23 @@ impl Directory {
             .is_some_and(|a| a.get_id() == actor.get_id())
         {
             inner.calls.remove(&id);
+            inner.campaign_calls.remove(&id);
         }
+    }
+
+    /// The name of the campaign whose answered line `call` is, if it is one.
+    pub fn campaign_of(&self, call: CallId) -> Option<String> {
+        self.lock().campaign_calls.get(&call).cloned()
+    }
+
+    /// Marks `call` as the answered line of campaign `name`; forgotten when its call actor
+    /// stops (or by [`Directory::forget_campaign_call`] if none starts).
+    pub(crate) fn set_campaign_call(&self, call: CallId, name: String) {
+        self.lock().campaign_calls.insert(call, name);
+    }
+
+    pub(crate) fn forget_campaign_call(&self, call: CallId) {
+        self.lock().campaign_calls.remove(&call);
     }
 
     pub fn agent(&self, id: AgentId) -> Option<ActorRef<AgentMsg>> {

@@ -1,7 +1,8 @@
 //! The campaign actor with the center on a real log, the simulated network and a paused
 //! clock: preview dialing (the agent sees the lead, dials it, and the answered call comes
 //! to that agent), a lead outside its calling hours never offered, a do-not-call number
-//! never dialed, and an answering machine retried by the campaign's rule.
+//! never dialed, an answering machine retried by the campaign's rule, and the campaign's
+//! recording rule applied to its answered calls.
 
 #![allow(clippy::unwrap_used)]
 
@@ -9,18 +10,20 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hotline_actors::Center;
 use hotline_actors::agent::{AgentCommand, Profile};
 use hotline_actors::campaign::actor::CampaignRun;
 use hotline_actors::campaign::{CampaignCommand, LeadStatus};
+use hotline_actors::recorder::stream_of;
+use hotline_actors::{Center, Recorder};
 use hotline_events::{
     AgentId, AttemptOutcome, CallEvent, CampaignEvent, CampaignId, CampaignSettings, DialMode,
-    Event, LeadId, QueueId, Timestamp,
+    Event, LeadId, QueueId, RecordingEvent, Timestamp,
 };
 use hotline_infra::config::{
-    AgentConfig, CenterConfig, NumberConfig, QueueConfig, RouterSettings, Strategy, Tiers,
+    AgentConfig, CenterConfig, NumberConfig, QueueConfig, Record, RecordingConfig, RecordingRule,
+    RouterSettings, Strategy, Tiers,
 };
-use hotline_infra::{Clock, Durability, EventLog, SqliteLog, VirtualTimeLog};
+use hotline_infra::{Clock, Durability, EventLog, RecordingKey, SqliteLog, Vault, VirtualTimeLog};
 use hotline_media::{AgentModel, Dist, OutboundScript, SimNetwork};
 
 const NUMBER: &str = "+18005550300";
@@ -94,11 +97,25 @@ struct Run {
 /// A running campaign of `mode` with the given leads (phone, zone); only the first agent
 /// is logged in and ready.
 async fn run(mode: DialMode, script: OutboundScript, leads: &[(&str, &str)]) -> Run {
+    run_recording(mode, script, leads, RecordingConfig::default()).await
+}
+
+/// [`run`] with a recording policy (and a vault for the recordings).
+async fn run_recording(
+    mode: DialMode,
+    script: OutboundScript,
+    leads: &[(&str, &str)],
+    recording: RecordingConfig,
+) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let log: Arc<dyn EventLog> = Arc::new(VirtualTimeLog::new(Arc::new(
         SqliteLog::open_with(dir.path(), Durability::Checkpoints).unwrap(),
     )));
-    let config = config();
+    let vault = Vault::open(dir.path(), &RecordingKey::from_bytes([7; 32])).unwrap();
+    let config = CenterConfig {
+        recording,
+        ..config()
+    };
     let (net, reports) = SimNetwork::new(11, 4096);
     let model = AgentModel {
         answer_delay: Dist::Fixed { secs: 0.5 },
@@ -108,8 +125,10 @@ async fn run(mode: DialMode, script: OutboundScript, leads: &[(&str, &str)]) -> 
         net.add_agent(a.id, model.clone());
     }
     net.set_outbound(script);
-    let center = Center::start(
+    let center = Center::start_recording(
         config.clone(),
+        Default::default(),
+        Recorder::new(vault),
         log.clone(),
         Arc::new(net),
         reports,
@@ -302,4 +321,63 @@ async fn a_machine_is_retried_by_the_rule_and_the_dialer_keeps_its_windows() {
         due < start_time().plus_millis(4 * 3_600_000 + 60_000),
         "{due}"
     );
+}
+
+/// The rule of the campaign (by its name) wins over the queue's for its answered calls,
+/// both ways: recorded where the queue says none, and not where the queue says all.
+#[tokio::test(start_paused = true)]
+async fn a_campaigns_recording_rule_wins_over_its_queues_for_its_calls() {
+    let rule = |record| RecordingRule {
+        record,
+        consent_prompt: false,
+    };
+    for (queue_rule, campaign_rule, recorded) in [
+        (Record::None, Record::All, true),
+        (Record::All, Record::None, false),
+    ] {
+        let recording = RecordingConfig {
+            queues: vec![(outbound(), rule(queue_rule))],
+            campaigns: vec![("test".into(), rule(campaign_rule))],
+            ..RecordingConfig::default()
+        };
+        let leads = [("+12125550101", "America/New_York")];
+        let run = run_recording(DialMode::Preview, person(), &leads, recording).await;
+        let agent = agent_id(0);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let lead = run
+            .center
+            .preview(run.campaign, agent)
+            .await
+            .unwrap()
+            .unwrap();
+        let call = run
+            .center
+            .dial_preview(run.campaign, agent, lead.id)
+            .await
+            .unwrap();
+        // It rings 8 s, AMD listens 1.5 s, the agent picks up after 0.5 s, they talk 60 s.
+        tokio::time::sleep(Duration::from_secs(120)).await;
+        let events = run.log.read_stream(&call.stream(), 1).await.unwrap();
+        assert!(
+            events
+                .iter()
+                .any(|r| matches!(r.event(), Event::Call(CallEvent::Answered { .. }))),
+            "the call was answered"
+        );
+        let started = run
+            .log
+            .read_stream(&stream_of(call), 1)
+            .await
+            .unwrap()
+            .into_iter()
+            .find_map(|r| match r.event() {
+                Event::Recording(RecordingEvent::Started { policy, .. }) => Some(policy),
+                _ => None,
+            });
+        let expected = recorded.then(|| "all".to_owned());
+        assert_eq!(
+            started, expected,
+            "queue {queue_rule:?}, campaign {campaign_rule:?}"
+        );
+    }
 }

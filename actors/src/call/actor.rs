@@ -330,8 +330,15 @@ impl CallShell {
             CallEvent::Answered { agent, .. } => {
                 warn("bridge", tel.bridge(id, *agent));
                 let queue = self.state.queue.clone();
-                // Inbound calls: the queue's rule (outbound campaigns pass their name).
-                (self.services.recorder).call_answered(&self.services, id, queue, None, *agent);
+                // The queue's rule, unless the call is a campaign's answered line.
+                let campaign = self.services.directory.campaign_of(id);
+                (self.services.recorder).call_answered(
+                    &self.services,
+                    id,
+                    queue,
+                    campaign.as_deref(),
+                    *agent,
+                );
                 self.agent(
                     *agent,
                     AgentMsg::Command(AgentCommand::Answer { call: id }, None),

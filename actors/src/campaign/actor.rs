@@ -411,11 +411,15 @@ impl CampaignShell {
                         answer_secs: secs_between(now, line.at),
                     },
                 );
+                // Before the call's actor starts: its answer looks the campaign up for the
+                // recording rule.
+                (self.services.directory).set_campaign_call(call, self.state.name.clone());
                 if let Err(error) = self
                     .spawner
                     .arrive(call, self.run.number.clone(), phone, Channel::Voice)
                     .await
                 {
+                    self.services.directory.forget_campaign_call(call);
                     tracing::error!(campaign = %self.id, %call, %error, "an answered line got no call actor");
                 }
                 self.services.directory.remove_dialing(call);
