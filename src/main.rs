@@ -17,6 +17,7 @@ mod crm;
 mod demo;
 mod erlang;
 mod import_file;
+mod interrupt;
 mod ivr;
 mod load;
 mod log_bench;

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::csv::WriterBuilder;
 use datafusion::arrow::json::ArrayWriter;
@@ -170,6 +170,7 @@ async fn listen(
     let analytics = Analytics::new(sources).await?;
     let server = WireServer::start(&analytics, addr).await?;
     let bound = server.addr();
+    let mut interrupt = crate::interrupt::Interrupt::listen()?;
     say!(
         "PostgreSQL wire protocol on {bound} (read-only): psql -h {} -p {}",
         bound.ip(),
@@ -180,8 +181,8 @@ async fn listen(
     tick.tick().await;
     loop {
         tokio::select! {
-            signal = tokio::signal::ctrl_c() => {
-                signal.context("waiting for Ctrl-C")?;
+            signal = interrupt.wait() => {
+                signal?;
                 break;
             }
             _ = tick.tick() => {

@@ -74,6 +74,7 @@ pub async fn run(data_dir: &Path, target: Option<&LogTarget>, args: Args) -> Res
     }
     if args.follow {
         let mut feed = log.subscribe(next_position);
+        let mut interrupt = crate::interrupt::Interrupt::listen()?;
         loop {
             tokio::select! {
                 next = feed.next() => match next {
@@ -85,7 +86,10 @@ pub async fn run(data_dir: &Path, target: Option<&LogTarget>, args: Args) -> Res
                     }
                     None => break,
                 },
-                _ = tokio::signal::ctrl_c() => break,
+                signal = interrupt.wait() => {
+                    signal?;
+                    break;
+                }
             }
         }
     }

@@ -315,6 +315,8 @@ pub async fn run(
         }
         None => None,
     };
+    // From before the line that says so: a Ctrl-C right after it must stop us cleanly.
+    let mut interrupt = crate::interrupt::Interrupt::listen()?;
     say!("Ctrl-C stops it.")?;
     std::io::Write::flush(&mut std::io::stdout())?;
 
@@ -328,9 +330,7 @@ pub async fn run(
             })
             .run(),
     );
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    interrupt.wait().await?;
     tracing::info!("stopping");
     if let Some(demo) = demo {
         demo.abort();
