@@ -129,8 +129,18 @@ pub async fn run(
         }
     )?;
     if let (Some(run), Some(all)) = (run_peak, hotline_simulations::load::peak_rss_kib()) {
+        // The fold reads the log through SQLite's memory map: those pages count in the
+        // resident set but are the page cache's, which the kernel drops under pressure.
+        let mapped = hotline_simulations::load::file_rss_kib()
+            .map(|kib| {
+                format!(
+                    " ({:.1} MiB of it mapped files, mostly the log read through its memory map)",
+                    kib as f64 / 1024.0
+                )
+            })
+            .unwrap_or_default();
         say!(
-            "memory: peak RSS {:.1} MiB during the run, {:.1} MiB with the report's fold of the log",
+            "memory: peak RSS {:.1} MiB during the run, {:.1} MiB with the report's fold of the log{mapped}",
             run as f64 / 1024.0,
             all as f64 / 1024.0
         )?;

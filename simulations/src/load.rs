@@ -93,10 +93,21 @@ impl LoadSummary {
 /// The process's peak resident set size in KiB (`VmHWM` of /proc/self/status); `None` off
 /// Linux.
 pub fn peak_rss_kib() -> Option<u64> {
+    status_kib("VmHWM:")
+}
+
+/// The part of the resident set that is files mapped into memory now, in KiB (`RssFile`):
+/// a SQLite log read through its memory map counts there, as page cache the kernel can
+/// drop, not as the process's own memory.
+pub fn file_rss_kib() -> Option<u64> {
+    status_kib("RssFile:")
+}
+
+fn status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
