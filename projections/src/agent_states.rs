@@ -171,7 +171,7 @@ impl Projection for AgentStates {
             return;
         }
         if let Event::Agent(e) = fact.event
-            && let Ok(agent) = fact.stream.id().parse()
+            && let Some(agent) = fact.id(AgentId::from_uuid)
         {
             self.apply_agent(agent, fact.occurred_at, e);
         }

@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
-use hotline_events::{AgentEvent, AgentId, Event, QueueId, Timestamp};
+use hotline_events::{AgentEvent, AgentId, CallId, Event, QueueId, Timestamp};
 
 use crate::agent_states::{AgentStateKind, StateChange, state_change};
 use crate::projection::{Checkpoint, Fact, Projection};
@@ -340,7 +340,7 @@ impl Projection for Boards {
         match fact.event {
             Event::Call(e) => {
                 self.roll(at);
-                let Ok(call) = fact.stream.id().parse() else {
+                let Some(call) = fact.id(CallId::from_uuid) else {
                     return;
                 };
                 let zone = self.rules.time_zone;
@@ -360,7 +360,7 @@ impl Projection for Boards {
             }
             Event::Agent(e) => {
                 self.roll(at);
-                if let Ok(agent) = fact.stream.id().parse() {
+                if let Some(agent) = fact.id(AgentId::from_uuid) {
                     self.apply_agent(agent, at, e);
                 }
             }

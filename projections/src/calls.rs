@@ -319,12 +319,12 @@ impl Projection for Calls {
         }
         match fact.event {
             Event::Call(e) => {
-                if let Ok(call) = fact.stream.id().parse() {
+                if let Some(call) = fact.id(CallId::from_uuid) {
                     self.apply_call(call, fact.occurred_at, e);
                 }
             }
             Event::Agent(e) => {
-                if let Ok(agent) = fact.stream.id().parse() {
+                if let Some(agent) = fact.id(AgentId::from_uuid) {
                     self.apply_agent(agent, fact.occurred_at, e);
                 }
             }

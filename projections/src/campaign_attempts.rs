@@ -213,7 +213,7 @@ impl Projection for CampaignAttempts {
         let Event::Campaign(event) = fact.event else {
             return;
         };
-        let Ok(campaign) = fact.stream.id().parse::<CampaignId>() else {
+        let Some(campaign) = fact.id(CampaignId::from_uuid) else {
             return;
         };
         match event {
@@ -328,12 +328,7 @@ mod tests {
         let stream = StreamName::parse(&format!("campaign-{}", campaign())).unwrap();
         for (position, hms, e) in events {
             let event = Event::Campaign(e.clone());
-            p.apply(&Fact {
-                position: *position,
-                stream: &stream,
-                occurred_at: t(hms),
-                event: &event,
-            });
+            p.apply(&Fact::of(*position, &stream, t(hms), &event));
         }
     }
 

@@ -219,7 +219,7 @@ impl Projection for Customers {
         if !self.checkpoint.advance(fact.position) || fact.stream.category() != "customer" {
             return;
         }
-        let Ok(id) = fact.stream.id().parse::<CustomerId>() else {
+        let Some(id) = fact.id(CustomerId::from_uuid) else {
             return;
         };
         if let Event::Customer(e) = fact.event {

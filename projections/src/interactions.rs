@@ -162,7 +162,7 @@ impl Projection for Interactions {
             customer,
             ..
         }) = fact.event
-            && let Ok(call) = fact.stream.id().parse::<CallId>()
+            && let Some(call) = fact.id(CallId::from_uuid)
         {
             let contact = Contact {
                 position: fact.position,

@@ -3,6 +3,7 @@
 //! incremental run from a checkpoint give the same tables.
 
 use hotline_events::{Event, Recorded, StreamName, Timestamp};
+use uuid::Uuid;
 
 /// One event of the log as every projection sees it. The runner decodes each log event
 /// once and lends the result to all projections: decoding the JSON per projection would
@@ -12,6 +13,10 @@ pub struct Fact<'a> {
     /// Place in the whole log, from 1: the projection's checkpoint.
     pub position: u64,
     pub stream: &'a StreamName,
+    /// The stream's id when it is a UUID (`call-<uuid>`, `agent-<uuid>`…), parsed once
+    /// for all the projections: each parsing it again was a tenth of a rebuild's folding.
+    /// `None` for a stream named otherwise (`queue-sales`).
+    pub entity: Option<Uuid>,
     pub occurred_at: Timestamp,
     pub event: &'a Event,
 }
@@ -19,12 +24,34 @@ pub struct Fact<'a> {
 impl<'a> Fact<'a> {
     /// The fact of a recorded event whose data `event` was decoded from.
     pub fn new(recorded: &'a Recorded, event: &'a Event) -> Self {
+        Self::of(
+            recorded.position,
+            &recorded.stream,
+            recorded.occurred_at,
+            event,
+        )
+    }
+
+    /// The fact of `event` at `position` in `stream`.
+    pub fn of(
+        position: u64,
+        stream: &'a StreamName,
+        occurred_at: Timestamp,
+        event: &'a Event,
+    ) -> Self {
         Self {
-            position: recorded.position,
-            stream: &recorded.stream,
-            occurred_at: recorded.occurred_at,
+            position,
+            stream,
+            entity: Uuid::parse_str(stream.id()).ok(),
+            occurred_at,
             event,
         }
+    }
+
+    /// The stream's entity as a typed id (`fact.id(CallId::from_uuid)`), if the stream's
+    /// id is a UUID. The event's family says which entity it is.
+    pub fn id<T>(&self, typed: fn(Uuid) -> T) -> Option<T> {
+        self.entity.map(typed)
     }
 }
 
