@@ -8,13 +8,14 @@
 //! local midnight (the current interval shows as the time in state); calls today are the
 //! calls the agent answered today.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use hotline_events::{AgentEvent, AgentId, CallId, Event, QueueId, Timestamp};
 
 use crate::agent_states::{AgentStateKind, StateChange, state_change};
+use crate::fast_map::FastMap;
 use crate::projection::{Checkpoint, Fact, Projection};
 use crate::queue_counts::{QueueCounts, QueueTally};
 use crate::rules::MetricRules;
@@ -136,7 +137,7 @@ pub struct Boards {
     checkpoint: Checkpoint,
     rules: MetricRules,
     tally: QueueTally<NaiveDate>,
-    agents: HashMap<AgentId, AgentLive>,
+    agents: FastMap<AgentId, AgentLive>,
     /// The latest local day seen and when the next one starts: older days are dropped.
     today: Option<(NaiveDate, Timestamp)>,
 }
@@ -147,7 +148,7 @@ impl Boards {
             checkpoint: Checkpoint::default(),
             rules,
             tally: QueueTally::default(),
-            agents: HashMap::new(),
+            agents: FastMap::default(),
             today: None,
         }
     }

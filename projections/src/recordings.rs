@@ -3,12 +3,11 @@
 //! it was purged) and the call's own `ended` (its outcome). The API lists and finds
 //! recordings here; the file itself is in the vault under `storage_key`.
 
-use std::collections::HashMap;
-
 use hotline_events::{
     AgentId, CallEvent, CallId, EndReason, Event, QueueId, RecordingEvent, Timestamp,
 };
 
+use crate::fast_map::FastMap;
 use crate::projection::{Checkpoint, Fact, Projection};
 
 /// Where a recording stands.
@@ -58,7 +57,7 @@ impl RecordingRow {
 pub struct Recordings {
     checkpoint: Checkpoint,
     rows: Vec<RecordingRow>,
-    by_call: HashMap<CallId, usize>,
+    by_call: FastMap<CallId, usize>,
 }
 
 impl Recordings {

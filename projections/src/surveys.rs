@@ -5,10 +5,9 @@
 //! among the answers to the CSAT question (`sql/reports.rs`: `csat_by_agent`,
 //! `csat_by_queue`).
 
-use std::collections::HashMap;
-
 use hotline_events::{AgentId, CallId, Event, QueueId, SurveyEvent, Timestamp};
 
+use crate::fast_map::FastMap;
 use crate::projection::{Checkpoint, Fact, Projection};
 
 /// How a survey ended.
@@ -52,7 +51,7 @@ pub struct SurveyRun {
 pub struct Surveys {
     checkpoint: Checkpoint,
     runs: Vec<SurveyRun>,
-    by_call: HashMap<CallId, usize>,
+    by_call: FastMap<CallId, usize>,
     answers: Vec<SurveyAnswer>,
 }
 

@@ -3,10 +3,9 @@
 //! (by whom, when) or purged. The API lists a box's messages here; the audio is in the
 //! vault under `storage_key`.
 
-use std::collections::HashMap;
-
 use hotline_events::{CallId, Event, QueueId, Timestamp, VoicemailEvent};
 
+use crate::fast_map::FastMap;
 use crate::projection::{Checkpoint, Fact, Projection};
 
 /// Where a message stands.
@@ -45,7 +44,7 @@ pub struct VoicemailRow {
 pub struct Voicemails {
     checkpoint: Checkpoint,
     rows: Vec<VoicemailRow>,
-    by_call: HashMap<CallId, usize>,
+    by_call: FastMap<CallId, usize>,
 }
 
 impl Voicemails {
