@@ -260,6 +260,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_queue_name_is_read_escaped_or_not_and_checked() {
+        let plain: QueueId = serde_json::from_str(r#""sales""#).unwrap();
+        let escaped: QueueId = serde_json::from_str(r#""sa\u006ces""#).unwrap();
+        assert_eq!((plain.as_str(), &escaped), ("sales", &plain));
+        assert_eq!(serde_json::to_string(&plain).unwrap(), r#""sales""#);
+        let err = serde_json::from_str::<QueueId>(r#""Sales Team""#).unwrap_err();
+        assert!(err.to_string().contains("not a valid queue name"), "{err}");
+        assert!(serde_json::from_str::<QueueId>("7").is_err());
+    }
+
+    #[test]
     fn seeded_ids_repeat_for_a_seed_and_stay_on_their_thread() {
         let first: Vec<MessageId> = {
             let _seeded = SeededIds::install(42);

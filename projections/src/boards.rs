@@ -639,6 +639,30 @@ mod tests {
     }
 
     #[test]
+    fn a_time_outside_the_kept_day_is_dated_by_the_time_zone() {
+        let zone = chrono_tz::America::New_York;
+        // The 25th in New York: 05:00 UTC to 05:00 UTC the next day.
+        let date = NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+        let day = Today {
+            date,
+            start: day_start(zone, date),
+            next: day_start(zone, date.succ_opt().unwrap()),
+        };
+        assert_eq!(day.start, at("2026-11-25T05:00:00Z"));
+        let today = Some(day);
+        for time in [
+            "2026-11-25T04:59:59.999Z",
+            "2026-11-25T05:00:00Z",
+            "2026-11-26T04:59:59.999Z",
+            "2026-11-26T05:00:00Z",
+        ] {
+            let t = at(time);
+            assert_eq!(date_near(today, zone, t), local_date(zone, t), "{time}");
+        }
+        assert_eq!(date_near(today, zone, at("2026-11-25T12:00:00Z")), date);
+    }
+
+    #[test]
     fn applying_twice_changes_nothing_and_halves_equal_one_pass() {
         check_idempotent_and_incremental(|| Boards::new(utc_rules()));
         assert_eq!(Boards::new(utc_rules()).name(), "boards");

@@ -92,7 +92,23 @@ impl Checkpoint {
 
 #[cfg(test)]
 mod tests {
+    use hotline_events::{AgentEvent, CallId, QueueId};
+
     use super::*;
+
+    #[test]
+    fn a_facts_entity_is_its_streams_uuid_and_none_for_a_named_stream() {
+        let call: CallId = "0190c3d2-7b3a-7cc0-8000-000000000001".parse().unwrap();
+        let event = Event::Agent(AgentEvent::Ready { by: None });
+        let at = Timestamp::from_millis(0);
+        let stream = call.stream();
+        let fact = Fact::of(1, &stream, at, &event);
+        assert_eq!(fact.id(CallId::from_uuid), Some(call));
+        let queue = QueueId::new("sales").unwrap().stream();
+        assert_eq!(Fact::of(2, &queue, at, &event).entity, None);
+        let odd = StreamName::parse("call-not-a-uuid").unwrap();
+        assert_eq!(Fact::of(3, &odd, at, &event).id(CallId::from_uuid), None);
+    }
 
     #[test]
     fn a_checkpoint_accepts_only_later_positions() {
