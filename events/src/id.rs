@@ -6,8 +6,10 @@ use std::cell::Cell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::str::FromStr;
+use std::sync::Arc;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::de::Visitor;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use uuid::Uuid;
 
 use crate::stream::StreamName;
@@ -176,14 +178,16 @@ uuid_id!(
 
 /// A queue, named by its administrator (`sales`, `support_tier2`). Stream `queue-<name>`,
 /// written by the router.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
-pub struct QueueId(String);
+///
+/// Shared text: the read models copy a call's queue into every visit, period key and row
+/// they keep of it, several times per event in a rebuild; a copy is a count, not a string.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QueueId(Arc<str>);
 
 impl QueueId {
     pub fn new(name: &str) -> Result<Self, IdError> {
         if is_slug(name) {
-            Ok(Self(name.to_owned()))
+            Ok(Self(name.into()))
         } else {
             Err(IdError::BadSlug {
                 kind: "queue",
@@ -220,10 +224,26 @@ impl FromStr for QueueId {
     }
 }
 
+impl Serialize for QueueId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
 impl<'de> Deserialize<'de> for QueueId {
+    /// Checks the name where it lies in the input, then copies it once.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::new(&s).map_err(serde::de::Error::custom)
+        struct Name;
+        impl Visitor<'_> for Name {
+            type Value = QueueId;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a queue name")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<QueueId, E> {
+                QueueId::new(s).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(Name)
     }
 }
 
@@ -238,6 +258,17 @@ pub(crate) fn is_slug(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_queue_name_is_read_escaped_or_not_and_checked() {
+        let plain: QueueId = serde_json::from_str(r#""sales""#).unwrap();
+        let escaped: QueueId = serde_json::from_str(r#""sa\u006ces""#).unwrap();
+        assert_eq!((plain.as_str(), &escaped), ("sales", &plain));
+        assert_eq!(serde_json::to_string(&plain).unwrap(), r#""sales""#);
+        let err = serde_json::from_str::<QueueId>(r#""Sales Team""#).unwrap_err();
+        assert!(err.to_string().contains("not a valid queue name"), "{err}");
+        assert!(serde_json::from_str::<QueueId>("7").is_err());
+    }
 
     #[test]
     fn seeded_ids_repeat_for_a_seed_and_stay_on_their_thread() {

@@ -50,12 +50,19 @@ impl StreamName {
 
     /// `call` for `call-0190…`.
     pub fn category(&self) -> &str {
-        self.0.split_once('-').map_or(&self.0, |(c, _)| c)
+        self.dash().map_or(&self.0, |i| &self.0[..i])
     }
 
     /// `0190…` for `call-0190…`.
     pub fn id(&self) -> &str {
-        self.0.split_once('-').map_or("", |(_, id)| id)
+        self.dash().map_or("", |i| &self.0[i + 1..])
+    }
+
+    /// Where the category ends. A plain loop over the few bytes of a category: `split_once`
+    /// searches with `memchr`, whose setup for a long haystack cost more than the search
+    /// (3.5 % of a rebuild's folding thread, which asks every event's category and id).
+    fn dash(&self) -> Option<usize> {
+        self.0.bytes().position(|b| b == b'-')
     }
 }
 

@@ -2,7 +2,8 @@
 //! (reading, decoding, folding; not the final snapshot save), on a real SQLite log of
 //! `HOTLINE_BENCH_CALLS` synthetic calls (default 30,000: about 270,000 events, each call
 //! the inbound chain of 9 events on its call stream and one of 200 agent streams).
-//! Median of 5 runs.
+//! Median of 5 runs (`HOTLINE_BENCH_RUNS` more, so that a profile of the whole process
+//! is mostly the rebuild's, not the log's writing).
 //!
 //! `cargo bench -p hotline-projections --bench rebuild`
 
@@ -159,8 +160,15 @@ fn main() {
             Ok(n) => vec![n.parse().unwrap()],
             Err(_) => Name::ALL.to_vec(),
         };
+        let runs: usize = std::env::var("HOTLINE_BENCH_RUNS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(if quick { 1 } else { 5 });
         let mut rates = Vec::new();
-        for _ in 0..if quick { 1 } else { 5 } {
+        let cpu_before = cpu_seconds("/proc/self/stat");
+        // The rebuild folds on this thread (`block_on`); its readers run on others.
+        let folder_before = cpu_seconds("/proc/thread-self/stat");
+        for _ in 0..runs.max(1) {
             let started = Instant::now();
             let (models, folded) = rebuild(log.clone(), &rules, &names, head, |_| {})
                 .await
@@ -172,10 +180,26 @@ fn main() {
             }
             rates.push(folded as f64 / secs);
         }
+        // CPU time per event: on a machine shared with other work the rate swings by a
+        // fifth from run to run, the CPU the rebuild spent much less.
+        let per_event = |before: Option<f64>, after: Option<f64>| {
+            before
+                .zip(after)
+                .map(|(b, a)| (a - b) * 1e6 / (head as f64 * rates.len() as f64))
+        };
+        let cpu = per_event(cpu_before, cpu_seconds("/proc/self/stat"))
+            .zip(per_event(
+                folder_before,
+                cpu_seconds("/proc/thread-self/stat"),
+            ))
+            .map(|(all, folder)| {
+                format!(", {all:.2} µs of CPU per event ({folder:.2} on the folding thread)")
+            })
+            .unwrap_or_default();
         rates.sort_by(f64::total_cmp);
         println!(
             "rebuild of {} from position 0: {head} events, median {:.0} events/s \
-             over {} runs (min {:.0}, max {:.0})",
+             over {} runs (min {:.0}, max {:.0}){cpu}",
             Name::listed(&names),
             rates[rates.len() / 2],
             rates.len(),
@@ -183,4 +207,18 @@ fn main() {
             rates[rates.len() - 1],
         );
     });
+}
+
+/// The user and system CPU time so far of this process (all its threads:
+/// `/proc/self/stat`) or of this thread (`/proc/thread-self/stat`); `None` where there
+/// is no such file.
+fn cpu_seconds(stat: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(stat).ok()?;
+    // The fields after the command name (in parentheses, which may hold spaces): utime
+    // and stime are the 14th and 15th fields, in clock ticks (100 a second on Linux).
+    let after = &stat[stat.rfind(')')? + 2..];
+    let mut fields = after.split(' ').skip(11);
+    let utime: f64 = fields.next()?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }

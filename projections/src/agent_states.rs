@@ -2,10 +2,9 @@
 //! code, reserved, busy, wrapping up), from the agent's stream. Logged-out time has no
 //! rows: an interval ends when the next state begins or the agent logs out.
 
-use std::collections::HashMap;
-
 use hotline_events::{AgentEvent, AgentId, CallId, Event, Timestamp};
 
+use crate::fast_map::FastMap;
 use crate::projection::{Checkpoint, Fact, Projection};
 
 /// A logged-in agent's state.
@@ -101,7 +100,7 @@ pub struct AgentStateRow {
 pub struct AgentStates {
     checkpoint: Checkpoint,
     closed: Vec<AgentStateRow>,
-    open: HashMap<AgentId, AgentStateRow>,
+    open: FastMap<AgentId, AgentStateRow>,
 }
 
 impl AgentStates {
@@ -171,7 +170,7 @@ impl Projection for AgentStates {
             return;
         }
         if let Event::Agent(e) = fact.event
-            && let Ok(agent) = fact.stream.id().parse()
+            && let Some(agent) = fact.id(AgentId::from_uuid)
         {
             self.apply_agent(agent, fact.occurred_at, e);
         }

@@ -1,14 +1,13 @@
 //! `calls`: one row per call, with every timing (arrived, queued, offered, answered,
 //! ended; wait, talk, hold, wrap-up), its queues, agents, outcome and disposition.
 
-use std::collections::HashMap;
-
 use hotline_events::{
     AgentEvent, AgentId, CallEvent, CallId, Channel, CustomerId, EndReason, Event, OfferMissReason,
     Party, QueueId, Timestamp, TransferKind, TransferTarget,
 };
 
 use crate::call_progress::{CallProgress, VisitEnd};
+use crate::fast_map::FastMap;
 use crate::projection::{Checkpoint, Fact, Projection};
 use crate::rules::MetricRules;
 
@@ -168,11 +167,11 @@ pub struct Calls {
     checkpoint: Checkpoint,
     rules: MetricRules,
     rows: Vec<CallRow>,
-    index: HashMap<CallId, usize>,
-    live: HashMap<CallId, LiveCall>,
+    index: FastMap<CallId, usize>,
+    live: FastMap<CallId, LiveCall>,
     /// Agents wrapping up now: on which call, since when. Wrap-up comes on the agent's
     /// stream, after the call ended; it is joined to the row by call id.
-    wraps: HashMap<AgentId, (CallId, Timestamp)>,
+    wraps: FastMap<AgentId, (CallId, Timestamp)>,
 }
 
 impl Calls {
@@ -181,9 +180,9 @@ impl Calls {
             checkpoint: Checkpoint::default(),
             rules,
             rows: Vec::new(),
-            index: HashMap::new(),
-            live: HashMap::new(),
-            wraps: HashMap::new(),
+            index: FastMap::default(),
+            live: FastMap::default(),
+            wraps: FastMap::default(),
         }
     }
 
@@ -319,12 +318,12 @@ impl Projection for Calls {
         }
         match fact.event {
             Event::Call(e) => {
-                if let Ok(call) = fact.stream.id().parse() {
+                if let Some(call) = fact.id(CallId::from_uuid) {
                     self.apply_call(call, fact.occurred_at, e);
                 }
             }
             Event::Agent(e) => {
-                if let Ok(agent) = fact.stream.id().parse() {
+                if let Some(agent) = fact.id(AgentId::from_uuid) {
                     self.apply_agent(agent, fact.occurred_at, e);
                 }
             }

@@ -10,7 +10,7 @@
 //! leads' zones, its list), not from the dialer's code, so the compliance report checks
 //! the dialer rather than repeating it; both must always be false.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::Timelike;
 use chrono_tz::Tz;
@@ -18,6 +18,7 @@ use hotline_events::{
     AttemptOutcome, CallId, CallingHours, CampaignEvent, CampaignId, Event, LeadId, Timestamp,
 };
 
+use crate::fast_map::FastMap;
 use crate::projection::{Checkpoint, Fact, Projection};
 
 /// One dial attempt.
@@ -45,7 +46,7 @@ pub struct AttemptRow {
 struct Rules {
     hours: Option<CallingHours>,
     do_not_call: HashSet<String>,
-    zones: HashMap<LeadId, Vec<String>>,
+    zones: FastMap<LeadId, Vec<String>>,
 }
 
 impl Rules {
@@ -120,11 +121,11 @@ pub struct CampaignAttempts {
     checkpoint: Checkpoint,
     rows: Vec<AttemptRow>,
     /// The open attempt of each call.
-    open: HashMap<CallId, usize>,
+    open: FastMap<CallId, usize>,
     /// Campaigns in the order they were created.
     campaigns: Vec<CampaignInfo>,
     /// Each campaign's rules, to judge its dials.
-    rules: HashMap<CampaignId, Rules>,
+    rules: FastMap<CampaignId, Rules>,
 }
 
 impl CampaignAttempts {
@@ -213,7 +214,7 @@ impl Projection for CampaignAttempts {
         let Event::Campaign(event) = fact.event else {
             return;
         };
-        let Ok(campaign) = fact.stream.id().parse::<CampaignId>() else {
+        let Some(campaign) = fact.id(CampaignId::from_uuid) else {
             return;
         };
         match event {
@@ -328,12 +329,7 @@ mod tests {
         let stream = StreamName::parse(&format!("campaign-{}", campaign())).unwrap();
         for (position, hms, e) in events {
             let event = Event::Campaign(e.clone());
-            p.apply(&Fact {
-                position: *position,
-                stream: &stream,
-                occurred_at: t(hms),
-                event: &event,
-            });
+            p.apply(&Fact::of(*position, &stream, t(hms), &event));
         }
     }
 

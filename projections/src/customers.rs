@@ -5,10 +5,9 @@
 //! the profile here can append with the expected version and never overwrite a change it
 //! did not see.
 
-use std::collections::HashMap;
-
 use hotline_events::{CustomerEvent, CustomerId, Event, Timestamp, normalize_phone};
 
+use crate::fast_map::FastMap;
 use crate::projection::{Checkpoint, Fact, Projection};
 use crate::snapshot::Stored;
 
@@ -35,11 +34,11 @@ pub struct CustomerProfile {
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Customers {
     checkpoint: Checkpoint,
-    profiles: HashMap<CustomerId, CustomerProfile>,
+    profiles: FastMap<CustomerId, CustomerProfile>,
     /// Customers by phone, in the order they took the number: a shared line (a family, a
     /// small office) belongs to several, and a lookup gives the latest.
-    by_phone: HashMap<String, Vec<CustomerId>>,
-    by_external_id: HashMap<String, CustomerId>,
+    by_phone: FastMap<String, Vec<CustomerId>>,
+    by_external_id: FastMap<String, CustomerId>,
 }
 
 impl Stored for Customers {
@@ -219,7 +218,7 @@ impl Projection for Customers {
         if !self.checkpoint.advance(fact.position) || fact.stream.category() != "customer" {
             return;
         }
-        let Ok(id) = fact.stream.id().parse::<CustomerId>() else {
+        let Some(id) = fact.id(CustomerId::from_uuid) else {
             return;
         };
         if let Event::Customer(e) = fact.event {

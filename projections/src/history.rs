@@ -74,12 +74,7 @@ impl History {
     pub fn fold_range<P: Projection>(&self, p: &mut P, range: Range<usize>) {
         for i in range {
             let (stream, occurred_at, event) = &self.events[i];
-            p.apply(&Fact {
-                position: i as u64 + 1,
-                stream,
-                occurred_at: *occurred_at,
-                event,
-            });
+            p.apply(&Fact::of(i as u64 + 1, stream, *occurred_at, event));
         }
     }
 

@@ -10,14 +10,13 @@
 //! call (queue, agent, outcome, duration) are those of the `calls` model, read when asked,
 //! so the two never disagree.
 
-use std::collections::HashMap;
-
 use hotline_events::{
     AgentId, CallEvent, CallId, Channel, CustomerId, Event, QueueId, Timestamp, normalize_phone,
 };
 
 use crate::calls::{Calls, Outcome};
 use crate::customers::{CustomerProfile, Customers};
+use crate::fast_map::FastMap;
 use crate::projection::{Checkpoint, Fact, Projection};
 use crate::snapshot::Stored;
 
@@ -39,10 +38,10 @@ struct Contact {
 pub struct Interactions {
     checkpoint: Checkpoint,
     /// Contacts that named their customer.
-    by_customer: HashMap<CustomerId, Vec<Contact>>,
+    by_customer: FastMap<CustomerId, Vec<Contact>>,
     /// Contacts that did not, by the caller's number (E.164 when it normalises, else as
     /// it came).
-    by_number: HashMap<String, Vec<Contact>>,
+    by_number: FastMap<String, Vec<Contact>>,
 }
 
 impl Stored for Interactions {
@@ -162,7 +161,7 @@ impl Projection for Interactions {
             customer,
             ..
         }) = fact.event
-            && let Ok(call) = fact.stream.id().parse::<CallId>()
+            && let Some(call) = fact.id(CallId::from_uuid)
         {
             let contact = Contact {
                 position: fact.position,

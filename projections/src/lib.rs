@@ -32,6 +32,7 @@ pub mod calls;
 pub mod campaign_attempts;
 pub mod crm_lookup;
 pub mod customers;
+mod fast_map;
 #[cfg(test)]
 mod history;
 pub mod interactions;

@@ -26,12 +26,12 @@
 //!   conversation is over.
 //! - **abandon rate** = (abandoned) / (offered − short abandons).
 
-use std::collections::HashMap;
 use std::hash::Hash;
 
 use hotline_events::{AgentEvent, AgentId, CallEvent, CallId, QueueId, Timestamp};
 
 use crate::call_progress::{CallProgress, VisitEnd};
+use crate::fast_map::FastMap;
 use crate::rules::MetricRules;
 
 /// The counters of one queue over one period.
@@ -139,9 +139,9 @@ struct OpenWrap<K> {
 /// The fold that fills [`QueueCounts`] per queue and period `K`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct QueueTally<K: Eq + Hash> {
-    calls: HashMap<CallId, TallyCall<K>>,
-    wraps: HashMap<AgentId, OpenWrap<K>>,
-    counts: HashMap<(QueueId, K), QueueCounts>,
+    calls: FastMap<CallId, TallyCall<K>>,
+    wraps: FastMap<AgentId, OpenWrap<K>>,
+    counts: FastMap<(QueueId, K), QueueCounts>,
     /// Periods before this one are no longer kept (a board's past days).
     oldest: Option<K>,
 }
@@ -149,9 +149,9 @@ pub(crate) struct QueueTally<K: Eq + Hash> {
 impl<K: Eq + Hash> Default for QueueTally<K> {
     fn default() -> Self {
         Self {
-            calls: HashMap::new(),
-            wraps: HashMap::new(),
-            counts: HashMap::new(),
+            calls: FastMap::default(),
+            wraps: FastMap::default(),
+            counts: FastMap::default(),
             oldest: None,
         }
     }
@@ -159,7 +159,7 @@ impl<K: Eq + Hash> Default for QueueTally<K> {
 
 /// The counters of `key`, unless its period is one no longer kept.
 fn counts_of<K: Copy + Ord + Hash>(
-    counts: &mut HashMap<(QueueId, K), QueueCounts>,
+    counts: &mut FastMap<(QueueId, K), QueueCounts>,
     oldest: Option<K>,
     key: (QueueId, K),
 ) -> Option<&mut QueueCounts> {

@@ -3,7 +3,7 @@
 //! counts in the interval it was queued in, whenever it is answered or abandoned; the
 //! rules are in [`crate::queue_counts`].
 
-use hotline_events::{Event, QueueId, Timestamp};
+use hotline_events::{AgentId, CallId, Event, QueueId, Timestamp};
 
 use crate::projection::{Checkpoint, Fact, Projection};
 use crate::queue_counts::{QueueCounts, QueueTally};
@@ -76,13 +76,13 @@ impl Projection for QueueIntervals {
         let at = fact.occurred_at;
         match fact.event {
             Event::Call(e) => {
-                if let Ok(call) = fact.stream.id().parse() {
+                if let Some(call) = fact.id(CallId::from_uuid) {
                     self.tally
                         .apply_call(call, at, e, &self.rules, interval_start);
                 }
             }
             Event::Agent(e) => {
-                if let Ok(agent) = fact.stream.id().parse() {
+                if let Some(agent) = fact.id(AgentId::from_uuid) {
                     self.tally.apply_agent(agent, at, e);
                 }
             }

@@ -3,12 +3,11 @@
 //! it was purged) and the call's own `ended` (its outcome). The API lists and finds
 //! recordings here; the file itself is in the vault under `storage_key`.
 
-use std::collections::HashMap;
-
 use hotline_events::{
     AgentId, CallEvent, CallId, EndReason, Event, QueueId, RecordingEvent, Timestamp,
 };
 
+use crate::fast_map::FastMap;
 use crate::projection::{Checkpoint, Fact, Projection};
 
 /// Where a recording stands.
@@ -58,7 +57,7 @@ impl RecordingRow {
 pub struct Recordings {
     checkpoint: Checkpoint,
     rows: Vec<RecordingRow>,
-    by_call: HashMap<CallId, usize>,
+    by_call: FastMap<CallId, usize>,
 }
 
 impl Recordings {
@@ -74,8 +73,8 @@ impl Recordings {
         self.by_call.get(&call).map(|&i| &self.rows[i])
     }
 
-    fn row_mut(&mut self, stream_id: &str) -> Option<&mut RecordingRow> {
-        let call: CallId = stream_id.parse().ok()?;
+    fn row_mut(&mut self, call: Option<CallId>) -> Option<&mut RecordingRow> {
+        let call = call?;
         let i = *self.by_call.get(&call)?;
         self.rows.get_mut(i)
     }
@@ -123,7 +122,7 @@ impl Projection for Recordings {
                 });
             }
             Event::Recording(e) => {
-                let Some(row) = self.row_mut(fact.stream.id()) else {
+                let Some(row) = self.row_mut(fact.id(CallId::from_uuid)) else {
                     return;
                 };
                 match e {
@@ -152,7 +151,7 @@ impl Projection for Recordings {
                 }
             }
             Event::Call(CallEvent::Ended { reason, .. }) if fact.stream.category() == "call" => {
-                if let Some(row) = self.row_mut(fact.stream.id()) {
+                if let Some(row) = self.row_mut(fact.id(CallId::from_uuid)) {
                     row.outcome = Some(*reason);
                 }
             }
@@ -175,12 +174,12 @@ mod tests {
         let mut model = Recordings::new();
         let t0 = Timestamp::parse("2026-11-24T09:00:00.000Z").unwrap();
         for (i, (stream, event)) in events.iter().enumerate() {
-            let fact = Fact {
-                position: i as u64 + 1,
+            let fact = Fact::of(
+                i as u64 + 1,
                 stream,
-                occurred_at: t0.plus_millis(i as u64 * 60_000),
+                t0.plus_millis(i as u64 * 60_000),
                 event,
-            };
+            );
             model.apply(&fact);
             model.apply(&fact); // again: idempotent by position
         }

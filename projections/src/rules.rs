@@ -1,11 +1,11 @@
 //! The thresholds the metrics depend on: each queue's service-level threshold, what counts
 //! as a short abandon, and the time zone whose midnight starts "today" on the boards.
 
-use std::collections::HashMap;
-
 use chrono_tz::Tz;
 use hotline_events::QueueId;
 use hotline_infra::config::CenterConfig;
+
+use crate::fast_map::FastMap;
 
 /// The rules shared by the read models. Build them from the center's configuration with
 /// [`MetricRules::from_config`]; the defaults are the trade's usual ones.
@@ -18,7 +18,7 @@ pub struct MetricRules {
     pub default_threshold_ms: u64,
     /// Counters "today" reset at midnight in this zone. Default UTC.
     pub time_zone: Tz,
-    thresholds: HashMap<QueueId, u64>,
+    thresholds: FastMap<QueueId, u64>,
 }
 
 impl Default for MetricRules {
@@ -27,7 +27,7 @@ impl Default for MetricRules {
             short_abandon_ms: 5_000,
             default_threshold_ms: 20_000,
             time_zone: Tz::UTC,
-            thresholds: HashMap::new(),
+            thresholds: FastMap::default(),
         }
     }
 }

@@ -73,7 +73,8 @@ impl Stored for QueueIntervals {
 
 impl Stored for Boards {
     const NAME: &'static str = "boards";
-    const SCHEMA: u32 = 1;
+    // 2: the latest day kept with its start (`Today`).
+    const SCHEMA: u32 = 2;
     const USES_RULES: bool = true;
 }
 

@@ -5,10 +5,9 @@
 //! among the answers to the CSAT question (`sql/reports.rs`: `csat_by_agent`,
 //! `csat_by_queue`).
 
-use std::collections::HashMap;
-
 use hotline_events::{AgentId, CallId, Event, QueueId, SurveyEvent, Timestamp};
 
+use crate::fast_map::FastMap;
 use crate::projection::{Checkpoint, Fact, Projection};
 
 /// How a survey ended.
@@ -52,7 +51,7 @@ pub struct SurveyRun {
 pub struct Surveys {
     checkpoint: Checkpoint,
     runs: Vec<SurveyRun>,
-    by_call: HashMap<CallId, usize>,
+    by_call: FastMap<CallId, usize>,
     answers: Vec<SurveyAnswer>,
 }
 
@@ -112,10 +111,7 @@ impl Projection for Surveys {
             return;
         }
         let Some(run) = fact
-            .stream
-            .id()
-            .parse::<CallId>()
-            .ok()
+            .id(CallId::from_uuid)
             .and_then(|call| self.by_call.get(&call))
             .and_then(|&i| self.runs.get_mut(i))
         else {
@@ -181,12 +177,12 @@ mod tests {
         let t0 = Timestamp::parse("2026-11-24T09:00:00.000Z").unwrap();
         for (i, e) in events.into_iter().enumerate() {
             let event = Event::Survey(e);
-            let fact = Fact {
-                position: i as u64 + 1,
-                stream: &stream,
-                occurred_at: t0.plus_millis(i as u64 * 1000),
-                event: &event,
-            };
+            let fact = Fact::of(
+                i as u64 + 1,
+                &stream,
+                t0.plus_millis(i as u64 * 1000),
+                &event,
+            );
             model.apply(&fact);
             model.apply(&fact);
         }

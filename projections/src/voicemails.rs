@@ -3,10 +3,9 @@
 //! (by whom, when) or purged. The API lists a box's messages here; the audio is in the
 //! vault under `storage_key`.
 
-use std::collections::HashMap;
-
 use hotline_events::{CallId, Event, QueueId, Timestamp, VoicemailEvent};
 
+use crate::fast_map::FastMap;
 use crate::projection::{Checkpoint, Fact, Projection};
 
 /// Where a message stands.
@@ -45,7 +44,7 @@ pub struct VoicemailRow {
 pub struct Voicemails {
     checkpoint: Checkpoint,
     rows: Vec<VoicemailRow>,
-    by_call: HashMap<CallId, usize>,
+    by_call: FastMap<CallId, usize>,
 }
 
 impl Voicemails {
@@ -66,8 +65,8 @@ impl Voicemails {
         self.rows.iter().rev().filter(move |r| r.mailbox == mailbox)
     }
 
-    fn row_mut(&mut self, stream_id: &str) -> Option<&mut VoicemailRow> {
-        let call: CallId = stream_id.parse().ok()?;
+    fn row_mut(&mut self, call: Option<CallId>) -> Option<&mut VoicemailRow> {
+        let call = call?;
         let i = *self.by_call.get(&call)?;
         self.rows.get_mut(i)
     }
@@ -137,7 +136,7 @@ impl Projection for Voicemails {
                 purged_at: None,
             }),
             VoicemailEvent::Handled { by } => {
-                if let Some(row) = self.row_mut(fact.stream.id()) {
+                if let Some(row) = self.row_mut(fact.id(CallId::from_uuid)) {
                     if row.status == VoicemailStatus::New {
                         row.status = VoicemailStatus::Handled;
                     }
@@ -146,7 +145,7 @@ impl Projection for Voicemails {
                 }
             }
             VoicemailEvent::Purged { .. } => {
-                if let Some(row) = self.row_mut(fact.stream.id()) {
+                if let Some(row) = self.row_mut(fact.id(CallId::from_uuid)) {
                     row.status = VoicemailStatus::Purged;
                     row.purged_at = Some(at);
                 }
@@ -169,12 +168,12 @@ mod tests {
         let mut model = Voicemails::new();
         let t0 = Timestamp::parse("2026-11-24T09:00:00.000Z").unwrap();
         for (i, (stream, event)) in events.iter().enumerate() {
-            let fact = Fact {
-                position: i as u64 + 1,
+            let fact = Fact::of(
+                i as u64 + 1,
                 stream,
-                occurred_at: t0.plus_millis(i as u64 * 60_000),
+                t0.plus_millis(i as u64 * 60_000),
                 event,
-            };
+            );
             model.apply(&fact);
             model.apply(&fact); // again: idempotent by position
         }

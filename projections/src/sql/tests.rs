@@ -456,12 +456,12 @@ async fn campaign_compliance_counts_abandons_per_day_and_every_dial_that_broke_a
     let stream = StreamName::parse(&format!("campaign-{campaign}")).unwrap();
     for (i, (at, e)) in history.into_iter().enumerate() {
         let event = Event::Campaign(e);
-        models.apply(&crate::Fact {
-            position: i as u64 + 1,
-            stream: &stream,
-            occurred_at: Timestamp::parse(at).unwrap(),
-            event: &event,
-        });
+        models.apply(&crate::Fact::of(
+            i as u64 + 1,
+            &stream,
+            Timestamp::parse(at).unwrap(),
+            &event,
+        ));
     }
     let s = analytics(models, None).await;
     let a = ask(
