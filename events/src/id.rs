@@ -87,18 +87,51 @@ macro_rules! uuid_id {
 thread_local! {
     /// The seeded sequence of this thread, if a [`SeededIds`] is installed: (seed, next index).
     static SEEDED: Cell<Option<(u64, u64)>> = const { Cell::new(None) };
+    /// This thread's last v7 id: its millisecond and its 74 bits after the time.
+    static LAST_V7: Cell<(u64, u128)> = const { Cell::new((0, 0)) };
 }
 
 /// The id behind every `generate()`: random and time-ordered (v7), unless this thread runs
 /// a seeded sequence.
 fn next_uuid() -> Uuid {
     SEEDED.with(|seeded| match seeded.get() {
-        None => Uuid::now_v7(),
+        None => random_v7(),
         Some((seed, n)) => {
             seeded.set(Some((seed, n.wrapping_add(1))));
             seeded_uuid(seed, n)
         }
     })
+}
+
+/// A v7 id (RFC 9562): the Unix time in milliseconds, then 74 bits that are random for
+/// the first id of a millisecond on this thread and grow by a random step for the next
+/// ones, so that a thread's ids are strictly increasing (ids of several threads within one
+/// millisecond are not ordered among themselves). The bits come from the thread's
+/// generator, seeded by the OS: `Uuid::now_v7` asked the OS for them on every id, a system
+/// call that was a twentieth of an appender's CPU time.
+fn random_v7() -> Uuid {
+    const BITS: u32 = 74;
+    const MASK: u128 = (1 << BITS) - 1;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let (last_ms, last_bits) = LAST_V7.get();
+    let step = 1 + u128::from(rand::random::<u32>());
+    let (ms, bits) = match last_bits.checked_add(step) {
+        // Within the last id's millisecond (or the clock stepped back): after it.
+        Some(next) if now <= last_ms && next <= MASK => (last_ms, next),
+        Some(_) | None if now <= last_ms => (last_ms + 1, rand::random::<u128>() & MASK),
+        _ => (now, rand::random::<u128>() & MASK),
+    };
+    LAST_V7.set((ms, bits));
+    let mut bytes = [0u8; 16];
+    bytes[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+    // Version 7, then 12 bits; variant 0b10, then 62 bits.
+    bytes[6] = 0x70 | ((bits >> 70) & 0x0f) as u8;
+    bytes[7] = (bits >> 62) as u8;
+    bytes[8] = 0x80 | ((bits >> 56) & 0x3f) as u8;
+    bytes[9..].copy_from_slice(&(bits as u64).to_be_bytes()[1..]);
+    Uuid::from_bytes(bytes)
 }
 
 /// The `n`-th id of the sequence of `seed`: two SplitMix64 outputs, marked as a custom
@@ -293,6 +326,35 @@ mod tests {
         assert_ne!(MessageId::generate(), first[0]);
         drop(_other_seed);
         assert_eq!(MessageId::generate().as_uuid().get_version_num(), 7);
+    }
+
+    #[test]
+    fn a_threads_v7_ids_increase_strictly_and_carry_the_time() {
+        let ms = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis() as u64
+        };
+        let before = ms();
+        let ids: Vec<Uuid> = (0..20_000).map(|_| random_v7()).collect();
+        let after = ms();
+        for pair in ids.windows(2) {
+            assert!(pair[0] < pair[1], "{} then {}", pair[0], pair[1]);
+        }
+        for id in [ids[0], ids[ids.len() - 1]] {
+            assert_eq!(id.get_version_num(), 7);
+            assert_eq!(id.get_variant(), uuid::Variant::RFC4122);
+            let (secs, nanos) = id.get_timestamp().unwrap().to_unix();
+            let at = secs * 1000 + u64::from(nanos) / 1_000_000;
+            // A burst may run a few milliseconds ahead of the clock, never behind it.
+            assert!(
+                at >= before && at <= after + 5,
+                "{before} <= {at} <= {after}"
+            );
+        }
+        let distinct: std::collections::HashSet<_> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
     }
 
     #[test]
