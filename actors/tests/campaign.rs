@@ -12,12 +12,12 @@ use std::time::Duration;
 
 use hotline_actors::agent::{AgentCommand, Profile};
 use hotline_actors::campaign::actor::CampaignRun;
-use hotline_actors::campaign::{CampaignCommand, LeadStatus};
+use hotline_actors::campaign::{CampaignCommand, Lead, LeadStatus};
 use hotline_actors::recorder::stream_of;
 use hotline_actors::{Center, Recorder};
 use hotline_events::{
-    AgentId, AttemptOutcome, CallEvent, CampaignEvent, CampaignId, CampaignSettings, DialMode,
-    Event, LeadId, QueueId, RecordingEvent, Timestamp,
+    AgentId, AttemptOutcome, CallEvent, CallId, CampaignEvent, CampaignId, CampaignSettings,
+    DialMode, Event, LeadId, QueueId, RecordingEvent, Timestamp,
 };
 use hotline_infra::config::{
     AgentConfig, CenterConfig, NumberConfig, QueueConfig, Record, RecordingConfig, RecordingRule,
@@ -200,6 +200,35 @@ fn person() -> OutboundScript {
     }
 }
 
+/// `agent` previews the campaign's next lead and dials it: the lead and its call.
+async fn preview_and_dial(run: &Run, agent: AgentId) -> (Lead, CallId) {
+    let lead = run
+        .center
+        .preview(run.campaign, agent)
+        .await
+        .unwrap()
+        .expect("a lead to preview");
+    let call = run
+        .center
+        .dial_preview(run.campaign, agent, lead.id)
+        .await
+        .unwrap();
+    (lead, call)
+}
+
+/// The agent who answered `call`, as its stream says.
+async fn answered_by(run: &Run, call: CallId) -> Option<AgentId> {
+    run.log
+        .read_stream(&call.stream(), 1)
+        .await
+        .unwrap()
+        .into_iter()
+        .find_map(|r| match r.event() {
+            Event::Call(CallEvent::Answered { agent, .. }) => Some(agent),
+            _ => None,
+        })
+}
+
 async fn campaign_events(run: &Run) -> Vec<CampaignEvent> {
     run.log
         .read_stream(&run.campaign.stream(), 1)
@@ -231,31 +260,11 @@ async fn a_previewed_lead_is_dialed_by_its_agent_and_answered_at_that_agents_pho
             .any(|e| matches!(e, CampaignEvent::AttemptDialed { .. }))
     );
     // The agent sees the New York lead: Tokyo is at midnight, the third is on the list.
-    let lead = run
-        .center
-        .preview(run.campaign, agent)
-        .await
-        .unwrap()
-        .unwrap();
+    let (lead, call) = preview_and_dial(&run, agent).await;
     assert_eq!(lead.phone, "+12125550101");
-    let call = run
-        .center
-        .dial_preview(run.campaign, agent, lead.id)
-        .await
-        .unwrap();
     // It rings 8 s, AMD listens 1.5 s, the agent picks up after 0.5 s.
     tokio::time::sleep(Duration::from_secs(20)).await;
-    let answered = run
-        .log
-        .read_stream(&call.stream(), 1)
-        .await
-        .unwrap()
-        .into_iter()
-        .find_map(|r| match r.event() {
-            Event::Call(CallEvent::Answered { agent, .. }) => Some(agent),
-            _ => None,
-        });
-    assert_eq!(answered, Some(agent));
+    assert_eq!(answered_by(&run, call).await, Some(agent));
     let events = campaign_events(&run).await;
     assert!(events.contains(&CampaignEvent::AttemptEnded {
         lead: lead.id,
@@ -344,26 +353,10 @@ async fn a_campaigns_recording_rule_wins_over_its_queues_for_its_calls() {
         let run = run_recording(DialMode::Preview, person(), &leads, recording).await;
         let agent = agent_id(0);
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let lead = run
-            .center
-            .preview(run.campaign, agent)
-            .await
-            .unwrap()
-            .unwrap();
-        let call = run
-            .center
-            .dial_preview(run.campaign, agent, lead.id)
-            .await
-            .unwrap();
+        let (_, call) = preview_and_dial(&run, agent).await;
         // It rings 8 s, AMD listens 1.5 s, the agent picks up after 0.5 s, they talk 60 s.
         tokio::time::sleep(Duration::from_secs(120)).await;
-        let events = run.log.read_stream(&call.stream(), 1).await.unwrap();
-        assert!(
-            events
-                .iter()
-                .any(|r| matches!(r.event(), Event::Call(CallEvent::Answered { .. }))),
-            "the call was answered"
-        );
+        assert_eq!(answered_by(&run, call).await, Some(agent));
         let started = run
             .log
             .read_stream(&stream_of(call), 1)
