@@ -1141,7 +1141,7 @@ struct CheckpointFlags {
 
 impl Checkpointer {
     /// How often the WAL is copied while it is short.
-    const INTERVAL: Duration = Duration::from_millis(25);
+    const INTERVAL: Duration = Duration::from_millis(10);
     /// A WAL this long is started over.
     const RESTART_BYTES: i64 = 16 << 20;
     /// The writer finishes once less than this came in during the last pass.
