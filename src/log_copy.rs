@@ -92,7 +92,6 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
             args.to
         );
     }
-    let compared = source_head;
     let report = target.verify().await?;
     if let Some(b) = &report.first_break {
         bail!(
@@ -105,7 +104,7 @@ pub async fn run(data_dir: &Path, args: Args) -> Result<ExitCode> {
     target.close().await?;
     source.close().await?;
     say!(
-        "copied {copied} events from {} to {} ({} in all); the {compared} events compared equal and the target's chain verifies",
+        "copied {copied} events from {} to {} ({} in all); the {source_head} events compared equal and the target's chain verifies",
         args.from,
         args.to,
         source_head,

@@ -89,17 +89,19 @@ pub async fn snapshots(
         .map(|r| r.hash.to_string())
         .unwrap_or_default();
     let file = data_dir.join(SNAPSHOTS_LOG);
-    let same = match std::fs::read_to_string(&file) {
-        Ok(saved) => {
-            let mut lines = saved.lines();
-            let (saved_name, saved_first) = (lines.next(), lines.next().unwrap_or(""));
-            saved_name == Some(name.as_str()) && (saved_first.is_empty() || saved_first == first)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+    let identity = format!("{name}\n{first}\n");
+    let saved = match std::fs::read_to_string(&file) {
+        Ok(saved) => Some(saved),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => {
             return Err(e).with_context(|| format!("reading {}", file.display()));
         }
     };
+    let same = saved.as_deref().is_some_and(|saved| {
+        let mut lines = saved.lines();
+        let (saved_name, saved_first) = (lines.next(), lines.next().unwrap_or(""));
+        saved_name == Some(name.as_str()) && (saved_first.is_empty() || saved_first == first)
+    });
     if !same {
         let dropped = store.drop_all()?;
         if dropped > 0 {
@@ -109,8 +111,10 @@ pub async fn snapshots(
             );
         }
     }
-    std::fs::write(&file, format!("{name}\n{first}\n"))
-        .with_context(|| format!("writing {}", file.display()))?;
+    // Written only when it changes: not a file write at every start.
+    if saved.as_deref() != Some(identity.as_str()) {
+        std::fs::write(&file, &identity).with_context(|| format!("writing {}", file.display()))?;
+    }
     Ok(store)
 }
 

@@ -116,12 +116,16 @@ fn random_v7() -> Uuid {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     let (last_ms, last_bits) = LAST_V7.get();
-    let step = 1 + u128::from(rand::random::<u32>());
-    let (ms, bits) = match last_bits.checked_add(step) {
+    let fresh = || rand::random::<u128>() & MASK;
+    let (ms, bits) = if now > last_ms {
+        (now, fresh())
+    } else {
         // Within the last id's millisecond (or the clock stepped back): after it.
-        Some(next) if now <= last_ms && next <= MASK => (last_ms, next),
-        Some(_) | None if now <= last_ms => (last_ms + 1, rand::random::<u128>() & MASK),
-        _ => (now, rand::random::<u128>() & MASK),
+        let step = 1 + u128::from(rand::random::<u32>());
+        match last_bits.checked_add(step).filter(|next| *next <= MASK) {
+            Some(next) => (last_ms, next),
+            None => (last_ms + 1, fresh()),
+        }
     };
     LAST_V7.set((ms, bits));
     let mut bytes = [0u8; 16];

@@ -145,10 +145,15 @@ impl KafkaLog {
     ) -> Result<Self, LogError> {
         let t = target.clone();
         let must_exist = producer.is_none();
-        let (index, unreadable, consumer, partitions, earlier) =
-            tokio::task::spawn_blocking(move || rebuild(&t, must_exist))
-                .await
-                .map_err(|e| storage(target, &format!("the index rebuild stopped: {e}")))??;
+        let Rebuilt {
+            index,
+            unreadable,
+            consumer,
+            partitions,
+            earlier,
+        } = tokio::task::spawn_blocking(move || rebuild(&t, must_exist))
+            .await
+            .map_err(|e| storage(target, &format!("the index rebuild stopped: {e}")))??;
         // Its records chain across the topic, which this build neither verifies nor
         // extends: appending would mix the two schemes in one topic.
         if producer.is_some()
@@ -181,7 +186,7 @@ impl KafkaLog {
             failed: Mutex::new(None),
             stop: AtomicBool::new(false),
         });
-        if follow && let Some(consumer) = consumer {
+        if follow {
             let (shared, target) = (shared.clone(), target.clone());
             std::thread::spawn(move || follow_topic(&target, &consumer, &shared));
         }
@@ -361,15 +366,18 @@ fn partitions(
     }
 }
 
-/// The index, the records that are no events, the consumer (to follow on), how many
-/// partitions the topic has, and the first record an earlier build wrote, if any.
-type Rebuilt = (
-    Index,
-    Vec<(i32, i64, String)>,
-    Option<BaseConsumer>,
-    usize,
-    Option<(i32, i64)>,
-);
+/// What [`rebuild`] read of the topic.
+struct Rebuilt {
+    index: Index,
+    /// Records that are no events (partition, offset, why).
+    unreadable: Vec<(i32, i64, String)>,
+    /// Positioned at the end of every partition, to follow on from.
+    consumer: BaseConsumer,
+    /// How many partitions the topic has (0 if it does not exist yet).
+    partitions: usize,
+    /// The first record an earlier build wrote, if any (partition, offset).
+    earlier: Option<(i32, i64)>,
+}
 
 /// What to say about a topic an earlier hotline wrote (one hash chain across the topic,
 /// no `log_prev` header).
@@ -394,7 +402,13 @@ fn rebuild(target: &KafkaTarget, must_exist: bool) -> Result<Rebuilt, LogError> 
     let partitions = partitions(target, &consumer, must_exist)?;
     let mut earlier = None;
     if partitions.is_empty() {
-        return Ok((index, unreadable, Some(consumer), 0, earlier));
+        return Ok(Rebuilt {
+            index,
+            unreadable,
+            consumer,
+            partitions: 0,
+            earlier,
+        });
     }
     let mut list = TopicPartitionList::new();
     let mut ends = HashMap::new();
@@ -458,7 +472,13 @@ fn rebuild(target: &KafkaTarget, must_exist: bool) -> Result<Rebuilt, LogError> 
     }
     batch.into_iter().for_each(|c| index.offer(c));
     index.advance();
-    Ok((index, unreadable, Some(consumer), partitions.len(), earlier))
+    Ok(Rebuilt {
+        index,
+        unreadable,
+        consumer,
+        partitions: partitions.len(),
+        earlier,
+    })
 }
 
 /// Keeps a read-only log's index up to date with the topic until the log is dropped.

@@ -500,6 +500,11 @@ pub(crate) mod tests {
         let problem = index.problem().expect("a gap past the head is reported");
         assert_eq!(problem.position, 3);
         assert!(problem.detail.contains("gap"), "{}", problem.detail);
+        assert!(
+            problem.detail.contains("partition 3, offset 3"),
+            "{}",
+            problem.detail
+        );
         // The same with the lost append's offsets free of holes (it never reached the
         // topic: the later append is the next record of its partition) is a dead writer.
         let mut index = Index::default();
@@ -510,11 +515,6 @@ pub(crate) mod tests {
         index.offer(after);
         assert_eq!(index.advance(), 1);
         assert_eq!(index.problem(), None);
-        assert!(
-            problem.detail.contains("partition 3, offset 3"),
-            "{}",
-            problem.detail
-        );
     }
 
     /// A writer killed with appends in flight leaves, past the head, a prefix of its first
