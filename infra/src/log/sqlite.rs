@@ -98,8 +98,11 @@ CREATE TABLE events (
 const SPLIT_READ_AT_LEAST: usize = 512;
 /// Bytes of the file a read connection maps (SQLite caps it at its own compile-time limit).
 const READ_MMAP: u64 = 1 << 40;
+/// A range of positions rather than `LIMIT ?`: SQLite marks a statement whose LIMIT is a
+/// bound parameter as expired whenever that parameter is bound again, so every page would
+/// parse and plan the statement anew. Positions have no gaps, so the range is the page.
 const READ_ALL: &str = "SELECT position, stream, version, type, schema, occurred_at, ids, data, chain \
-                        FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2";
+                        FROM events WHERE position BETWEEN ?1 AND ?2 ORDER BY position";
 const READ_ONE: &str = "SELECT position, stream, version, type, schema, occurred_at, ids, data, chain, \
                         previous FROM events WHERE position = ?1";
 const FIND_STREAM: &str = "SELECT id, version, last FROM streams WHERE name = ?1";
@@ -523,6 +526,8 @@ impl EventLog for SqliteLog {
 
     async fn read_all(&self, from_position: u64, max: usize) -> Result<Vec<Recorded>, LogError> {
         self.flush().await?;
+        // Positions start at 1: a page from 0 is the page from 1 (the halves below count on it).
+        let from_position = from_position.max(1);
         let max = match self.durable_head() {
             Some(head) if from_position > head => return Ok(Vec::new()),
             Some(head) => max.min(usize::try_from(head - from_position + 1).unwrap_or(max)),
@@ -1417,7 +1422,10 @@ fn read_all(
         .prepare_cached(READ_ALL)
         .map_err(|e| storage(path, e))?;
     let mut rows = stmt
-        .query(params![to_sql(from_position), to_sql(max as u64)])
+        .query(params![
+            to_sql(from_position),
+            to_sql(from_position.saturating_add(max as u64).saturating_sub(1))
+        ])
         .map_err(|e| storage(path, e))?;
     let mut out: Vec<Recorded> = Vec::with_capacity(max.min(4096));
     let mut last_id = None;
