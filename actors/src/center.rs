@@ -10,10 +10,10 @@
 //! `ended`), respawns their actors and tells each to resume; the router folds its queue
 //! streams and drops waiting calls that ended meanwhile.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use hotline_events::{AgentEvent, AgentId, CallEvent, CallId, Event};
+use hotline_events::{AgentEvent, AgentId, CallEvent, CallId, Event, StreamName};
 use hotline_infra::config::CenterConfig;
 use hotline_infra::{Clock, EventLog, LatencyHistogram, LogError};
 use hotline_media::{NetworkReport, Telephony};
@@ -28,8 +28,10 @@ use crate::call::{CallCommand, CallState};
 use crate::campaign::actor::{CampaignActor, CampaignMsg, CampaignRun};
 use crate::directory::Directory;
 use crate::ivr::Flows;
+use crate::recorder::lifecycle::{Recording, RecordingState};
 use crate::roster::Roster;
 use crate::router::actor::{RouterActor, RouterMsg};
+use crate::store::CategoryFold;
 
 /// What every actor of a center shares.
 #[derive(Debug, Clone)]
@@ -300,11 +302,16 @@ impl Center {
             flows,
             routing_latency: Arc::default(),
         };
-        let Scan { live, registered } = scan(services.log.as_ref()).await?;
+        let Scan {
+            live,
+            registered,
+            recordings,
+        } = scan(services.log.as_ref()).await?;
         // Recordings the last process left running died with it: say so on their streams.
         let recorder = services.recorder.clone();
         let failed = crate::recorder::recover::recover(
             services.log.as_ref(),
+            recordings,
             services.clock.now(),
             |call| recorder.is_recording(call),
         )
@@ -617,21 +624,28 @@ struct Scan {
     live: Vec<CallId>,
     /// Agents with a `registered` event, in the order of their first one.
     registered: Vec<AgentId>,
+    /// Every recording stream's state: those still running died with the last process.
+    recordings: BTreeMap<StreamName, RecordingState>,
 }
 
-/// One full scan of the log: fine for a restart today, to be served by a projection's
+/// One full scan of the log, for all a start needs from it: reading is most of a start's
+/// time on a long log, so it is read once. Fine for a restart today, to be served by a
 /// checkpointed view later.
 async fn scan(log: &dyn EventLog) -> Result<Scan, LogError> {
     let mut live: HashSet<CallId> = HashSet::new();
     let mut registered: Vec<AgentId> = Vec::new();
+    let mut recordings = CategoryFold::<Recording, _>::new("recording", crate::recorder::typed);
     let mut from = 1;
     loop {
         let batch = log.read_all(from, 10_000).await?;
         let Some(last) = batch.last() else { break };
         from = last.position + 1;
         for r in &batch {
-            if r.stream.category() == "agent" && r.event_type == "registered" {
-                if let Ok(id) = r.stream.id().parse::<uuid::Uuid>() {
+            match r.stream.category() {
+                "agent" if r.event_type == "registered" => {
+                    let Ok(id) = r.stream.id().parse::<uuid::Uuid>() else {
+                        continue;
+                    };
                     let id = AgentId::from_uuid(id);
                     if !registered.contains(&id)
                         && matches!(r.event(), Event::Agent(AgentEvent::Registered { .. }))
@@ -639,29 +653,34 @@ async fn scan(log: &dyn EventLog) -> Result<Scan, LogError> {
                         registered.push(id);
                     }
                 }
-                continue;
-            }
-            if r.stream.category() != "call" {
-                continue;
-            }
-            let Ok(id) = r.stream.id().parse::<uuid::Uuid>() else {
-                continue;
-            };
-            let id = CallId::from_uuid(id);
-            match r.event() {
-                Event::Call(CallEvent::Arrived { .. }) => {
-                    live.insert(id);
+                // Only a call's first and last events matter here: the others are not
+                // decoded at all.
+                "call" if r.event_type == "arrived" || r.event_type == "ended" => {
+                    let Ok(id) = r.stream.id().parse::<uuid::Uuid>() else {
+                        continue;
+                    };
+                    let id = CallId::from_uuid(id);
+                    match r.event() {
+                        Event::Call(CallEvent::Arrived { .. }) => {
+                            live.insert(id);
+                        }
+                        Event::Call(CallEvent::Ended { .. }) => {
+                            live.remove(&id);
+                        }
+                        _ => {}
+                    }
                 }
-                Event::Call(CallEvent::Ended { .. }) => {
-                    live.remove(&id);
-                }
-                _ => {}
+                _ => recordings.apply(r),
             }
         }
     }
     let mut live: Vec<CallId> = live.into_iter().collect();
     live.sort();
-    Ok(Scan { live, registered })
+    Ok(Scan {
+        live,
+        registered,
+        recordings: recordings.into_states(),
+    })
 }
 
 /// Network reports to call actors; a new call gets a new actor.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use hotline_events::{Event, NewEvent, StreamName, Timestamp};
+use hotline_events::{Event, NewEvent, Recorded, StreamName, Timestamp};
 use hotline_infra::{EventLog, ExpectedVersion, LogError};
 
 use crate::decider::Decider;
@@ -52,29 +52,61 @@ where
 /// from. Events `typed` cannot read are counted in the version, as in [`load`].
 pub(crate) async fn load_category<D: Decider>(
     log: &dyn EventLog,
-    category: &str,
+    category: &'static str,
     typed: impl Fn(Event) -> Option<D::Event>,
 ) -> Result<BTreeMap<StreamName, D::State>, LogError>
 where
     D::State: Versioned,
 {
-    let mut states: BTreeMap<StreamName, D::State> = BTreeMap::new();
+    let mut fold = CategoryFold::<D, _>::new(category, typed);
     let mut from = 1;
     loop {
         let page = log.read_all(from, 10_000).await?;
         let Some(last) = page.last() else { break };
         from = last.position + 1;
-        for r in page.iter().filter(|r| r.stream.category() == category) {
-            let state = states.entry(r.stream.clone()).or_default();
-            let mut next = std::mem::take(state);
-            match typed(r.event()) {
-                Some(e) => next = D::evolve(next, &e, r.occurred_at),
-                None => next.set_version(r.version),
-            }
-            *state = next;
+        page.iter().for_each(|r| fold.apply(r));
+    }
+    Ok(fold.into_states())
+}
+
+/// The states of every stream of one category, fed the log's events in order: the work of
+/// [`load_category`], for a pass over the log that gathers other things too (the center's
+/// start reads the log once for its calls, agents and recordings).
+pub(crate) struct CategoryFold<D: Decider, F> {
+    category: &'static str,
+    typed: F,
+    states: BTreeMap<StreamName, D::State>,
+}
+
+impl<D: Decider, F: Fn(Event) -> Option<D::Event>> CategoryFold<D, F>
+where
+    D::State: Versioned,
+{
+    pub(crate) fn new(category: &'static str, typed: F) -> Self {
+        Self {
+            category,
+            typed,
+            states: BTreeMap::new(),
         }
     }
-    Ok(states)
+
+    /// Evolves the state of `r`'s stream by it; events of other categories are ignored.
+    pub(crate) fn apply(&mut self, r: &Recorded) {
+        if r.stream.category() != self.category {
+            return;
+        }
+        let state = self.states.entry(r.stream.clone()).or_default();
+        let mut next = std::mem::take(state);
+        match (self.typed)(r.event()) {
+            Some(e) => next = D::evolve(next, &e, r.occurred_at),
+            None => next.set_version(r.version),
+        }
+        *state = next;
+    }
+
+    pub(crate) fn into_states(self) -> BTreeMap<StreamName, D::State> {
+        self.states
+    }
 }
 
 /// States that count the version of their stream, even over events they skip.

@@ -2,11 +2,12 @@
 //! be: its task and its audio (only ever in memory) died with the process. Each is marked
 //! `failed`, so the index does not show it `recording` forever and the purge can close it.
 
-use hotline_events::{CallId, Timestamp};
+use std::collections::BTreeMap;
+
+use hotline_events::{CallId, StreamName, Timestamp};
 use hotline_infra::{EventLog, LogError};
 
-use super::lifecycle::{Recording, RecordingCommand, RecordingPhase};
-use super::typed;
+use super::lifecycle::{Recording, RecordingCommand, RecordingPhase, RecordingState};
 use crate::decider::Decider;
 use crate::store;
 
@@ -14,14 +15,15 @@ use crate::store;
 pub const STOPPED_WHILE_RECORDING: &str =
     "the process stopped while recording; the audio was only in memory";
 
-/// Marks `failed` every recording left running or paused in `log`, except those `live`
+/// Marks `failed` every recording left running or paused, as `states` (every recording
+/// stream of `log`, folded by the caller's pass over the log) has them, except those `live`
 /// says this process records now; returns the calls marked.
-pub async fn recover(
+pub(crate) async fn recover(
     log: &dyn EventLog,
+    states: BTreeMap<StreamName, RecordingState>,
     now: Timestamp,
     live: impl Fn(CallId) -> bool,
 ) -> Result<Vec<CallId>, LogError> {
-    let states = store::load_category::<Recording>(log, "recording", typed).await?;
     let mut failed = Vec::new();
     for (stream, state) in states {
         if !matches!(
