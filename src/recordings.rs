@@ -13,8 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
-use hotline_actors::recorder::purge::{PurgeReport, purge};
-use hotline_actors::voicemail::purge::purge as voicemail_purge;
+use hotline_actors::retention::{Retention, SweepReport, sweep};
 use hotline_events::Timestamp;
 use hotline_infra::config::CenterConfig;
 use hotline_infra::vault::KEY_VARIABLE;
@@ -75,33 +74,33 @@ pub async fn run(
             "the purges are written to the log (stop `hotline serve` first: it purges every hour by itself)",
         )?;
     let by = "hotline recordings purge";
-    let report = purge(log.as_ref(), &vault, now(), retention, by).await;
-    let messages = match &report {
-        Ok(_) => Some(voicemail_purge(log.as_ref(), &vault, now(), message_retention, by).await),
-        Err(_) => None,
+    let retention = Retention {
+        recordings: retention,
+        messages: message_retention,
     };
+    let report = sweep(log.as_ref(), &vault, now(), retention, by).await;
     log.close().await?;
-    let report = report?;
+    let SweepReport {
+        recordings,
+        messages,
+    } = report?;
     say!(
         "purged {} recording(s) older than {} day(s); {} kept",
-        report.purged.len(),
-        retention.as_secs() / 86_400,
-        report.kept
+        recordings.purged.len(),
+        retention.recordings.as_secs() / 86_400,
+        recordings.kept
     )?;
-    for (call, key) in &report.purged {
+    for (call, key) in &recordings.purged {
         say!("  {call}  {key}")?;
     }
-    if let Some(messages) = messages {
-        let messages = messages?;
-        say!(
-            "purged {} voicemail message(s) older than {} day(s); {} kept",
-            messages.purged.len(),
-            message_retention.as_secs() / 86_400,
-            messages.kept
-        )?;
-        for (call, key) in &messages.purged {
-            say!("  {call}  {key}")?;
-        }
+    say!(
+        "purged {} voicemail message(s) older than {} day(s); {} kept",
+        messages.purged.len(),
+        retention.messages.as_secs() / 86_400,
+        messages.kept
+    )?;
+    for (call, key) in &messages.purged {
+        say!("  {call}  {key}")?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -136,33 +135,36 @@ pub fn vault_for(data_dir: &Path, config: &CenterConfig) -> Result<Option<Vault>
     }
 }
 
-/// Runs the purges (recordings, then voicemail messages) now and every hour, until
-/// aborted.
+/// Runs the purges (recordings, then voicemail messages, from one read of the log) now
+/// and every hour, until aborted.
 pub fn purge_every_hour(
     log: Arc<dyn EventLog>,
     vault: Vault,
     retention: Duration,
     message_retention: Duration,
 ) -> tokio::task::JoinHandle<()> {
+    let retention = Retention {
+        recordings: retention,
+        messages: message_retention,
+    };
     tokio::spawn(async move {
         loop {
-            match purge(log.as_ref(), &vault, now(), retention, "retention").await {
-                Ok(PurgeReport { purged, .. }) if !purged.is_empty() => {
-                    tracing::info!(count = purged.len(), "expired recordings purged");
+            match sweep(log.as_ref(), &vault, now(), retention, "retention").await {
+                Ok(SweepReport {
+                    recordings,
+                    messages,
+                }) => {
+                    if !recordings.purged.is_empty() {
+                        let count = recordings.purged.len();
+                        tracing::info!(count, "expired recordings purged");
+                    }
+                    if !messages.purged.is_empty() {
+                        let count = messages.purged.len();
+                        tracing::info!(count, "expired voicemail messages purged");
+                    }
                 }
-                Ok(_) => {}
                 Err(error) => {
-                    tracing::warn!(%error, "the recordings purge failed; it runs again in an hour")
-                }
-            }
-            match voicemail_purge(log.as_ref(), &vault, now(), message_retention, "retention").await
-            {
-                Ok(PurgeReport { purged, .. }) if !purged.is_empty() => {
-                    tracing::info!(count = purged.len(), "expired voicemail messages purged");
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::warn!(%error, "the voicemail purge failed; it runs again in an hour")
+                    tracing::warn!(%error, "the retention purge failed; it runs again in an hour")
                 }
             }
             tokio::time::sleep(Duration::from_secs(3_600)).await;

@@ -10,6 +10,7 @@ pub mod decider;
 pub mod directory;
 pub mod ivr;
 pub mod recorder;
+pub mod retention;
 pub mod roster;
 pub mod router;
 mod store;

@@ -7,8 +7,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hotline_actors::recorder::purge::purge;
+use hotline_actors::recorder::purge::{PurgeReport, purge};
 use hotline_actors::recorder::stream_of;
+use hotline_actors::retention::{Retention, sweep};
 use hotline_actors::{Center, Recorder};
 use hotline_events::{AgentId, CallId, Event, QueueId, RecordingEvent, Skill, Timestamp};
 use hotline_infra::config::{
@@ -335,11 +336,18 @@ async fn after_the_retention_period_the_file_is_purged_and_the_stream_says_so() 
     assert_eq!((report.purged.len(), report.kept), (0, 1));
     assert!(run.vault.contains(&key));
 
-    // Thirty-one days later: gone, and the stream says so, once.
+    // Thirty-one days later, by the hourly sweep (recordings and messages from one read of
+    // the log): gone, and the stream says so, once.
     let later = stopped.plus_millis(31 * 86_400_000);
-    let report = purge(log, &run.vault, later, retention, "retention")
+    let both = Retention {
+        recordings: retention,
+        messages: Duration::from_secs(30 * 86_400),
+    };
+    let swept = sweep(log, &run.vault, later, both, "retention")
         .await
         .unwrap();
+    assert_eq!(swept.messages, PurgeReport::default());
+    let report = swept.recordings;
     assert_eq!(report.purged, vec![(call, key.clone())]);
     assert!(!run.vault.contains(&key));
     assert!(matches!(run.vault.get(&key), Err(VaultError::NotFound(_))));

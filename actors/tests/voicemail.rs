@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use hotline_actors::ivr::Flows;
 use hotline_actors::ivr::lookup::Lookups;
+use hotline_actors::recorder::purge::PurgeReport;
+use hotline_actors::retention::{Retention, sweep};
 use hotline_actors::voicemail::message::MessageRejection;
 use hotline_actors::voicemail::purge::purge;
 use hotline_actors::voicemail::{self, VoicemailError, stream_of};
@@ -345,10 +347,17 @@ async fn a_message_is_handled_once_then_purged_after_its_retention() {
     .unwrap();
     assert_eq!((early.purged.len(), early.kept), (0, 1));
     assert!(run.vault.get(&key).is_ok());
+    // The hourly sweep (recordings and messages from one read of the log) finds it too.
     let late = left_at.plus_millis(7 * 86_400_000);
-    let report = purge(log, &run.vault, late, retention, "retention")
+    let both = Retention {
+        recordings: Duration::from_secs(90 * 86_400),
+        messages: retention,
+    };
+    let swept = sweep(log, &run.vault, late, both, "retention")
         .await
         .unwrap();
+    assert_eq!(swept.recordings, PurgeReport::default());
+    let report = swept.messages;
     assert_eq!(report.purged, vec![(call, key.clone())]);
     assert!(matches!(run.vault.get(&key), Err(VaultError::NotFound(_))));
     let events = message_events(log, call).await;

@@ -4,12 +4,15 @@
 //! and writes the event. `hotline serve` runs it at start and every hour, and
 //! `hotline recordings purge` on demand.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use hotline_events::{CallId, Timestamp};
+use hotline_events::{CallId, StreamName, Timestamp};
 use hotline_infra::{EventLog, LogError, Vault, VaultError};
 
-use super::lifecycle::{Recording, RecordingCommand, RecordingPhase, RecordingRejection};
+use super::lifecycle::{
+    Recording, RecordingCommand, RecordingPhase, RecordingRejection, RecordingState,
+};
 use super::typed;
 use crate::decider::Decider;
 use crate::store;
@@ -39,8 +42,21 @@ pub async fn purge(
     retention: Duration,
     by: &str,
 ) -> Result<PurgeReport, PurgeError> {
-    let retention_ms = u64::try_from(retention.as_millis()).unwrap_or(u64::MAX);
     let states = store::load_category::<Recording>(log, "recording", typed).await?;
+    purge_states(log, vault, states, now, retention, by).await
+}
+
+/// [`purge`] on the states of every recording stream, folded by the caller's pass over the log
+/// (the retention sweep folds recordings and messages in one).
+pub(crate) async fn purge_states(
+    log: &dyn EventLog,
+    vault: &Vault,
+    states: BTreeMap<StreamName, RecordingState>,
+    now: Timestamp,
+    retention: Duration,
+    by: &str,
+) -> Result<PurgeReport, PurgeError> {
+    let retention_ms = u64::try_from(retention.as_millis()).unwrap_or(u64::MAX);
     let mut report = PurgeReport::default();
     for (stream, state) in states {
         if state.phase == RecordingPhase::Purged {

@@ -4,12 +4,13 @@
 //! finds the file gone and writes the event. `hotline serve` runs it with the recordings'
 //! purge, at start and every hour.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use hotline_events::{CallId, Timestamp};
+use hotline_events::{CallId, StreamName, Timestamp};
 use hotline_infra::{EventLog, Vault};
 
-use super::message::{Message, MessageCommand, MessagePhase, MessageRejection};
+use super::message::{Message, MessageCommand, MessagePhase, MessageRejection, MessageState};
 use super::typed;
 use crate::decider::Decider;
 use crate::recorder::purge::{PurgeError, PurgeReport};
@@ -23,8 +24,21 @@ pub async fn purge(
     retention: Duration,
     by: &str,
 ) -> Result<PurgeReport, PurgeError> {
-    let retention_ms = u64::try_from(retention.as_millis()).unwrap_or(u64::MAX);
     let states = store::load_category::<Message>(log, "voicemail", typed).await?;
+    purge_states(log, vault, states, now, retention, by).await
+}
+
+/// [`purge`] on the states of every voicemail stream, folded by the caller's pass over the log
+/// (the retention sweep folds recordings and messages in one).
+pub(crate) async fn purge_states(
+    log: &dyn EventLog,
+    vault: &Vault,
+    states: BTreeMap<StreamName, MessageState>,
+    now: Timestamp,
+    retention: Duration,
+    by: &str,
+) -> Result<PurgeReport, PurgeError> {
+    let retention_ms = u64::try_from(retention.as_millis()).unwrap_or(u64::MAX);
     let mut report = PurgeReport::default();
     for (stream, state) in states {
         if state.phase != MessagePhase::Left {
