@@ -535,7 +535,7 @@ impl EventLog for SqliteLog {
         };
         if max < 2 * SPLIT_READ_AT_LEAST {
             return self
-                .with_reader(move |reader, path| read_all(reader, path, from_position, max))
+                .with_reader(move |reader, path| read_all(reader, path, from_position, max, max))
                 .await;
         }
         // A long page is read as two halves on two connections at once: decoding rows is
@@ -544,8 +544,11 @@ impl EventLog for SqliteLog {
         let first = max / 2;
         let second_from = from_position.saturating_add(first as u64);
         let (front, back) = tokio::join!(
-            self.with_reader(move |reader, path| read_all(reader, path, from_position, first)),
-            self.with_reader(move |reader, path| read_all(reader, path, second_from, max - first)),
+            // The front half's vector holds the back half too: no second move of the rows.
+            self.with_reader(move |reader, path| read_all(reader, path, from_position, first, max)),
+            self.with_reader(move |reader, path| {
+                read_all(reader, path, second_from, max - first, max - first)
+            }),
         );
         let mut front = front?;
         // A short first half ends at the head it saw; a commit that landed meanwhile may
@@ -1411,11 +1414,13 @@ fn last_event(conn: &Connection, path: &Path) -> Result<(u64, Hash), LogError> {
 }
 
 /// Up to `max` events from `from_position`, in order.
+/// Up to `max` events from `from_position`, in a vector with room for `capacity`.
 fn read_all(
     reader: &mut Reader,
     path: &Path,
     from_position: u64,
     max: usize,
+    capacity: usize,
 ) -> Result<Vec<Recorded>, LogError> {
     let Reader { conn, names } = reader;
     let mut stmt = conn
@@ -1427,7 +1432,8 @@ fn read_all(
             to_sql(from_position.saturating_add(max as u64).saturating_sub(1))
         ])
         .map_err(|e| storage(path, e))?;
-    let mut out: Vec<Recorded> = Vec::with_capacity(max.min(4096));
+    // The whole page at once (within reason): growing it moves every row read so far.
+    let mut out: Vec<Recorded> = Vec::with_capacity(capacity.min(32_768));
     let mut last_id = None;
     while let Some(row) = rows.next().map_err(|e| storage(path, e))? {
         let position = position_of(row);
