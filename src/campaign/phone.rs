@@ -27,6 +27,10 @@ pub fn normalize(text: &str, region: Option<Id>) -> Result<LeadNumber, String> {
     if text.is_empty() {
         return Err("is empty: every lead needs a number".to_owned());
     }
+    // A number written with `+` names its own country, so the region must not apply:
+    // given one, the parser reads the rest by that region's plan and strips its national
+    // prefix (`+33 1 42…` with US loses the `1`, a valid French number refused).
+    let region = if text.starts_with('+') { None } else { region };
     let number: PhoneNumber = phonenumber::parse(region, text).map_err(|e| match region {
         None if !text.starts_with('+') && !text.starts_with("00") => format!(
             "`{text}` has no country code: write it with `+` and the country code, or give the country with --region"
@@ -206,6 +210,15 @@ mod tests {
         assert_eq!(
             normalize("(212) 555-2368", Some(Id::US)).unwrap().e164,
             "+12125552368"
+        );
+        // An international number keeps its own country whatever --region says.
+        assert_eq!(
+            normalize("+33 1 42 68 53 00", Some(Id::US)).unwrap().e164,
+            "+33142685300"
+        );
+        assert_eq!(
+            normalize("+44 20 7183 8750", Some(Id::US)).unwrap().e164,
+            "+442071838750"
         );
         // The North American plan: the area code tells the country.
         assert_eq!(
