@@ -127,7 +127,9 @@ pub async fn run(
 
 async fn one_query(sources: Sources, query: &str, format: Format) -> Result<ExitCode> {
     let analytics = Analytics::new(sources).await?;
-    let answer = analytics.query(query).await?;
+    // The message alone: DataFusion's already holds its causes, so the error chain that
+    // `{:#}` would add printed the same sentence three times.
+    let answer = analytics.query(query).await.map_err(|e| anyhow!("{e}"))?;
     let mut out = std::io::stdout().lock();
     match format {
         Format::Table => {

@@ -70,6 +70,20 @@ fn a_write_is_refused_with_a_clear_error() {
     let out = hotline(dir.path(), &["sql", "SELECT nothing FROM nowhere"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("nowhere"), "{}", stderr(&out));
+    // A mistake is said once, on one line (DataFusion's message already holds its cause).
+    for (sql, needle) in [
+        (
+            "SELECT * FROM nosuch",
+            "table 'datafusion.public.nosuch' not found",
+        ),
+        ("SELECT 1/0", "Divide by zero"),
+    ] {
+        let out = hotline(dir.path(), &["sql", sql]);
+        assert_eq!(out.status.code(), Some(2), "{sql}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{sql}: {err}");
+        assert_eq!(err.matches(needle).count(), 1, "{sql}: {err}");
+    }
 }
 
 #[test]
