@@ -402,7 +402,7 @@ fn queue_list(s: &State) -> Vec<QueueInfo> {
         .map(|q| QueueInfo {
             queue: q.id.as_str().to_owned(),
             name: q.name.clone(),
-            strategy: format!("{:?}", q.strategy).to_lowercase(),
+            strategy: q.strategy.name().to_owned(),
             sl_threshold_s: q.service_level_threshold.as_secs_f64(),
             sl_target: f64::from(q.service_level_target) / 100.0,
             skills: q.skills.iter().map(|k| k.to_string()).collect(),

@@ -411,6 +411,52 @@ fn bad_requests_are_4xx_naming_the_field_and_change_nothing() {
     assert_eq!(all_events(dir.path()).len(), head_before);
 }
 
+/// What a supervisor reads back is what the center file says: strategies by their
+/// configuration names, and a refusal that says how to get past it.
+#[test]
+fn queues_show_their_strategies_as_the_center_file_names_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), &[]);
+    let port = server.port;
+    let (status, body) = http(port, "GET", "/api/queues", Some(ADMIN), None);
+    assert_eq!(status, 200, "{body}");
+    let strategies: Vec<(String, String)> = json_of(&body)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            (
+                q["queue"].as_str().unwrap().to_owned(),
+                q["strategy"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    // config/demo.toml: sales longest_idle, support skills, billing round_robin.
+    let expected = [
+        ("sales", "longest_idle"),
+        ("support", "skills"),
+        ("billing", "round_robin"),
+    ]
+    .map(|(q, s)| (q.to_owned(), s.to_owned()));
+    assert_eq!(strategies, expected, "{body}");
+    // Forcing the state of an agent who is not logged in: 409, saying what to do.
+    let (_, body) = http(port, "GET", "/api/agents", Some(ADMIN), None);
+    let a1 = json_of(&body)[0]["agent"].as_str().unwrap().to_owned();
+    let (status, text) = http(
+        port,
+        "PUT",
+        &format!("/api/agents/{a1}/state"),
+        Some(ADMIN),
+        Some(r#"{"state": "not_ready", "reason": "meeting"}"#),
+    );
+    assert_eq!(status, 409, "{text}");
+    let error = json_of(&text)["error"].as_str().unwrap().to_owned();
+    assert!(
+        error.contains("not logged in") && error.contains("log_in"),
+        "{error}"
+    );
+}
+
 #[test]
 fn demo_traffic_moves_the_boards_and_the_feed_pushes_them() {
     let dir = tempfile::tempdir().unwrap();
