@@ -122,10 +122,10 @@ pub async fn run(data_dir: &Path, target: Option<&LogTarget>, args: Args) -> Res
         say!("\nOne call's story (hotline audit history {call}):")?;
         crate::audit::history(data_dir, target, &call).await?;
     }
-    say!(
-        "\nRead it all back: hotline log tail{}   |   hotline audit verify",
-        crate::load::rerun_flags(data_dir, target)
-    )?;
+    // Each command carries the flags: a bare `hotline audit verify` would check
+    // ./hotline-data, not this morning.
+    let flags = crate::load::rerun_flags(data_dir, target);
+    say!("\nRead it all back: hotline log tail{flags}   and   hotline audit verify{flags}")?;
     if args.no_serve {
         return Ok(ExitCode::SUCCESS);
     }
