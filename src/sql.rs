@@ -170,7 +170,10 @@ async fn listen(
     let zone = sources.zone;
     let views = sources.views.clone();
     let analytics = Analytics::new(sources).await?;
-    let server = WireServer::start(&analytics, addr).await?;
+    // The message alone: its I/O cause is in it already.
+    let server = WireServer::start(&analytics, addr)
+        .await
+        .map_err(|e| anyhow!("--listen {e}; give another address"))?;
     let bound = server.addr();
     let mut interrupt = crate::interrupt::Interrupt::listen()?;
     say!(

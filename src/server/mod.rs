@@ -274,9 +274,12 @@ pub async fn run(
         campaign_number,
     });
 
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("listening on {}", args.listen))?;
+    let listener = TcpListener::bind(args.listen).await.map_err(|e| {
+        anyhow!(
+            "--listen {}: {e}; give another address (port 0 picks a free one)",
+            args.listen
+        )
+    })?;
     let bound = listener.local_addr()?;
     let wire = match args.sql_listen.as_str() {
         "off" => None,
@@ -284,7 +287,11 @@ pub async fn run(
             let addr: SocketAddr = addr
                 .parse()
                 .map_err(|e| anyhow!("--sql-listen {addr:?}: {e} (an address, or `off`)"))?;
-            Some(WireServer::start(&analytics, addr).await?)
+            // The message alone: its I/O cause is in it already.
+            let wire = WireServer::start(&analytics, addr).await.map_err(|e| {
+                anyhow!("--sql-listen {e}; give another address, or `off` for none")
+            })?;
+            Some(wire)
         }
     };
     say!("Hotline is serving on http://{bound}")?;

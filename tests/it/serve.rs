@@ -457,6 +457,42 @@ fn queues_show_their_strategies_as_the_center_file_names_them() {
     );
 }
 
+/// An address already taken (another server, an earlier run still up): one line naming
+/// the flag and what to do, the cause said once.
+#[test]
+fn a_listen_address_in_use_is_one_line_naming_the_flag() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    for (args, flag) in [
+        (
+            vec!["serve", "--listen", addr.as_str(), "--sql-listen", "off"],
+            "--listen",
+        ),
+        (
+            vec![
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--sql-listen",
+                addr.as_str(),
+            ],
+            "--sql-listen",
+        ),
+        (vec!["sql", "--listen", addr.as_str()], "--listen"),
+    ] {
+        let out = hotline(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.starts_with(&format!("error: {flag} {addr}")) && err.contains("another address"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.matches("in use").count(), 1, "{args:?}: {err}");
+    }
+}
+
 #[test]
 fn demo_traffic_moves_the_boards_and_the_feed_pushes_them() {
     let dir = tempfile::tempdir().unwrap();
