@@ -334,7 +334,8 @@ async fn import(
     let region = region(region_text)?;
     let label = file.display().to_string();
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {label}"))?;
-    let parsed = leads_file::parse(&label, &bytes, region).map_err(|why| anyhow!(why))?;
+    let parsed =
+        leads_file::parse(&label, &bytes, region, Some("--region")).map_err(|why| anyhow!(why))?;
     let id = find(log, which).await?;
     let mut state = load(log, id).await?;
     let start = state.clone();
@@ -424,7 +425,7 @@ async fn dnc(
         {
             continue;
         }
-        match phone::normalize(line, region) {
+        match phone::normalize(line, region, Some("--region")) {
             Ok(n) => numbers.push(n.e164),
             Err(why) => {
                 eprintln!("{label}:{}: {why}", i + 1);
