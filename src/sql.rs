@@ -133,7 +133,14 @@ async fn one_query(sources: Sources, query: &str, format: Format) -> Result<Exit
     let mut out = std::io::stdout().lock();
     match format {
         Format::Table => {
-            let text = pretty_format_batches(&answer.batches)?;
+            // No rows may come as no batch at all: the header still says what was asked.
+            let empty = [RecordBatch::new_empty(answer.schema.clone())];
+            let batches = if answer.batches.is_empty() {
+                &empty[..]
+            } else {
+                &answer.batches[..]
+            };
+            let text = pretty_format_batches(batches)?;
             writeln!(out, "{text}")?;
             let n = answer.rows();
             writeln!(out, "({n} row{})", if n == 1 { "" } else { "s" })?;
