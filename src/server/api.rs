@@ -727,6 +727,14 @@ async fn place_call(
 ) -> Result<serde_json::Value, ApiError> {
     allow(who, &[Admin, Supervisor], "place test calls")?;
     let req: PlaceCall = parse_body(body)?;
+    // Each duration is checked on its own, so that the refusal names the field given.
+    let secs = |field: &str, secs: f64| {
+        hotline_media::Dist::Fixed { secs }
+            .validate()
+            .map_err(|e| ApiError::bad_field(field, e.to_string().replacen("fixed secs", field, 1)))
+    };
+    secs("patience_s", req.patience_s)?;
+    secs("talk_s", req.talk_s)?;
     if !s.config.numbers.iter().any(|n| n.number == req.number) {
         return Err(ApiError::bad_field(
             "number",
@@ -747,7 +755,7 @@ async fn place_call(
     };
     script
         .validate()
-        .map_err(|e| ApiError::bad_field("patience_s", e.to_string()))?;
+        .map_err(|e| ApiError::bad_field("body", e.to_string()))?;
     let call = s.network.place_call(script).await;
     Ok(json!({"call": call.to_string()}))
 }
@@ -903,6 +911,16 @@ fn view_of(models: &hotline_projections::ReadModels, id: CustomerId) -> Option<C
     })
 }
 
+/// A query string decodes `+` as a space, so `?phone=+15555550123` typed as is (as the
+/// documentation writes it) arrives as ` 15555550123`: a leading space before a digit is
+/// that `+`. Written encoded (`%2B`) it is a `+` already.
+fn plus_from_query(phone: &str) -> String {
+    match phone.strip_prefix(' ') {
+        Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => format!("+{rest}"),
+        _ => phone.to_owned(),
+    }
+}
+
 async fn customer_search(
     s: &State,
     who: Option<Principal>,
@@ -916,7 +934,8 @@ async fn customer_search(
     let phone = q
         .get("phone")
         .ok_or_else(|| ApiError::bad_field("phone", "search by ?phone=+E164"))?;
-    let phone = normalize_phone(phone).map_err(|e| ApiError::bad_field("phone", e.to_string()))?;
+    let phone = plus_from_query(phone);
+    let phone = normalize_phone(&phone).map_err(|e| ApiError::bad_field("phone", e.to_string()))?;
     let found = s.views.read().customers.by_phone(&phone).map(|c| c.id);
     let Some(id) = found else {
         return Err(ApiError::not_found(format!(

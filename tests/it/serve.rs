@@ -397,6 +397,23 @@ fn bad_requests_are_4xx_naming_the_field_and_change_nothing() {
     );
     let (status, _) = http(port, "GET", "/api/nothing-here", Some(ADMIN), None);
     assert_eq!(status, 404);
+    // A test call's durations: each refusal names the field that was wrong.
+    for (body, field) in [
+        (
+            r#"{"number": "+18005550100", "caller": "+15555550123", "talk_s": -3}"#,
+            "talk_s",
+        ),
+        (
+            r#"{"number": "+18005550100", "caller": "+15555550123", "patience_s": -1}"#,
+            "patience_s",
+        ),
+    ] {
+        let (status, text) = http(port, "POST", "/api/calls", Some(ADMIN), Some(body));
+        assert_eq!(status, 400, "{body}: {text}");
+        let v = json_of(&text);
+        assert_eq!(v["field"], field, "{text}");
+        assert!(v["error"].as_str().unwrap().starts_with(field), "{text}");
+    }
     let (status, text) = http(
         port,
         "POST",
@@ -583,6 +600,17 @@ fn a_customer_read_is_an_event_and_ctrl_c_stops_cleanly() {
     assert_eq!(status, 200, "{text}");
     let customer = json_of(&text);
     assert_eq!(customer["name"], "Ada Lovelace");
+    // Typed unencoded, as the documentation writes it: the query string turns the `+`
+    // into a space, which is still that `+` (it was refused as "no country code").
+    let (status, text) = http(
+        port,
+        "GET",
+        "/api/customers?phone=+442079460958",
+        Some(ADMIN),
+        None,
+    );
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(json_of(&text)["customer"], customer["customer"]);
     let analyst = token(port, "analyst", None);
     let (status, _) = http(
         port,
@@ -600,7 +628,7 @@ fn a_customer_read_is_an_event_and_ctrl_c_stops_cleanly() {
         .into_iter()
         .filter(|e| e.event_type == "customer_viewed")
         .collect();
-    assert_eq!(reads.len(), 1, "one read, one event");
+    assert_eq!(reads.len(), 2, "two reads, two events");
     assert!(reads[0].stream.as_str().starts_with("access-"));
     assert!(
         reads[0].data.contains("\"role\":\"administrator\""),
