@@ -791,10 +791,12 @@ async fn call_action(
         .read()
         .calls
         .get(call)
-        .and_then(|r| r.agents.last().copied());
-    let by = match p.role {
-        AgentRole => p.agent.ok_or_else(|| ApiError::forbidden("act on calls"))?,
-        _ => on_call.ok_or_else(|| ApiError::conflict("no agent is on this call"))?,
+        .map(|r| r.agents.last().copied());
+    let by = match (p.role, on_call) {
+        (AgentRole, _) => p.agent.ok_or_else(|| ApiError::forbidden("act on calls"))?,
+        // A mistyped id is a missing call, not a call without an agent.
+        (_, None) => return Err(ApiError::not_found(format!("no call {call}"))),
+        (_, Some(agent)) => agent.ok_or_else(|| ApiError::conflict("no agent is on this call"))?,
     };
     let command = match action {
         CallAction::Hold {} => CallCommand::Hold { by },

@@ -397,6 +397,23 @@ fn bad_requests_are_4xx_naming_the_field_and_change_nothing() {
     );
     let (status, _) = http(port, "GET", "/api/nothing-here", Some(ADMIN), None);
     assert_eq!(status, 404);
+    // An action on a call that does not exist: 404 saying so (it said "no agent is on
+    // this call", a 409, as if the call were there).
+    let (status, text) = http(
+        port,
+        "POST",
+        "/api/calls/00000000-0000-0000-0000-000000000000/actions",
+        Some(ADMIN),
+        Some(r#"{"action": "hang_up"}"#),
+    );
+    assert_eq!(status, 404, "{text}");
+    assert!(
+        json_of(&text)["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("no call "),
+        "{text}"
+    );
     // A test call's durations: each refusal names the field that was wrong.
     for (body, field) in [
         (
