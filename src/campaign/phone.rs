@@ -34,6 +34,12 @@ pub fn normalize(
     if text.is_empty() {
         return Err("is empty: every lead needs a number".to_owned());
     }
+    // Text without a digit is no number at all, whatever its country would be.
+    if !text.chars().any(|c| c.is_ascii_digit()) {
+        return Err(format!(
+            "`{text}` is not a phone number: write it with `+` and the country code, such as +12125552368"
+        ));
+    }
     // A number written with `+` names its own country, so the region must not apply:
     // given one, the parser reads the rest by that region's plan and strips its national
     // prefix (`+33 1 42…` with US loses the `1`, a valid French number refused).
@@ -254,7 +260,12 @@ mod tests {
         // Too short for the UK plan: the shape alone would pass it.
         let e = normalize("+44 20 7183", None, Some("--region")).unwrap_err();
         assert!(e.contains("not a valid number"), "{e}");
-        assert!(normalize("call me", None, Some("--region")).is_err());
+        // No digit at all: not a number, rather than one without its country code.
+        let e = normalize("call me", None, Some("--region")).unwrap_err();
+        assert!(
+            e.contains("is not a phone number") && !e.contains("country code:"),
+            "{e}"
+        );
         assert!(
             normalize(" ", None, Some("--region"))
                 .unwrap_err()
