@@ -72,24 +72,16 @@ pub enum Command {
         region: Option<String>,
     },
     /// Start dialing (the campaign needs leads).
-    Start {
-        campaign: String,
-    },
-    Pause {
-        campaign: String,
-    },
-    Resume {
-        campaign: String,
-    },
+    Start { campaign: String },
+    /// Stop dialing for now (no new line is dialed); the rules can be changed while paused.
+    Pause { campaign: String },
+    /// Dial again after a pause.
+    Resume { campaign: String },
     /// End the campaign for good.
-    Stop {
-        campaign: String,
-    },
+    Stop { campaign: String },
     /// Where a campaign stands: its rules, its leads by state, and the lead the dialer
     /// would call now.
-    Show {
-        campaign: String,
-    },
+    Show { campaign: String },
     /// Every campaign: id, name, status, open leads.
     List,
 }
