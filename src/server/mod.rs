@@ -168,7 +168,6 @@ pub async fn run(
     let appends = timed.appends();
     let log: Arc<dyn EventLog> = Arc::new(timed);
     let tokens = Tokens::open(data_dir)?;
-    let new_admin = first_administrator(&tokens)?;
 
     let store = crate::logs::snapshots(data_dir, target.as_ref(), log.as_ref()).await?;
     let runner = Runner::start(log.clone(), store, rules).await?;
@@ -294,6 +293,10 @@ pub async fn run(
             Some(wire)
         }
     };
+    // Issued only now that every check of the start has passed: a token issued by a start
+    // that then failed (an address in use, a bad --campaign-number) was kept as a hash
+    // and never shown, and no later start printed one, locking the administrator out.
+    let new_admin = first_administrator(&state.tokens)?;
     say!("Hotline is serving on http://{bound}")?;
     say!("  wallboard:   http://{bound}/wallboard")?;
     say!("  agent desk:  http://{bound}/agent")?;

@@ -527,6 +527,53 @@ fn a_listen_address_in_use_is_one_line_naming_the_flag() {
     }
 }
 
+/// A first start that fails (a wrong --campaign-number, an address in use) issued the
+/// administrator token, kept its hash and never printed it: the next start printed none,
+/// and the administrator was locked out. The token is issued once the start succeeds.
+#[test]
+fn a_failed_first_start_does_not_swallow_the_administrator_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = taken.local_addr().unwrap().to_string();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_hotline"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["serve", "--sql-listen", "off"])
+            .args(args)
+            .env_remove("HOTLINE_DATA_DIR")
+            .env_remove("HOTLINE_LOG_URL")
+            .env_remove("HOTLINE_ADMIN_TOKEN")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    for args in [
+        &["--listen", "127.0.0.1:0", "--campaign-number", "+1999"][..],
+        &["--listen", taken.as_str()],
+    ] {
+        let out = run(args).wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
+    let mut child = run(&["--listen", "127.0.0.1:0"]);
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 || line.starts_with("Ctrl-C stops it") {
+            break;
+        }
+        banner.push_str(&line);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        banner.contains("administrator token (shown once; keep it): hl_"),
+        "{banner}"
+    );
+}
+
 #[test]
 fn demo_traffic_moves_the_boards_and_the_feed_pushes_them() {
     let dir = tempfile::tempdir().unwrap();
