@@ -55,7 +55,7 @@ pub struct Args {
     pub config: Option<PathBuf>,
     /// Also run synthetic callers on the simulated network, this many calls per minute
     /// (the sample's agents answer them): a live demo.
-    #[arg(long, value_name = "CALLS_PER_MINUTE")]
+    #[arg(long, value_name = "CALLS_PER_MINUTE", allow_negative_numbers = true)]
     pub demo_traffic: Option<f64>,
     /// Run the demo traffic this many times faster than real time: the callers' talk and
     /// patience, the simulated agents' answer delays and the queues' own durations (wrap-up,
@@ -143,6 +143,16 @@ pub async fn run(
     let compress = args.demo_compress;
     if !(compress.is_finite() && compress > 0.0) {
         bail!("--demo-compress {compress}: give a factor greater than zero (1 is real time)");
+    }
+    // Checked before anything starts: found by the traffic itself, after the banner, it
+    // stopped a server that had just said it was serving.
+    if let Some(rate) = args.demo_traffic
+        && !(rate > 0.0 && rate <= traffic::MAX_PER_MINUTE)
+    {
+        bail!(
+            "--demo-traffic {rate}: give calls per minute, more than 0 and at most {} (--rate for hotline demo)",
+            traffic::MAX_PER_MINUTE
+        );
     }
     let config = match args.demo_traffic {
         Some(_) if compress != 1.0 => config.compressed(compress),

@@ -960,3 +960,41 @@ fn a_bad_demo_compression_is_refused_with_what_to_give() {
         assert!(err.contains(needle) && !err.contains("panicked"), "{err}");
     }
 }
+
+/// A demo rate that is no rate: refused before anything runs, in one line. `-5` was
+/// taken for a flag by the parser, `0` stopped the server after its banner, and
+/// `demo --rate -1` ran the whole morning before failing.
+#[test]
+fn a_bad_demo_rate_is_refused_before_anything_runs() {
+    for (args, needle) in [
+        (
+            &["serve", "--demo-traffic", "-5"][..],
+            "--demo-traffic -5: give calls per minute",
+        ),
+        (
+            &["serve", "--demo-traffic", "0"],
+            "--demo-traffic 0: give calls per minute",
+        ),
+        (
+            &["demo", "--rate", "-1"],
+            "--rate -1: give live calls per minute",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--listen", "127.0.0.1:0", "--sql-listen", "off"]);
+        let out = crate::hotline(dir.path(), &all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = crate::stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.starts_with(&format!("error: {needle}")),
+            "{args:?}: {err}"
+        );
+        assert!(
+            crate::stdout(&out).is_empty(),
+            "nothing ran: {}",
+            crate::stdout(&out)
+        );
+    }
+}
