@@ -65,7 +65,8 @@ pub async fn run(data_dir: &Path, target: Option<&LogTarget>, args: Args) -> Res
     }
     // Checked before the morning: found when going live, it came after all of it.
     let most = crate::server::traffic::MAX_PER_MINUTE;
-    if !args.no_serve && !(args.rate > 0.0 && args.rate <= most) {
+    let rate_ok = args.rate > 0.0 && args.rate <= most;
+    if !args.no_serve && !rate_ok {
         bail!(
             "--rate {}: give live calls per minute, more than 0 and at most {most} (or --no-serve)",
             args.rate
