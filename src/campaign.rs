@@ -72,24 +72,16 @@ pub enum Command {
         region: Option<String>,
     },
     /// Start dialing (the campaign needs leads).
-    Start {
-        campaign: String,
-    },
-    Pause {
-        campaign: String,
-    },
-    Resume {
-        campaign: String,
-    },
+    Start { campaign: String },
+    /// Stop dialing for now (no new line is dialed); the rules can be changed while paused.
+    Pause { campaign: String },
+    /// Dial again after a pause.
+    Resume { campaign: String },
     /// End the campaign for good.
-    Stop {
-        campaign: String,
-    },
+    Stop { campaign: String },
     /// Where a campaign stands: its rules, its leads by state, and the lead the dialer
     /// would call now.
-    Show {
-        campaign: String,
-    },
+    Show { campaign: String },
     /// Every campaign: id, name, status, open leads.
     List,
 }
@@ -334,7 +326,8 @@ async fn import(
     let region = region(region_text)?;
     let label = file.display().to_string();
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {label}"))?;
-    let parsed = leads_file::parse(&label, &bytes, region).map_err(|why| anyhow!(why))?;
+    let parsed =
+        leads_file::parse(&label, &bytes, region, Some("--region")).map_err(|why| anyhow!(why))?;
     let id = find(log, which).await?;
     let mut state = load(log, id).await?;
     let start = state.clone();
@@ -424,7 +417,7 @@ async fn dnc(
         {
             continue;
         }
-        match phone::normalize(line, region) {
+        match phone::normalize(line, region, Some("--region")) {
             Ok(n) => numbers.push(n.e164),
             Err(why) => {
                 eprintln!("{label}:{}: {why}", i + 1);

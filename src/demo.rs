@@ -50,7 +50,7 @@ pub struct Args {
     #[arg(long, default_value = "127.0.0.1:5433")]
     sql_listen: String,
     /// Live calls per minute once the server runs.
-    #[arg(long, default_value_t = 20.0)]
+    #[arg(long, default_value_t = 20.0, allow_negative_numbers = true)]
     rate: f64,
 }
 
@@ -62,6 +62,15 @@ pub async fn run(data_dir: &Path, target: Option<&LogTarget>, args: Args) -> Res
     };
     if config.agents.is_empty() || config.numbers.is_empty() {
         bail!("the center needs at least one agent and one number to run a demo");
+    }
+    // Checked before the morning: found when going live, it came after all of it.
+    let most = crate::server::traffic::MAX_PER_MINUTE;
+    let rate_ok = args.rate > 0.0 && args.rate <= most;
+    if !args.no_serve && !rate_ok {
+        bail!(
+            "--rate {}: give live calls per minute, more than 0 and at most {most} (or --no-serve)",
+            args.rate
+        );
     }
     // Resolved once: the morning and the live server after it run on the same log.
     let target = crate::logs::chosen(target, &config, args.config.as_deref());
@@ -122,10 +131,10 @@ pub async fn run(data_dir: &Path, target: Option<&LogTarget>, args: Args) -> Res
         say!("\nOne call's story (hotline audit history {call}):")?;
         crate::audit::history(data_dir, target, &call).await?;
     }
-    say!(
-        "\nRead it all back: hotline log tail{}   |   hotline audit verify",
-        crate::load::rerun_flags(data_dir, target)
-    )?;
+    // Each command carries the flags: a bare `hotline audit verify` would check
+    // ./hotline-data, not this morning.
+    let flags = crate::load::rerun_flags(data_dir, target);
+    say!("\nRead it all back: hotline log tail{flags}   and   hotline audit verify{flags}")?;
     if args.no_serve {
         return Ok(ExitCode::SUCCESS);
     }

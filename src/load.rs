@@ -92,7 +92,7 @@ pub async fn run(
         None => say!("memory:     peak RSS unknown (no /proc/self/status)")?,
     }
     say!(
-        "\nThe run is in the log: hotline replay / hotline sql / hotline audit verify{}",
+        "\nThe run is in the log: hotline audit verify{} (replay, sql and log tail take the same flags)",
         rerun_flags(data_dir, target)
     )?;
     Ok(ExitCode::SUCCESS)

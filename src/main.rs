@@ -30,6 +30,7 @@ mod simulate;
 mod sql;
 mod tail;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -62,7 +63,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Write a sample morning of a small contact center to the log, then show its history.
+    /// Write a sample morning of a small contact center to the log and show its history, then run it live (the server with a wallboard) until Ctrl-C, unless --no-serve.
     Demo(demo::Args),
     /// Read the event log.
     #[command(subcommand)]
@@ -94,7 +95,7 @@ enum Command {
     /// Run the live center: actors, projections, the HTTP API with the wallboard and agent
     /// pages, and SQL over the PostgreSQL wire, until Ctrl-C.
     Serve(server::Args),
-    /// Call recordings: purge those past the retention period.
+    /// Call recordings and voicemail messages: purge those past their retention period.
     #[command(subcommand)]
     Recordings(recordings::Command),
 }
@@ -115,7 +116,7 @@ enum LogCommand {
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
-    /// Walk the whole hash chain: exit 0 if intact, 1 with the first altered position if not.
+    /// Walk the whole hash chain: exit 0 if intact, 1 with the first altered position if not, 2 if the log cannot be read.
     Verify,
     /// One entity's history, in order: time, event type and its key fields.
     History {
@@ -139,6 +140,8 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
+        // Colours for a terminal only: escape codes in a redirected log or a pipe are noise.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

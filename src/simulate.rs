@@ -148,8 +148,8 @@ pub async fn run(
     print_report(&report)?;
     log.close().await?;
     say!(
-        "\nThe day is in the log: hotline replay / hotline log tail / hotline audit verify --data-dir {}",
-        data_dir.display()
+        "\nThe day is in the log: hotline audit verify{} (replay, sql and log tail take the same flags)",
+        crate::load::rerun_flags(data_dir, target)
     )?;
     Ok(ExitCode::SUCCESS)
 }

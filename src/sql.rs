@@ -127,11 +127,20 @@ pub async fn run(
 
 async fn one_query(sources: Sources, query: &str, format: Format) -> Result<ExitCode> {
     let analytics = Analytics::new(sources).await?;
-    let answer = analytics.query(query).await?;
+    // The message alone: DataFusion's already holds its causes, so the error chain that
+    // `{:#}` would add printed the same sentence three times.
+    let answer = analytics.query(query).await.map_err(|e| anyhow!("{e}"))?;
     let mut out = std::io::stdout().lock();
     match format {
         Format::Table => {
-            let text = pretty_format_batches(&answer.batches)?;
+            // No rows may come as no batch at all: the header still says what was asked.
+            let empty = [RecordBatch::new_empty(answer.schema.clone())];
+            let batches = if answer.batches.is_empty() {
+                &empty[..]
+            } else {
+                &answer.batches[..]
+            };
+            let text = pretty_format_batches(batches)?;
             writeln!(out, "{text}")?;
             let n = answer.rows();
             writeln!(out, "({n} row{})", if n == 1 { "" } else { "s" })?;
@@ -168,7 +177,10 @@ async fn listen(
     let zone = sources.zone;
     let views = sources.views.clone();
     let analytics = Analytics::new(sources).await?;
-    let server = WireServer::start(&analytics, addr).await?;
+    // The message alone: its I/O cause is in it already.
+    let server = WireServer::start(&analytics, addr)
+        .await
+        .map_err(|e| anyhow!("--listen {e}; give another address"))?;
     let bound = server.addr();
     let mut interrupt = crate::interrupt::Interrupt::listen()?;
     say!(

@@ -41,9 +41,19 @@ pub async fn run(data_dir: &Path, target: Option<&LogTarget>, args: Args) -> Res
     };
 
     let mut next_position = 1;
+    let mut unknown_stream = false;
     match &stream {
         Some(stream) => {
             let events = log.read_stream(stream, args.from.unwrap_or(1)).await?;
+            // A stream with no event at all is most often a mistyped name: silence would
+            // look like an empty history. (Past its end, with --from, is only empty.)
+            if events.is_empty() && log.read_stream(stream, 1).await?.is_empty() {
+                unknown_stream = true;
+                eprintln!(
+                    "{stream} has no events{}: check the name (such as queue-sales, or a stream of `hotline log tail`)",
+                    if args.follow { " yet" } else { "" }
+                );
+            }
             let skip = if args.from.is_some() {
                 0
             } else {
@@ -93,5 +103,9 @@ pub async fn run(data_dir: &Path, target: Option<&LogTarget>, args: Args) -> Res
             }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if unknown_stream && !args.follow {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

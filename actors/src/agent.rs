@@ -253,7 +253,7 @@ impl AgentCommand {
 /// Why an agent command was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AgentRejection {
-    #[error("the agent is not logged in")]
+    #[error("the agent is not logged in; log them in first (the `log_in` action)")]
     NotLoggedIn,
     #[error("the agent is already logged in")]
     AlreadyLoggedIn,

@@ -36,9 +36,15 @@ enum Column {
 }
 
 /// Reads a lead file's bytes; `label` names it in messages, `region` is the country of
-/// numbers written without a country code. Only a file that is not a lead list at all
-/// (empty, no `phone` column) is an error.
-pub fn parse(label: &str, bytes: &[u8], region: Option<Id>) -> Result<Parsed, String> {
+/// numbers written without a country code, and `give_region` how the user names it there
+/// (see [`phone::normalize`]). Only a file that is not a lead list at all (empty, no
+/// `phone` column) is an error.
+pub fn parse(
+    label: &str,
+    bytes: &[u8],
+    region: Option<Id>,
+    give_region: Option<&str>,
+) -> Result<Parsed, String> {
     crate::import_file::parse(
         label,
         bytes,
@@ -48,7 +54,7 @@ pub fn parse(label: &str, bytes: &[u8], region: Option<Id>) -> Result<Parsed, St
             if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
                 return Ok(None); // A blank line, such as a trailing one.
             }
-            row(line, columns, record, region).map(Some)
+            row(line, columns, record, region, give_region).map(Some)
         },
     )
 }
@@ -94,6 +100,7 @@ fn row(
     columns: &[Column],
     record: &csv::ByteRecord,
     region: Option<Id>,
+    give_region: Option<&str>,
 ) -> Result<LeadRow, Vec<(String, String)>> {
     if record.len() != columns.len() {
         return Err(vec![(
@@ -121,7 +128,7 @@ fn row(
         };
         let text = text.trim();
         match column {
-            Column::Phone => match phone::normalize(text, region) {
+            Column::Phone => match phone::normalize(text, region, give_region) {
                 Ok(n) => number = Some(n),
                 Err(why) => problems.push((name, why)),
             },
@@ -202,7 +209,7 @@ mod tests {
             +33 1 42 68 53 00,Europe/Pariss,12,Bad,\n\
             +62 21 555 1234,,,Jakarta,\n\
             \n";
-        let p = parse("leads.csv", file.as_bytes(), None).unwrap();
+        let p = parse("leads.csv", file.as_bytes(), None, Some("--region")).unwrap();
         assert_eq!(p.rejected, 4, "{:?}", p.problems);
         assert_eq!(
             p.rows,
@@ -245,17 +252,33 @@ mod tests {
 
     #[test]
     fn a_file_without_a_phone_column_is_refused_whole() {
-        let e = parse("x.csv", b"name,number\nAda,+442071838750\n", None).unwrap_err();
+        let e = parse(
+            "x.csv",
+            b"name,number\nAda,+442071838750\n",
+            None,
+            Some("--region"),
+        )
+        .unwrap_err();
         assert!(
             e.starts_with("x.csv:1: header: there is no `phone` column"),
             "{e}"
         );
-        assert!(parse("x.csv", b"", None).unwrap_err().contains("empty"));
+        assert!(
+            parse("x.csv", b"", None, Some("--region"))
+                .unwrap_err()
+                .contains("empty")
+        );
     }
 
     #[test]
     fn national_numbers_follow_the_given_region() {
-        let p = parse("x.csv", b"phone\n(212) 555-2368\n", Some(Id::US)).unwrap();
+        let p = parse(
+            "x.csv",
+            b"phone\n(212) 555-2368\n",
+            Some(Id::US),
+            Some("--region"),
+        )
+        .unwrap();
         assert_eq!(p.rows[0].phone, "+12125552368");
         // The area code places it (212: New York City).
         assert_eq!(p.rows[0].time_zones, ["America/New_York"]);

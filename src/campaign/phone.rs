@@ -21,16 +21,36 @@ pub struct LeadNumber {
 }
 
 /// `text` as an E.164 number: international (`+44 20 7183 8750`, `0044…`), or national
-/// when `region` says whose plan it follows (`020 7183 8750` with `GB`).
-pub fn normalize(text: &str, region: Option<Id>) -> Result<LeadNumber, String> {
+/// when `region` says whose plan it follows (`020 7183 8750` with `GB`). `give_region`
+/// is how the user names that country where the number came in (`--region` on the
+/// command line, `?region=` on an API import; none where only international numbers are
+/// taken): a number without a country code says it.
+pub fn normalize(
+    text: &str,
+    region: Option<Id>,
+    give_region: Option<&str>,
+) -> Result<LeadNumber, String> {
     let text = text.trim();
     if text.is_empty() {
         return Err("is empty: every lead needs a number".to_owned());
     }
+    // Text without a digit is no number at all, whatever its country would be.
+    if !text.chars().any(|c| c.is_ascii_digit()) {
+        return Err(format!(
+            "`{text}` is not a phone number: write it with `+` and the country code, such as +12125552368"
+        ));
+    }
+    // A number written with `+` names its own country, so the region must not apply:
+    // given one, the parser reads the rest by that region's plan and strips its national
+    // prefix (`+33 1 42…` with US loses the `1`, a valid French number refused).
+    let region = if text.starts_with('+') { None } else { region };
     let number: PhoneNumber = phonenumber::parse(region, text).map_err(|e| match region {
-        None if !text.starts_with('+') && !text.starts_with("00") => format!(
-            "`{text}` has no country code: write it with `+` and the country code, or give the country with --region"
-        ),
+        None if !text.starts_with('+') && !text.starts_with("00") => match give_region {
+            Some(how) => format!(
+                "`{text}` has no country code: write it with `+` and the country code, or give the country with {how}"
+            ),
+            None => format!("`{text}` has no country code: write it with `+` and the country code"),
+        },
         _ => format!("`{text}` is not a phone number ({e})"),
     })?;
     if !phonenumber::is_valid(&number) {
@@ -195,39 +215,67 @@ mod tests {
 
     #[test]
     fn numbers_are_checked_by_their_numbering_plan_and_written_in_e164() {
-        let n = normalize("+44 20 7183 8750", None).unwrap();
+        let n = normalize("+44 20 7183 8750", None, Some("--region")).unwrap();
         assert_eq!(n.e164, "+442071838750");
         assert_eq!(n.region, Some(Id::GB));
         // National form, with the country given.
         assert_eq!(
-            normalize("020 7183 8750", Some(Id::GB)).unwrap().e164,
+            normalize("020 7183 8750", Some(Id::GB), Some("--region"))
+                .unwrap()
+                .e164,
             "+442071838750"
         );
         assert_eq!(
-            normalize("(212) 555-2368", Some(Id::US)).unwrap().e164,
+            normalize("(212) 555-2368", Some(Id::US), Some("--region"))
+                .unwrap()
+                .e164,
             "+12125552368"
+        );
+        // An international number keeps its own country whatever --region says.
+        assert_eq!(
+            normalize("+33 1 42 68 53 00", Some(Id::US), Some("--region"))
+                .unwrap()
+                .e164,
+            "+33142685300"
+        );
+        assert_eq!(
+            normalize("+44 20 7183 8750", Some(Id::US), Some("--region"))
+                .unwrap()
+                .e164,
+            "+442071838750"
         );
         // The North American plan: the area code tells the country.
         assert_eq!(
-            normalize("+1 416 555 0123", None).unwrap().region,
+            normalize("+1 416 555 0123", None, Some("--region"))
+                .unwrap()
+                .region,
             Some(Id::CA)
         );
     }
 
     #[test]
     fn a_number_that_is_not_one_is_refused_with_the_reason() {
-        let e = normalize("020 7183 8750", None).unwrap_err();
+        let e = normalize("020 7183 8750", None, Some("--region")).unwrap_err();
         assert!(e.contains("no country code"), "{e}");
         // Too short for the UK plan: the shape alone would pass it.
-        let e = normalize("+44 20 7183", None).unwrap_err();
+        let e = normalize("+44 20 7183", None, Some("--region")).unwrap_err();
         assert!(e.contains("not a valid number"), "{e}");
-        assert!(normalize("call me", None).is_err());
-        assert!(normalize(" ", None).unwrap_err().contains("empty"));
+        // No digit at all: not a number, rather than one without its country code.
+        let e = normalize("call me", None, Some("--region")).unwrap_err();
+        assert!(
+            e.contains("is not a phone number") && !e.contains("country code:"),
+            "{e}"
+        );
+        assert!(
+            normalize(" ", None, Some("--region"))
+                .unwrap_err()
+                .contains("empty")
+        );
     }
 
     #[test]
     fn a_north_american_number_is_placed_by_its_area_code() {
-        let zones = |text| zones_of_number(&normalize(text, None).unwrap());
+        let zones = |text| zones_of_number(&normalize(text, None, Some("--region")).unwrap());
         assert_eq!(zones("+1 213 555 0100"), vec!["America/Los_Angeles"]);
         assert_eq!(zones("+1 416 555 0123"), vec!["America/Toronto"]);
         assert_eq!(zones("+44 20 7183 8750"), vec!["Europe/London"]);

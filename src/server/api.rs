@@ -402,7 +402,7 @@ fn queue_list(s: &State) -> Vec<QueueInfo> {
         .map(|q| QueueInfo {
             queue: q.id.as_str().to_owned(),
             name: q.name.clone(),
-            strategy: format!("{:?}", q.strategy).to_lowercase(),
+            strategy: q.strategy.name().to_owned(),
             sl_threshold_s: q.service_level_threshold.as_secs_f64(),
             sl_target: f64::from(q.service_level_target) / 100.0,
             skills: q.skills.iter().map(|k| k.to_string()).collect(),
@@ -727,6 +727,14 @@ async fn place_call(
 ) -> Result<serde_json::Value, ApiError> {
     allow(who, &[Admin, Supervisor], "place test calls")?;
     let req: PlaceCall = parse_body(body)?;
+    // Each duration is checked on its own, so that the refusal names the field given.
+    let secs = |field: &str, secs: f64| {
+        hotline_media::Dist::Fixed { secs }
+            .validate()
+            .map_err(|e| ApiError::bad_field(field, e.to_string().replacen("fixed secs", field, 1)))
+    };
+    secs("patience_s", req.patience_s)?;
+    secs("talk_s", req.talk_s)?;
     if !s.config.numbers.iter().any(|n| n.number == req.number) {
         return Err(ApiError::bad_field(
             "number",
@@ -747,7 +755,7 @@ async fn place_call(
     };
     script
         .validate()
-        .map_err(|e| ApiError::bad_field("patience_s", e.to_string()))?;
+        .map_err(|e| ApiError::bad_field("body", e.to_string()))?;
     let call = s.network.place_call(script).await;
     Ok(json!({"call": call.to_string()}))
 }
@@ -783,10 +791,12 @@ async fn call_action(
         .read()
         .calls
         .get(call)
-        .and_then(|r| r.agents.last().copied());
-    let by = match p.role {
-        AgentRole => p.agent.ok_or_else(|| ApiError::forbidden("act on calls"))?,
-        _ => on_call.ok_or_else(|| ApiError::conflict("no agent is on this call"))?,
+        .map(|r| r.agents.last().copied());
+    let by = match (p.role, on_call) {
+        (AgentRole, _) => p.agent.ok_or_else(|| ApiError::forbidden("act on calls"))?,
+        // A mistyped id is a missing call, not a call without an agent.
+        (_, None) => return Err(ApiError::not_found(format!("no call {call}"))),
+        (_, Some(agent)) => agent.ok_or_else(|| ApiError::conflict("no agent is on this call"))?,
     };
     let command = match action {
         CallAction::Hold {} => CallCommand::Hold { by },
@@ -903,6 +913,16 @@ fn view_of(models: &hotline_projections::ReadModels, id: CustomerId) -> Option<C
     })
 }
 
+/// A query string decodes `+` as a space, so `?phone=+15555550123` typed as is (as the
+/// documentation writes it) arrives as ` 15555550123`: a leading space before a digit is
+/// that `+`. Written encoded (`%2B`) it is a `+` already.
+fn plus_from_query(phone: &str) -> String {
+    match phone.strip_prefix(' ') {
+        Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => format!("+{rest}"),
+        _ => phone.to_owned(),
+    }
+}
+
 async fn customer_search(
     s: &State,
     who: Option<Principal>,
@@ -916,7 +936,8 @@ async fn customer_search(
     let phone = q
         .get("phone")
         .ok_or_else(|| ApiError::bad_field("phone", "search by ?phone=+E164"))?;
-    let phone = normalize_phone(phone).map_err(|e| ApiError::bad_field("phone", e.to_string()))?;
+    let phone = plus_from_query(phone);
+    let phone = normalize_phone(&phone).map_err(|e| ApiError::bad_field("phone", e.to_string()))?;
     let found = s.views.read().customers.by_phone(&phone).map(|c| c.id);
     let Some(id) = found else {
         return Err(ApiError::not_found(format!(

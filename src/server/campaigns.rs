@@ -11,7 +11,7 @@
 //! them (the figures are theirs to study); agents and auditors may not (auditors read the
 //! compliance view over SQL).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
 
 use bytes::Bytes;
@@ -32,6 +32,7 @@ use super::auth::{Principal, Role};
 use super::reply::{ApiError, answer, created, parse_body};
 use super::{State, now};
 use crate::campaign::{leads_file, phone};
+use phonenumber::country::Id;
 
 use Role::{Administrator as Admin, Agent as AgentRole, Analyst, Supervisor};
 
@@ -123,10 +124,14 @@ where
         .and(warp::post())
         .and(s())
         .and(who.clone())
+        .and(warp::query::<HashMap<String, String>>())
         .and(warp::body::content_length_limit(64 << 20).and(warp::body::bytes()))
-        .and_then(|id: String, s: State, who, body: Bytes| async move {
-            Ok::<_, Infallible>(answer(import(&s, who, &id, &body).await))
-        })
+        .and_then(
+            |id: String, s: State, who, query: HashMap<String, String>, body: Bytes| async move {
+                let region = query.get("region").map(String::as_str);
+                Ok::<_, Infallible>(answer(import(&s, who, &id, region, &body).await))
+            },
+        )
         .boxed();
     let lead_edit = warp::path!("api" / "campaigns" / String / "leads" / String)
         .and(warp::patch())
@@ -530,7 +535,7 @@ fn number_and_zones(
     text: &str,
     zones: Option<Vec<String>>,
 ) -> Result<(String, Vec<String>), ApiError> {
-    let number = phone::normalize(text, None).map_err(|e| ApiError::bad_field("phone", e))?;
+    let number = phone::normalize(text, None, None).map_err(|e| ApiError::bad_field("phone", e))?;
     let zones = match zones {
         Some(z) => z,
         None => {
@@ -656,17 +661,31 @@ async fn lead_remove(
 
 /// A CSV body (the `hotline campaign import` format): the good rows become leads, each bad
 /// one is reported by line and left out. A body that is not a lead list at all (no phone
-/// column, not CSV) is refused whole.
+/// column, not CSV) is refused whole. `?region=US` is `--region`: the country of the
+/// numbers written without a country code.
 async fn import(
     s: &State,
     who: Option<Principal>,
     id: &str,
+    region: Option<&str>,
     body: &[u8],
 ) -> Result<serde_json::Value, ApiError> {
     allow(who, RUN_ROLES, "import lead lists")?;
     let campaign = parse_campaign(id)?;
-    let parsed =
-        leads_file::parse("body", body, None).map_err(|e| ApiError::bad_field("body", e))?;
+    let region = region
+        .map(|text| {
+            text.trim().to_ascii_uppercase().parse::<Id>().map_err(|_| {
+                ApiError::bad_field(
+                    "region",
+                    format!(
+                        "`{text}` is not a country code; give an ISO 3166 code such as US, GB or FR"
+                    ),
+                )
+            })
+        })
+        .transpose()?;
+    let parsed = leads_file::parse("body", body, region, Some("?region= (such as ?region=US)"))
+        .map_err(|e| ApiError::bad_field("body", e))?;
     let center = s.center.read().await;
     let center = center.as_ref().ok_or_else(stopping)?;
     let mut st = state_of(center, campaign).await?;

@@ -55,7 +55,7 @@ pub struct Args {
     pub config: Option<PathBuf>,
     /// Also run synthetic callers on the simulated network, this many calls per minute
     /// (the sample's agents answer them): a live demo.
-    #[arg(long, value_name = "CALLS_PER_MINUTE")]
+    #[arg(long, value_name = "CALLS_PER_MINUTE", allow_negative_numbers = true)]
     pub demo_traffic: Option<f64>,
     /// Run the demo traffic this many times faster than real time: the callers' talk and
     /// patience, the simulated agents' answer delays and the queues' own durations (wrap-up,
@@ -144,6 +144,16 @@ pub async fn run(
     if !(compress.is_finite() && compress > 0.0) {
         bail!("--demo-compress {compress}: give a factor greater than zero (1 is real time)");
     }
+    // Checked before anything starts: found by the traffic itself, after the banner, it
+    // stopped a server that had just said it was serving.
+    if let Some(rate) = args.demo_traffic
+        && !(rate > 0.0 && rate <= traffic::MAX_PER_MINUTE)
+    {
+        bail!(
+            "--demo-traffic {rate}: give calls per minute, more than 0 and at most {} (--rate for hotline demo)",
+            traffic::MAX_PER_MINUTE
+        );
+    }
     let config = match args.demo_traffic {
         Some(_) if compress != 1.0 => config.compressed(compress),
         Some(_) => config,
@@ -168,7 +178,6 @@ pub async fn run(
     let appends = timed.appends();
     let log: Arc<dyn EventLog> = Arc::new(timed);
     let tokens = Tokens::open(data_dir)?;
-    let new_admin = first_administrator(&tokens)?;
 
     let store = crate::logs::snapshots(data_dir, target.as_ref(), log.as_ref()).await?;
     let runner = Runner::start(log.clone(), store, rules).await?;
@@ -274,9 +283,12 @@ pub async fn run(
         campaign_number,
     });
 
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("listening on {}", args.listen))?;
+    let listener = TcpListener::bind(args.listen).await.map_err(|e| {
+        anyhow!(
+            "--listen {}: {e}; give another address (port 0 picks a free one)",
+            args.listen
+        )
+    })?;
     let bound = listener.local_addr()?;
     let wire = match args.sql_listen.as_str() {
         "off" => None,
@@ -284,9 +296,17 @@ pub async fn run(
             let addr: SocketAddr = addr
                 .parse()
                 .map_err(|e| anyhow!("--sql-listen {addr:?}: {e} (an address, or `off`)"))?;
-            Some(WireServer::start(&analytics, addr).await?)
+            // The message alone: its I/O cause is in it already.
+            let wire = WireServer::start(&analytics, addr).await.map_err(|e| {
+                anyhow!("--sql-listen {e}; give another address, or `off` for none")
+            })?;
+            Some(wire)
         }
     };
+    // Issued only now that every check of the start has passed: a token issued by a start
+    // that then failed (an address in use, a bad --campaign-number) was kept as a hash
+    // and never shown, and no later start printed one, locking the administrator out.
+    let new_admin = first_administrator(&state.tokens)?;
     say!("Hotline is serving on http://{bound}")?;
     say!("  wallboard:   http://{bound}/wallboard")?;
     say!("  agent desk:  http://{bound}/agent")?;

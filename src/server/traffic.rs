@@ -50,15 +50,18 @@ pub fn demo_tokens(state: &State) -> Result<DemoTokens> {
 /// at `per_minute` until aborted. The callers' talk and patience and the agents' answer
 /// delays are divided by `compress` (1: real time; the center's own durations are the
 /// caller's to compress, see [`hotline_infra::config::CenterConfig::compressed`]).
+/// The most demo calls a minute `--demo-traffic` (and `demo --rate`) takes.
+pub const MAX_PER_MINUTE: f64 = 6_000.0;
+
 pub async fn start(
     state: State,
     per_minute: f64,
     compress: f64,
     seed: u64,
 ) -> Result<JoinHandle<()>> {
-    if !(per_minute > 0.0 && per_minute <= 6_000.0) {
+    if !(per_minute > 0.0 && per_minute <= MAX_PER_MINUTE) {
         return Err(anyhow!(
-            "--demo-traffic {per_minute}: give calls per minute between 0 and 6000"
+            "--demo-traffic {per_minute}: give calls per minute, more than 0 and at most {MAX_PER_MINUTE}"
         ));
     }
     let mut rng = StdRng::seed_from_u64(seed);

@@ -347,3 +347,70 @@ fn an_agent_previews_a_lead_dials_it_and_dispositions_only_a_connected_call() {
         assert!(doc["paths"][path]["post"].is_object(), "{path}");
     }
 }
+
+/// A list of national numbers: the API's import takes the country as `?region=`, as the
+/// command line's does as `--region`, and a number without a country code says how to
+/// give it there (never the command line's flag, which an API client has no way to pass).
+#[test]
+fn an_imported_list_of_national_numbers_takes_its_country_as_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), &[]);
+    let port = server.port;
+    let (status, created) = call(port, "POST", "/api/campaigns", Some(r#"{"name": "US"}"#));
+    assert_eq!(status, 201, "{created}");
+    let leads = format!(
+        "/api/campaigns/{}/leads",
+        created["campaign"].as_str().unwrap()
+    );
+    let import = format!("{leads}/import");
+    let csv = "phone,name\n(212) 555-2368,Grace\n";
+
+    let (status, text) = http(port, "POST", &import, Some(ADMIN), Some(csv));
+    assert_eq!(status, 200, "{text}");
+    let answer = json_of(&text);
+    assert_eq!(answer["rejected"], 1, "{answer}");
+    let problem = answer["problems"][0].as_str().unwrap();
+    assert!(
+        problem.starts_with("body:2: phone:")
+            && problem.contains("?region=")
+            && !problem.contains("--region"),
+        "{problem}"
+    );
+
+    let (status, text) = http(
+        port,
+        "POST",
+        &format!("{import}?region=XX1"),
+        Some(ADMIN),
+        Some(csv),
+    );
+    assert_eq!(status, 400, "{text}");
+    assert_eq!(json_of(&text)["field"], "region", "{text}");
+
+    let (status, text) = http(
+        port,
+        "POST",
+        &format!("{import}?region=us"),
+        Some(ADMIN),
+        Some(csv),
+    );
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(json_of(&text)["accepted"], 1, "{text}");
+    let (_, shown) = call(port, "GET", &leads.replace("/leads", ""), None);
+    let phones: Vec<&str> = shown["leads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["phone"].as_str())
+        .collect();
+    assert_eq!(phones, ["+12125552368"], "{shown}");
+
+    // One lead at a time takes international numbers only: the refusal says so alone.
+    let (status, e) = call(port, "POST", &leads, Some(r#"{"phone": "(312) 555-0101"}"#));
+    assert_eq!((status, e["field"].as_str()), (400, Some("phone")), "{e}");
+    let error = e["error"].as_str().unwrap();
+    assert!(
+        error.contains("no country code") && !error.contains("--region"),
+        "{error}"
+    );
+}

@@ -32,4 +32,17 @@ fn the_demo_reports_each_queue_and_its_numbers_agree_with_the_calls() {
     assert_eq!(answered_in_queues, answered, "{text}");
     assert!(text.contains("agents: 24 logged in"), "{text}");
     assert!(text.contains("hash chain verified"), "{text}");
+    // The way back to this morning names its data directory on each command: copied as
+    // printed, `audit verify` checks this log, not ./hotline-data.
+    let flags = format!("--data-dir {}", dir.path().display());
+    let hint = text
+        .lines()
+        .find(|l| l.starts_with("Read it all back"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        hint.contains(&format!("hotline log tail {flags}"))
+            && hint.contains(&format!("hotline audit verify {flags}"))
+            && !hint.contains('|'),
+        "{hint}"
+    );
 }

@@ -397,6 +397,40 @@ fn bad_requests_are_4xx_naming_the_field_and_change_nothing() {
     );
     let (status, _) = http(port, "GET", "/api/nothing-here", Some(ADMIN), None);
     assert_eq!(status, 404);
+    // An action on a call that does not exist: 404 saying so (it said "no agent is on
+    // this call", a 409, as if the call were there).
+    let (status, text) = http(
+        port,
+        "POST",
+        "/api/calls/00000000-0000-0000-0000-000000000000/actions",
+        Some(ADMIN),
+        Some(r#"{"action": "hang_up"}"#),
+    );
+    assert_eq!(status, 404, "{text}");
+    assert!(
+        json_of(&text)["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("no call "),
+        "{text}"
+    );
+    // A test call's durations: each refusal names the field that was wrong.
+    for (body, field) in [
+        (
+            r#"{"number": "+18005550100", "caller": "+15555550123", "talk_s": -3}"#,
+            "talk_s",
+        ),
+        (
+            r#"{"number": "+18005550100", "caller": "+15555550123", "patience_s": -1}"#,
+            "patience_s",
+        ),
+    ] {
+        let (status, text) = http(port, "POST", "/api/calls", Some(ADMIN), Some(body));
+        assert_eq!(status, 400, "{body}: {text}");
+        let v = json_of(&text);
+        assert_eq!(v["field"], field, "{text}");
+        assert!(v["error"].as_str().unwrap().starts_with(field), "{text}");
+    }
     let (status, text) = http(
         port,
         "POST",
@@ -409,6 +443,135 @@ fn bad_requests_are_4xx_naming_the_field_and_change_nothing() {
     // Nothing was written by any of it (the agent was never logged in).
     drop(server);
     assert_eq!(all_events(dir.path()).len(), head_before);
+}
+
+/// What a supervisor reads back is what the center file says: strategies by their
+/// configuration names, and a refusal that says how to get past it.
+#[test]
+fn queues_show_their_strategies_as_the_center_file_names_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(dir.path(), &[]);
+    let port = server.port;
+    let (status, body) = http(port, "GET", "/api/queues", Some(ADMIN), None);
+    assert_eq!(status, 200, "{body}");
+    let strategies: Vec<(String, String)> = json_of(&body)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            (
+                q["queue"].as_str().unwrap().to_owned(),
+                q["strategy"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    // config/demo.toml: sales longest_idle, support skills, billing round_robin.
+    let expected = [
+        ("sales", "longest_idle"),
+        ("support", "skills"),
+        ("billing", "round_robin"),
+    ]
+    .map(|(q, s)| (q.to_owned(), s.to_owned()));
+    assert_eq!(strategies, expected, "{body}");
+    // Forcing the state of an agent who is not logged in: 409, saying what to do.
+    let (_, body) = http(port, "GET", "/api/agents", Some(ADMIN), None);
+    let a1 = json_of(&body)[0]["agent"].as_str().unwrap().to_owned();
+    let (status, text) = http(
+        port,
+        "PUT",
+        &format!("/api/agents/{a1}/state"),
+        Some(ADMIN),
+        Some(r#"{"state": "not_ready", "reason": "meeting"}"#),
+    );
+    assert_eq!(status, 409, "{text}");
+    let error = json_of(&text)["error"].as_str().unwrap().to_owned();
+    assert!(
+        error.contains("not logged in") && error.contains("log_in"),
+        "{error}"
+    );
+}
+
+/// An address already taken (another server, an earlier run still up): one line naming
+/// the flag and what to do, the cause said once.
+#[test]
+fn a_listen_address_in_use_is_one_line_naming_the_flag() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    for (args, flag) in [
+        (
+            vec!["serve", "--listen", addr.as_str(), "--sql-listen", "off"],
+            "--listen",
+        ),
+        (
+            vec![
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--sql-listen",
+                addr.as_str(),
+            ],
+            "--sql-listen",
+        ),
+        (vec!["sql", "--listen", addr.as_str()], "--listen"),
+    ] {
+        let out = hotline(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.starts_with(&format!("error: {flag} {addr}")) && err.contains("another address"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.matches("in use").count(), 1, "{args:?}: {err}");
+    }
+}
+
+/// A first start that fails (a wrong --campaign-number, an address in use) issued the
+/// administrator token, kept its hash and never printed it: the next start printed none,
+/// and the administrator was locked out. The token is issued once the start succeeds.
+#[test]
+fn a_failed_first_start_does_not_swallow_the_administrator_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = taken.local_addr().unwrap().to_string();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_hotline"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["serve", "--sql-listen", "off"])
+            .args(args)
+            .env_remove("HOTLINE_DATA_DIR")
+            .env_remove("HOTLINE_LOG_URL")
+            .env_remove("HOTLINE_ADMIN_TOKEN")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    for args in [
+        &["--listen", "127.0.0.1:0", "--campaign-number", "+1999"][..],
+        &["--listen", taken.as_str()],
+    ] {
+        let out = run(args).wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
+    let mut child = run(&["--listen", "127.0.0.1:0"]);
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 || line.starts_with("Ctrl-C stops it") {
+            break;
+        }
+        banner.push_str(&line);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        banner.contains("administrator token (shown once; keep it): hl_"),
+        "{banner}"
+    );
 }
 
 #[test]
@@ -501,6 +664,17 @@ fn a_customer_read_is_an_event_and_ctrl_c_stops_cleanly() {
     assert_eq!(status, 200, "{text}");
     let customer = json_of(&text);
     assert_eq!(customer["name"], "Ada Lovelace");
+    // Typed unencoded, as the documentation writes it: the query string turns the `+`
+    // into a space, which is still that `+` (it was refused as "no country code").
+    let (status, text) = http(
+        port,
+        "GET",
+        "/api/customers?phone=+442079460958",
+        Some(ADMIN),
+        None,
+    );
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(json_of(&text)["customer"], customer["customer"]);
     let analyst = token(port, "analyst", None);
     let (status, _) = http(
         port,
@@ -518,7 +692,7 @@ fn a_customer_read_is_an_event_and_ctrl_c_stops_cleanly() {
         .into_iter()
         .filter(|e| e.event_type == "customer_viewed")
         .collect();
-    assert_eq!(reads.len(), 1, "one read, one event");
+    assert_eq!(reads.len(), 2, "two reads, two events");
     assert!(reads[0].stream.as_str().starts_with("access-"));
     assert!(
         reads[0].data.contains("\"role\":\"administrator\""),
@@ -784,5 +958,43 @@ fn a_bad_demo_compression_is_refused_with_what_to_give() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = crate::stderr(&out);
         assert!(err.contains(needle) && !err.contains("panicked"), "{err}");
+    }
+}
+
+/// A demo rate that is no rate: refused before anything runs, in one line. `-5` was
+/// taken for a flag by the parser, `0` stopped the server after its banner, and
+/// `demo --rate -1` ran the whole morning before failing.
+#[test]
+fn a_bad_demo_rate_is_refused_before_anything_runs() {
+    for (args, needle) in [
+        (
+            &["serve", "--demo-traffic", "-5"][..],
+            "--demo-traffic -5: give calls per minute",
+        ),
+        (
+            &["serve", "--demo-traffic", "0"],
+            "--demo-traffic 0: give calls per minute",
+        ),
+        (
+            &["demo", "--rate", "-1"],
+            "--rate -1: give live calls per minute",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--listen", "127.0.0.1:0", "--sql-listen", "off"]);
+        let out = crate::hotline(dir.path(), &all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = crate::stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.starts_with(&format!("error: {needle}")),
+            "{args:?}: {err}"
+        );
+        assert!(
+            crate::stdout(&out).is_empty(),
+            "nothing ran: {}",
+            crate::stdout(&out)
+        );
     }
 }

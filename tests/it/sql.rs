@@ -70,6 +70,50 @@ fn a_write_is_refused_with_a_clear_error() {
     let out = hotline(dir.path(), &["sql", "SELECT nothing FROM nowhere"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("nowhere"), "{}", stderr(&out));
+    // A mistake is said once, on one line (DataFusion's message already holds its cause).
+    for (sql, needle) in [
+        (
+            "SELECT * FROM nosuch",
+            "table 'datafusion.public.nosuch' not found",
+        ),
+        ("SELECT 1/0", "Divide by zero"),
+    ] {
+        let out = hotline(dir.path(), &["sql", sql]);
+        assert_eq!(out.status.code(), Some(2), "{sql}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{sql}: {err}");
+        assert_eq!(err.matches(needle).count(), 1, "{sql}: {err}");
+    }
+}
+
+/// A query that matches nothing still shows its columns (it printed `++` over `++`),
+/// and a warning on stderr is plain text when stderr is not a terminal.
+#[test]
+fn an_empty_answer_shows_its_columns_and_warnings_have_no_escape_codes() {
+    let dir = demo(5);
+    let center = concat!(env!("CARGO_MANIFEST_DIR"), "/config/center.toml");
+    let out = hotline(dir.path(), &["replay", "--config", center]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Without --config the sample center's rules apply, so the snapshots folded under
+    // center.toml's are rebuilt, with a warning.
+    let out = hotline(
+        dir.path(),
+        &[
+            "sql",
+            "SELECT queue, offered FROM queue_summary WHERE offered < 0",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("| queue") && l.contains("| offered")),
+        "{text}"
+    );
+    assert!(text.contains("(0 rows)"), "{text}");
+    let err = stderr(&out);
+    assert!(err.contains("WARN"), "the rebuild is said: {err}");
+    assert!(!err.contains('\u{1b}'), "escape codes in {err:?}");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use hotline_events::Recorded;
 
-use crate::{all_events, demo, hotline, stdout};
+use crate::{all_events, demo, hotline, stderr, stdout};
 
 #[test]
 fn the_whole_log_reads_back_in_order_with_an_intact_chain() {
@@ -52,6 +52,30 @@ fn a_stream_filter_shows_only_that_stream() {
         .collect();
     let expected: Vec<&Recorded> = events.iter().filter(|r| r.stream == agent).collect();
     assert_eq!(mine.iter().collect::<Vec<_>>(), expected);
+    // A mistyped stream printed nothing and exited 0, like an empty history: now it says
+    // so on stderr and exits 1, as `audit history` does.
+    let out = hotline(dir.path(), &["log", "tail", "--stream", "queue-salse"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+    assert!(
+        stderr(&out).starts_with("queue-salse has no events: check the name"),
+        "{}",
+        stderr(&out)
+    );
+    // Past the end of a stream that has events is only empty.
+    let out = hotline(
+        dir.path(),
+        &[
+            "log",
+            "tail",
+            "--stream",
+            agent.as_str(),
+            "--from",
+            "100000",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).is_empty(), "{}", stderr(&out));
 }
 
 #[test]
