@@ -46,13 +46,13 @@ pub fn demo_tokens(state: &State) -> Result<DemoTokens> {
     })
 }
 
+/// The most demo calls a minute `--demo-traffic` (and `demo --rate`) takes.
+pub const MAX_PER_MINUTE: f64 = 6_000.0;
+
 /// Logs every agent in (but the first, left to a person at `/agent`), then places calls
 /// at `per_minute` until aborted. The callers' talk and patience and the agents' answer
 /// delays are divided by `compress` (1: real time; the center's own durations are the
 /// caller's to compress, see [`hotline_infra::config::CenterConfig::compressed`]).
-/// The most demo calls a minute `--demo-traffic` (and `demo --rate`) takes.
-pub const MAX_PER_MINUTE: f64 = 6_000.0;
-
 pub async fn start(
     state: State,
     per_minute: f64,
