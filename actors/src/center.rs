@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-use hotline_events::{AgentEvent, AgentId, CallEvent, CallId, Event, StreamName};
+use hotline_events::{AgentEvent, AgentId, CallEvent, CallId, Event, StreamName, Timestamp};
 use hotline_infra::config::CenterConfig;
 use hotline_infra::{Clock, EventLog, LatencyHistogram, LogError};
 use hotline_media::{NetworkReport, Telephony};
@@ -228,7 +228,8 @@ impl Actor for Supervisor {
         match state.spawn(&myself, entity).await {
             Ok(cell) => {
                 if let Entity::Call(_) = entity {
-                    let _ = ActorRef::<CallMsg>::from(cell).cast(CallMsg::Resume);
+                    // Only the actor was lost, not the process: the call's time runs on.
+                    let _ = ActorRef::<CallMsg>::from(cell).cast(CallMsg::Resume { lost_at: None });
                 }
             }
             Err(error) => tracing::error!(?entity, %error, "restart failed"),
@@ -306,6 +307,7 @@ impl Center {
             live,
             registered,
             recordings,
+            lost_at,
         } = scan(services.log.as_ref()).await?;
         // Recordings the last process left running died with it: say so on their streams.
         let recorder = services.recorder.clone();
@@ -340,7 +342,8 @@ impl Center {
             let _ = router.cast(RouterMsg::Reconcile { live: live.clone() });
         }
         for call in live {
-            spawn(&supervisor, Entity::Call(call), Some(CallMsg::Resume)).await?;
+            let resume = CallMsg::Resume { lost_at };
+            spawn(&supervisor, Entity::Call(call), Some(resume)).await?;
         }
         let reports = Arc::new(Mutex::new(reports));
         let switchboard = tokio::spawn(switchboard(
@@ -626,6 +629,8 @@ struct Scan {
     registered: Vec<AgentId>,
     /// Every recording stream's state: those still running died with the last process.
     recordings: BTreeMap<StreamName, RecordingState>,
+    /// The time of the log's last event: the last sign of life of the process before.
+    lost_at: Option<Timestamp>,
 }
 
 /// One full scan of the log, for all a start needs from it: reading is most of a start's
@@ -635,11 +640,13 @@ async fn scan(log: &dyn EventLog) -> Result<Scan, LogError> {
     let mut live: HashSet<CallId> = HashSet::new();
     let mut registered: Vec<AgentId> = Vec::new();
     let mut recordings = CategoryFold::<Recording, _>::new("recording", crate::recorder::typed);
+    let mut lost_at = None;
     let mut from = 1;
     loop {
         let batch = log.read_all(from, 10_000).await?;
         let Some(last) = batch.last() else { break };
         from = last.position + 1;
+        lost_at = Some(last.occurred_at);
         for r in &batch {
             match r.stream.category() {
                 "agent" if r.event_type == "registered" => {
@@ -680,6 +687,7 @@ async fn scan(log: &dyn EventLog) -> Result<Scan, LogError> {
         live,
         registered,
         recordings: recordings.into_states(),
+        lost_at,
     })
 }
 

@@ -466,6 +466,59 @@ async fn a_center_stopped_abruptly_comes_back_from_its_log() {
     assert!(center.live_calls().is_empty());
 }
 
+#[tokio::test(start_paused = true)]
+async fn calls_lost_with_the_process_end_at_its_last_sign_of_life_not_at_the_restart() {
+    let config = config(2, Strategy::LongestIdle);
+    let run = start(config.clone(), prompt_agent()).await;
+    let talking = run.net.place_call(caller(60.0, 3_600.0)).await;
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let state = run.center.call_state(talking).await.unwrap();
+    assert!(
+        state.agent().is_some(),
+        "answered before the crash: {state:?}"
+    );
+    // The process dies; its network and calls with it. Two hours later a new one starts
+    // on a network that has none of them.
+    let _reports = run.center.kill().await;
+    let everything_before = everything(run.log.as_ref()).await;
+    let last_sign_of_life = everything_before.last().unwrap().occurred_at;
+    tokio::time::sleep(Duration::from_secs(2 * 3_600)).await;
+    let (net, reports) = SimNetwork::new(8, 4096);
+    let restart = last_sign_of_life.plus_millis(2 * 3_600_000);
+    let center = Center::start(
+        config.clone(),
+        run.log.clone(),
+        Arc::new(net),
+        reports,
+        Clock::starting_at(restart),
+        7,
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let ended: Vec<Recorded> = run
+        .log
+        .read_stream(&talking.stream(), 1)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| matches!(r.event(), Event::Call(CallEvent::Ended { .. })))
+        .collect();
+    let [ended] = &ended[..] else {
+        panic!("one `ended`: {ended:?}")
+    };
+    assert!(matches!(
+        ended.event(),
+        Event::Call(CallEvent::Ended {
+            reason: EndReason::SystemRestart,
+            ..
+        })
+    ));
+    // Ended when the process was last heard of: the two hours down are not talk time.
+    assert_eq!(ended.occurred_at, last_sign_of_life);
+    assert!(center.live_calls().is_empty());
+}
+
 /// A telephony driver with a bug: the third ring it is asked for panics, once.
 #[derive(Debug)]
 struct PanicsOnce {

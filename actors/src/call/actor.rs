@@ -60,8 +60,13 @@ pub enum CallMsg {
     Flow(FlowMsg),
     /// The post-call survey of the call's queue.
     Survey(SurveyMsg),
-    /// After a restart: pick the call up where its stream left it.
-    Resume,
+    /// After a restart: pick the call up where its stream left it. `lost_at`: when a
+    /// whole process stopped, its last sign of life (the time of the log's last event):
+    /// a call the network no longer has is taken to have ended then, not at the restart,
+    /// so that the downtime does not count as talk.
+    Resume {
+        lost_at: Option<Timestamp>,
+    },
     State(RpcReplyPort<CallState>),
 }
 
@@ -170,7 +175,7 @@ impl Actor for CallActor {
             }
             CallMsg::Flow(msg) => shell.on_flow(&myself, msg).await?,
             CallMsg::Survey(msg) => shell.on_survey(&myself, msg).await?,
-            CallMsg::Resume => shell.resume(&myself).await?,
+            CallMsg::Resume { lost_at } => shell.resume(&myself, lost_at).await?,
             CallMsg::State(reply) => {
                 let _ = reply.send(shell.state.clone());
             }
@@ -192,6 +197,17 @@ impl CallShell {
         cmd: CallCommand,
     ) -> Result<Result<(), CommandError>, ActorProcessingErr> {
         let now = self.services.clock.now();
+        self.run_at(myself, cmd, now).await
+    }
+
+    /// [`Self::run`] as of `now`: a time already past when what the command says happened
+    /// earlier (a call lost with the process before this one).
+    async fn run_at(
+        &mut self,
+        myself: &ActorRef<CallMsg>,
+        cmd: CallCommand,
+        now: Timestamp,
+    ) -> Result<Result<(), CommandError>, ActorProcessingErr> {
         let before = self.state.clone();
         let (log, stream) = (self.services.log.as_ref(), self.id.stream());
         let decided = store::decide_and_record::<Call>(log, &stream, &mut self.state, &cmd, now);
@@ -617,8 +633,13 @@ impl CallShell {
 
     /// After a restart: ringing offers are withdrawn (the ring timers died with the old
     /// actor) and the call waits on; a call in the IVR is routed on; a call the network
-    /// no longer has is ended with the reason `system_restart`.
-    async fn resume(&mut self, myself: &ActorRef<CallMsg>) -> Result<(), ActorProcessingErr> {
+    /// no longer has is ended with the reason `system_restart`, at `lost_at` if the
+    /// process before this one was lost then (see [`CallMsg::Resume`]).
+    async fn resume(
+        &mut self,
+        myself: &ActorRef<CallMsg>,
+        lost_at: Option<Timestamp>,
+    ) -> Result<(), ActorProcessingErr> {
         let live = self.services.telephony.is_live(self.id);
         let phase = self.state.phase.clone();
         let cmd = match phase {
@@ -640,7 +661,11 @@ impl CallShell {
             Phase::Talking { .. } | Phase::Voicemail { .. } => return Ok(()),
         };
         if let Some(cmd) = cmd {
-            self.run(myself, cmd).await?.ok();
+            let now = self.services.clock.now();
+            // At most now: a log written by a clock ahead of this one must not end the
+            // call in the future.
+            let at = lost_at.map_or(now, |lost| lost.min(now));
+            self.run_at(myself, cmd, at).await?.ok();
             return Ok(());
         }
         for offer in self.state.offers.clone() {
