@@ -157,6 +157,20 @@ async fn open_kafka(
     )
 }
 
+/// The metric rules a command folds under: the center file's when one is given; without
+/// it, those the data directory's snapshots were folded under (by the center that ran
+/// on it: its snapshots are then used, not rebuilt), else the sample center's.
+pub fn rules_for(
+    config_given: bool,
+    config: &CenterConfig,
+    store: &hotline_infra::SnapshotStore,
+) -> hotline_projections::MetricRules {
+    let stored = (!config_given)
+        .then(|| hotline_projections::snapshot::stored_rules(store))
+        .flatten();
+    stored.unwrap_or_else(|| hotline_projections::MetricRules::from_config(config))
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;

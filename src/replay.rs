@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use hotline_infra::LogTarget;
 use hotline_infra::config::CenterConfig;
+use hotline_projections::Name;
 use hotline_projections::runner::rebuild;
-use hotline_projections::{MetricRules, Name};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// The sample center `hotline demo` runs, whose thresholds apply unless --config says.
@@ -27,7 +27,8 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     projection: Option<String>,
     /// The center whose service-level thresholds the metrics use (see config/center.toml);
-    /// without it, the built-in sample center's.
+    /// without it, those of the center that last ran on the data directory (as its
+    /// snapshots record them), else the built-in sample center's.
     #[arg(long)]
     config: Option<PathBuf>,
 }
@@ -43,10 +44,11 @@ pub async fn run(data_dir: &Path, target: Option<&LogTarget>, args: Args) -> Res
         None => CenterConfig::parse(SAMPLE, "demo.toml")
             .map_err(|e| anyhow::anyhow!("the built-in sample center: {e}"))?,
     };
-    let rules = MetricRules::from_config(&config);
     let target = crate::logs::chosen(target, &config, args.config.as_deref());
     let log = crate::logs::open(data_dir, target.as_ref(), crate::logs::Access::Read).await?;
     let store = crate::logs::snapshots(data_dir, target.as_ref(), log.as_ref()).await?;
+    // Read before the snapshots that hold them are dropped.
+    let rules = crate::logs::rules_for(args.config.is_some(), &config, &store);
     // Dropped first: if the rebuild is interrupted, the next runner rebuilds too instead of
     // trusting what the user asked to throw away.
     for name in &names {

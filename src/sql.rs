@@ -24,7 +24,7 @@ use hotline_projections::sql::history::History;
 use hotline_projections::sql::reports::REPORTS;
 use hotline_projections::sql::wire::WireServer;
 use hotline_projections::sql::{Analytics, Now, Sources, TABLES};
-use hotline_projections::{MetricRules, Runner, Views};
+use hotline_projections::{Runner, Views};
 
 /// The sample center whose metric rules apply without --config.
 const SAMPLE: &str = include_str!("../config/demo.toml");
@@ -56,7 +56,8 @@ pub struct Args {
     #[arg(long, conflicts_with_all = ["query", "listen"])]
     tables: bool,
     /// The center whose service-level thresholds and time zone the tables use (see
-    /// config/center.toml); without it, the built-in sample center's.
+    /// config/center.toml); without it, those of the center that last ran on the data
+    /// directory (as its snapshots record them), else the built-in sample center's.
     #[arg(long)]
     config: Option<PathBuf>,
 }
@@ -75,8 +76,6 @@ pub async fn run(
         None => CenterConfig::parse(SAMPLE, "demo.toml")
             .map_err(|e| anyhow!("the built-in sample center: {e}"))?,
     };
-    let rules = MetricRules::from_config(&config);
-    let zone = rules.time_zone;
     let target = crate::logs::chosen(target, &config, args.config.as_deref());
     let target = target.as_ref();
     if target.is_none() && !SqliteLog::file_in(data_dir).is_file() {
@@ -88,6 +87,8 @@ pub async fn run(
     // The projections' snapshots and history stay in the data directory, whichever log.
     let log = crate::logs::open(data_dir, target, crate::logs::Access::Read).await?;
     let store = crate::logs::snapshots(data_dir, target, log.as_ref()).await?;
+    let rules = crate::logs::rules_for(args.config.is_some(), &config, &store);
+    let zone = rules.time_zone;
     let runner = Runner::start(log.clone(), store, rules).await?;
     let views = runner.views();
     let head = log.head().await?;

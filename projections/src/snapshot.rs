@@ -136,6 +136,21 @@ pub fn decode<P: Stored>(stored: &StoredSnapshot, rules: &MetricRules) -> Result
     Ok(envelope.state)
 }
 
+/// The rules the snapshots in `store` were folded under (the boards', which every run
+/// saves), if there are any: what a command without a center file (`hotline sql`,
+/// `hotline replay`) folds under, so that it neither throws away the snapshots the center
+/// saved under its own rules nor reports by the sample center's thresholds. Read only
+/// from a snapshot of the current layout, whose rules this build decodes alike.
+pub fn stored_rules(store: &hotline_infra::SnapshotStore) -> Option<MetricRules> {
+    let stored = store.load(Boards::NAME).ok()??;
+    if stored.schema != Boards::SCHEMA {
+        return None;
+    }
+    // The rules come first in the envelope: the state after them is left unread.
+    let (rules, _) = postcard::take_from_bytes::<Option<MetricRules>>(&stored.bytes).ok()?;
+    rules
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -175,6 +190,26 @@ mod tests {
         round_trips(AgentStates::new());
         round_trips(QueueIntervals::new(rules()));
         round_trips(Boards::new(rules()));
+    }
+
+    #[test]
+    fn the_rules_a_store_was_folded_under_are_read_from_its_boards() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = hotline_infra::SnapshotStore::open(dir.path()).unwrap();
+        assert_eq!(stored_rules(&store), None, "an empty store has none");
+        let mut boards = Boards::new(rules());
+        morning().fold(&mut boards);
+        let s = stored(&boards, &rules());
+        store
+            .save(Boards::NAME, s.position, s.schema, &s.bytes)
+            .unwrap();
+        assert_eq!(stored_rules(&store), Some(rules()));
+        assert_ne!(rules(), MetricRules::default());
+        // Boards of an older layout are not read for their rules.
+        store
+            .save(Boards::NAME, s.position, Boards::SCHEMA - 1, &s.bytes)
+            .unwrap();
+        assert_eq!(stored_rules(&store), None);
     }
 
     #[test]

@@ -94,12 +94,15 @@ fn an_empty_answer_shows_its_columns_and_warnings_have_no_escape_codes() {
     let center = concat!(env!("CARGO_MANIFEST_DIR"), "/config/center.toml");
     let out = hotline(dir.path(), &["replay", "--config", center]);
     assert!(out.status.success(), "{}", stderr(&out));
-    // Without --config the sample center's rules apply, so the snapshots folded under
-    // center.toml's are rebuilt, with a warning.
+    // Under the sample center's rules, the snapshots folded under center.toml's are
+    // rebuilt, with a warning.
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/config/demo.toml");
     let out = hotline(
         dir.path(),
         &[
             "sql",
+            "--config",
+            sample,
             "SELECT queue, offered FROM queue_summary WHERE offered < 0",
         ],
     );
@@ -114,6 +117,42 @@ fn an_empty_answer_shows_its_columns_and_warnings_have_no_escape_codes() {
     let err = stderr(&out);
     assert!(err.contains("WARN"), "the rebuild is said: {err}");
     assert!(!err.contains('\u{1b}'), "escape codes in {err:?}");
+}
+
+/// Without --config, `sql` folds under the rules the data directory's snapshots were
+/// folded under (the center that ran there), not the sample's: the snapshots are used as
+/// they are, and the figures are that center's.
+#[test]
+fn without_a_center_file_sql_uses_the_rules_the_snapshots_were_folded_under() {
+    let dir = demo(5);
+    let center = concat!(env!("CARGO_MANIFEST_DIR"), "/config/center.toml");
+    let out = hotline(dir.path(), &["replay", "--config", center]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let query =
+        "SELECT queue, offered, answered_within_threshold FROM queue_summary ORDER BY queue";
+    let with_file = hotline(
+        dir.path(),
+        &["sql", "--config", center, "--format", "csv", query],
+    );
+    assert!(with_file.status.success(), "{}", stderr(&with_file));
+    let without = hotline(dir.path(), &["sql", "--format", "csv", query]);
+    assert!(without.status.success(), "{}", stderr(&without));
+    let err = stderr(&without);
+    assert!(!err.contains("discarded"), "no snapshot rebuilt: {err}");
+    assert_eq!(stdout(&without), stdout(&with_file));
+    // The sample's rules are others (its time zone is UTC, center.toml's Paris): under
+    // them the snapshots are discarded, so the silence above is the stored rules' doing.
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/config/demo.toml");
+    let under_sample = hotline(
+        dir.path(),
+        &["sql", "--config", sample, "--format", "csv", query],
+    );
+    assert!(under_sample.status.success(), "{}", stderr(&under_sample));
+    assert!(
+        stderr(&under_sample).contains("discarded"),
+        "{}",
+        stderr(&under_sample)
+    );
 }
 
 #[test]
