@@ -91,19 +91,37 @@ pub fn created<T: Serialize>(result: Result<T, ApiError>) -> Response {
     }
 }
 
-/// Parses a JSON body, naming the field at fault when serde can.
+/// Parses a JSON body, naming the field at fault: by its path (`skills`, `leads[2].phone`)
+/// where the deserializer went, else (inside an action's tagged body, which serde reads
+/// whole first) the field a "missing field" or "unknown field" message names.
 pub fn parse_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        let text = e.to_string();
-        // serde says "missing field `reason`" or "unknown variant `x`, expected ..."
-        let field = text
+    let mut json = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut json).map_err(|e| {
+        let path = e.path().to_string();
+        let text = e.inner().to_string();
+        // serde says "missing field `reason`" or "unknown field `x`, expected ..."
+        let named = text
             .split('`')
             .nth(1)
             .filter(|_| text.starts_with("missing field") || text.starts_with("unknown field"))
             .map(str::to_owned);
+        // An unknown field's path ends with it; a missing one's is its parent's.
+        let field = match named {
+            Some(name) if path == "." => Some(name),
+            Some(name) if path == name || path.ends_with(&format!(".{name}")) => Some(path),
+            Some(name) => Some(format!("{path}.{name}")),
+            None if path == "." => None,
+            None => Some(path),
+        };
+        let message = match &field {
+            Some(f) if !text.contains(&format!("`{f}`")) => {
+                format!("the request body: {f}: {text}")
+            }
+            _ => format!("the request body: {text}"),
+        };
         ApiError {
             status: StatusCode::BAD_REQUEST,
-            message: format!("the request body: {text}"),
+            message,
             field,
         }
     })

@@ -383,6 +383,33 @@ fn bad_requests_are_4xx_naming_the_field_and_change_nothing() {
             assert_eq!(v["field"], f, "{body}: {text}");
         }
     }
+    // A value of the wrong type is named by its path in the body.
+    for (method, path, body, field) in [
+        (
+            "PUT",
+            format!("/api/agents/{a1}/skills"),
+            r#"{"skills": "billing"}"#,
+            "skills",
+        ),
+        (
+            "PUT",
+            format!("/api/agents/{a1}/skills"),
+            r#"{"skills": [{"name": "billing", "level": "high"}]}"#,
+            "skills[0].level",
+        ),
+        (
+            "PATCH",
+            format!("/api/agents/{a1}"),
+            r#"{"name": 7}"#,
+            "name",
+        ),
+    ] {
+        let (status, text) = http(port, method, &path, Some(ADMIN), Some(body));
+        assert_eq!(status, 400, "{body}: {text}");
+        let v = json_of(&text);
+        assert_eq!(v["field"], field, "{body}: {text}");
+        assert!(v["error"].as_str().unwrap().contains(field), "{text}");
+    }
     let (status, text) = http(
         port,
         "POST",
