@@ -3,14 +3,16 @@
 //! streams; on a long log the reading is nearly all of a purge's time, and `hotline serve`
 //! runs both every hour.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use hotline_events::Timestamp;
+use hotline_events::{CallId, Event, StreamName, Timestamp};
 use hotline_infra::{EventLog, Vault};
 
+use crate::decider::Decider;
 use crate::recorder::lifecycle::Recording;
 use crate::recorder::purge::{PurgeError, PurgeReport};
-use crate::store::CategoryFold;
+use crate::store::{self, CategoryFold, Versioned};
 use crate::voicemail::message::Message;
 
 /// How long each kind of sealed audio is kept.
@@ -50,7 +52,7 @@ pub async fn sweep(
             messages.apply(r);
         }
     }
-    let recordings = crate::recorder::purge::purge_states(
+    let recordings = purge_states::<Recording>(
         log,
         vault,
         recordings.into_states(),
@@ -59,7 +61,7 @@ pub async fn sweep(
         by,
     )
     .await?;
-    let messages = crate::voicemail::purge::purge_states(
+    let messages = purge_states::<Message>(
         log,
         vault,
         messages.into_states(),
@@ -72,4 +74,53 @@ pub async fn sweep(
         recordings,
         messages,
     })
+}
+
+/// Sealed audio in the vault, on a stream of its own that a retention purge closes: its
+/// decider says what purging means for it.
+pub(crate) trait Purgeable: Decider<State: Versioned, Event: Into<Event>> {
+    /// Whether the stream has nothing (more) to purge: already purged, or not sealed.
+    fn nothing_to_purge(state: &Self::State) -> bool;
+    /// The command a retention purge gives, not forced.
+    fn purge(by: &str, retention_ms: u64) -> Self::Command;
+    /// Whether a refusal of that command means "keep it for now" (counted as kept).
+    fn kept(rejection: &Self::Rejection) -> bool;
+    fn storage_key(state: &Self::State) -> Option<&str>;
+}
+
+/// Purges, of `states` (every stream of `D`'s category, folded by the caller's pass over
+/// the log), those whose retention is over at `now`: the file first, then `purged` on the
+/// stream with its expected version, so a failed append is finished by the next purge.
+pub(crate) async fn purge_states<D: Purgeable>(
+    log: &dyn EventLog,
+    vault: &Vault,
+    states: BTreeMap<StreamName, D::State>,
+    now: Timestamp,
+    retention: Duration,
+    by: &str,
+) -> Result<PurgeReport, PurgeError> {
+    let retention_ms = u64::try_from(retention.as_millis()).unwrap_or(u64::MAX);
+    let mut report = PurgeReport::default();
+    for (stream, state) in states {
+        if D::nothing_to_purge(&state) {
+            continue;
+        }
+        let events = match D::decide(&state, &D::purge(by, retention_ms), now) {
+            Ok(events) => events,
+            Err(why) if D::kept(&why) => {
+                report.kept += 1;
+                continue;
+            }
+            Err(_) => continue,
+        };
+        let Some(key) = D::storage_key(&state).map(str::to_owned) else {
+            continue;
+        };
+        vault.delete(&key)?;
+        store::append(log, &stream, state.version(), &events, now).await?;
+        if let Ok(call) = stream.id().parse::<CallId>() {
+            report.purged.push((call, key));
+        }
+    }
+    Ok(report)
 }
