@@ -5,6 +5,8 @@
 #![cfg(feature = "kafka")]
 #![allow(clippy::unwrap_used)]
 use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -445,4 +447,97 @@ async fn a_topic_an_earlier_build_wrote_is_named_and_not_extended() {
         panic!("a topic of an earlier build was opened to write")
     };
     assert!(e.to_string().contains("earlier hotline"), "{e}");
+}
+
+/// A broker slow to build its fetch answers is waited for. tansu 0.6 took over 10 s (the
+/// clients' socket timeout then) to answer the first fetch of a simulated day on a loaded
+/// machine; librdkafka dropped the connection at the timeout and asked the same again, so
+/// opening the topic never got past its first records and gave up after 300 s. Here a
+/// proxy in front of the broker holds every answer with records back for 15 s: the read
+/// still ends, in one slow fetch.
+#[test]
+fn a_broker_slow_to_answer_fetches_is_waited_for() {
+    let proxy = TcpListener::bind("127.0.0.1:0").unwrap();
+    let broker = Broker::start_advertising(Some(proxy.local_addr().unwrap().port()));
+    hold_back_big_answers(proxy, broker.listen_addr(), Duration::from_secs(15));
+    let target = broker.target("slow-fetches");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let writer = KafkaLog::open(&target).await.unwrap();
+        for n in 0..6 {
+            let events = (0..50)
+                .map(|i| probe(&format!(r#""n":{}"#, n * 50 + i)))
+                .collect();
+            writer
+                .append(&stream("a"), ExpectedVersion::Any, events)
+                .await
+                .unwrap();
+        }
+        writer.close().await.unwrap();
+    });
+
+    let started = Instant::now();
+    // On a thread of its own, so a read that never ends fails the check at the time
+    // limit (below the rebuild's own 120 s without a record) instead of holding it.
+    let (done, read) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let head = tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let reader = KafkaLog::open_read_only(&target).await?;
+            reader.head().await
+        });
+        let _ = done.send(head);
+    });
+    let head = read
+        .recv_timeout(Duration::from_secs(100))
+        .expect("reading the topic ends while the broker answers fetches in 15 s")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(head, 300);
+    assert!(
+        started.elapsed() >= Duration::from_secs(15),
+        "the proxy held the fetch answer back ({:?})",
+        started.elapsed()
+    );
+}
+
+/// Forwards connections from `listener` to `broker`, holding back each answer of the
+/// broker over 16 KiB (one with records: the metadata, offsets and produce answers are
+/// smaller) for `delay`. Kafka frames every answer with its size (4 bytes, big-endian).
+fn hold_back_big_answers(listener: TcpListener, broker: SocketAddr, delay: Duration) {
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            let Ok(server) = TcpStream::connect(broker) else {
+                continue;
+            };
+            let (mut from_client, mut to_server) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut from_client, &mut to_server);
+                let _ = to_server.shutdown(Shutdown::Both);
+            });
+            std::thread::spawn(move || {
+                let (mut from_server, mut to_client) = (server, client);
+                loop {
+                    let mut size = [0_u8; 4];
+                    if from_server.read_exact(&mut size).is_err() {
+                        break;
+                    }
+                    let mut answer = vec![0; u32::from_be_bytes(size) as usize];
+                    if from_server.read_exact(&mut answer).is_err() {
+                        break;
+                    }
+                    if answer.len() > 16 * 1024 {
+                        std::thread::sleep(delay);
+                    }
+                    if to_client
+                        .write_all(&size)
+                        .and_then(|()| to_client.write_all(&answer))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+                let _ = to_client.shutdown(Shutdown::Both);
+            });
+        }
+    });
 }

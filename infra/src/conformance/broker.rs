@@ -33,11 +33,20 @@ pub struct Broker {
     child: Option<Child>,
     dir: tempfile::TempDir,
     port: u16,
+    /// The port it tells clients to connect to: its own, or a proxy's in front of it.
+    advertised: u16,
 }
 
 impl Broker {
     /// Starts a broker with empty storage.
     pub fn start() -> Self {
+        Self::start_advertising(None)
+    }
+
+    /// Starts a broker with empty storage that tells its clients (in its metadata) to
+    /// connect to `127.0.0.1:advertised`, where the test runs a proxy in front of it
+    /// ([`Broker::listen_addr`]); `None` advertises its own port.
+    pub fn start_advertising(advertised: Option<u16>) -> Self {
         let binary = tansu_binary();
         assert!(
             binary.is_file(),
@@ -53,6 +62,7 @@ impl Broker {
             child: None,
             dir: tempfile::tempdir().expect("a temp dir for the broker"),
             port,
+            advertised: advertised.unwrap_or(port),
         };
         broker.run();
         broker
@@ -60,6 +70,7 @@ impl Broker {
 
     fn run(&mut self) {
         let url = format!("tcp://127.0.0.1:{}", self.port);
+        let advertised = format!("tcp://127.0.0.1:{}", self.advertised);
         let log = std::fs::File::create(self.dir.path().join("broker.log"))
             .expect("the broker's log file");
         let child = Command::new(tansu_binary())
@@ -68,7 +79,7 @@ impl Broker {
                 "--listener-url",
                 &url,
                 "--advertised-listener-url",
-                &url,
+                &advertised,
                 "--storage-engine",
                 "sqlite://tansu.db",
             ])
@@ -99,9 +110,14 @@ impl Broker {
         std::fs::read_to_string(self.dir.path().join("broker.log")).unwrap_or_default()
     }
 
-    /// `127.0.0.1:PORT`.
+    /// `127.0.0.1:PORT`: where clients connect (the advertised port).
     pub fn bootstrap(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        format!("127.0.0.1:{}", self.advertised)
+    }
+
+    /// Where the broker itself listens (a proxy in front of it forwards here).
+    pub fn listen_addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
     }
 
     /// A topic on this broker.

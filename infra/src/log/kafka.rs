@@ -53,8 +53,26 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long an append may wait for the broker (librdkafka retries within it, so a broker
 /// restarting meanwhile only delays appends).
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(120);
-/// How long reading the topic at open may take.
-const REBUILD_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long reading the topic at open may go without a record before the broker counts
+/// as stuck. Not a limit on the whole read: a long topic takes as long as it takes (on
+/// tansu 0.6, the test broker, reading is quadratic in the topic's records), and the read
+/// says how far it got every [`REBUILD_PROGRESS`].
+const REBUILD_STALL: Duration = Duration::from_secs(120);
+/// How often a long read of the topic at open says how far it got.
+const REBUILD_PROGRESS: Duration = Duration::from_secs(30);
+/// The rebuild's socket timeout. librdkafka drops a connection whose request got no
+/// answer in time and asks the same again, so a fetch answer slower than this is never
+/// received and the read stops moving for good. tansu 0.6 spends milliseconds per record
+/// building a fetch answer (a scan of every stored header for each record), and answered
+/// a simulated day's first fetch in over 10 s (the other clients' timeout) on a loaded
+/// machine. librdkafka's own default.
+const REBUILD_SOCKET_TIMEOUT: Duration = Duration::from_secs(60);
+/// The most one fetch answer of the rebuild may hold (librdkafka's default is 50 MiB;
+/// tansu 0.6 caps it at 5 MiB and ignores the per-partition limit): keeps a slow broker's
+/// answer well inside [`REBUILD_SOCKET_TIMEOUT`]. Not below librdkafka's
+/// `message.max.bytes` (1,000,000), which it requires, and above any record a producer with
+/// that default writes, which tansu would otherwise never answer with.
+const REBUILD_FETCH_BYTES: u32 = 1024 * 1024;
 
 /// An event log on one Kafka topic. Clones share the log.
 #[derive(Clone)]
@@ -395,6 +413,11 @@ fn rebuild(target: &KafkaTarget, must_exist: bool) -> Result<Rebuilt, LogError> 
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
+        .set("fetch.max.bytes", REBUILD_FETCH_BYTES.to_string())
+        .set(
+            "socket.timeout.ms",
+            REBUILD_SOCKET_TIMEOUT.as_millis().to_string(),
+        )
         .create()
         .map_err(|e| broker_error(target, &e))?;
     let mut index = Index::default();
@@ -433,21 +456,34 @@ fn rebuild(target: &KafkaTarget, must_exist: bool) -> Result<Rebuilt, LogError> 
     consumer
         .assign(&list)
         .map_err(|e| broker_error(target, &e))?;
-    let deadline = Instant::now() + REBUILD_TIMEOUT;
+    let total: i64 = ends.values().sum();
+    let started = Instant::now();
+    let (mut read, mut last_record, mut last_said) = (0_i64, started, started);
     let mut batch = Vec::new();
     while !ends.is_empty() {
-        if Instant::now() > deadline {
+        let now = Instant::now();
+        if now.duration_since(last_record) > REBUILD_STALL {
             return Err(storage(
                 target,
                 &format!(
-                    "reading the topic to rebuild the index took over {} s",
-                    REBUILD_TIMEOUT.as_secs()
+                    "reading the topic to rebuild the index stopped: no record for {} s, after {read} of its {total} records in {} s (the broker is stuck or overloaded: see its CPU and log)",
+                    REBUILD_STALL.as_secs(),
+                    started.elapsed().as_secs()
                 ),
             ));
+        }
+        if now.duration_since(last_said) >= REBUILD_PROGRESS {
+            last_said = now;
+            tracing::warn!(
+                "{target}: reading the topic to rebuild the index: {read} of {total} records in {} s",
+                started.elapsed().as_secs()
+            );
         }
         let Some(message) = consumer.poll(Duration::from_millis(500)) else {
             continue;
         };
+        last_record = Instant::now();
+        read += 1;
         let message = message.map_err(|e| broker_error(target, &e))?;
         let (partition, offset) = (message.partition(), message.offset());
         match candidate(&message) {
