@@ -162,6 +162,14 @@ pub async fn run(
         }
         None => config,
     };
+    // Bound before the log is opened: an address in use leaves no data directory or log
+    // behind, and a client that connects while the center starts waits for it.
+    let listener = TcpListener::bind(args.listen).await.map_err(|e| {
+        anyhow!(
+            "--listen {}: {e}; give another address (port 0 picks a free one)",
+            args.listen
+        )
+    })?;
     let vault = crate::recordings::vault_for(data_dir, &config)?;
     let rules = MetricRules::from_config(&config);
     let zone = rules.time_zone;
@@ -283,12 +291,6 @@ pub async fn run(
         campaign_number,
     });
 
-    let listener = TcpListener::bind(args.listen).await.map_err(|e| {
-        anyhow!(
-            "--listen {}: {e}; give another address (port 0 picks a free one)",
-            args.listen
-        )
-    })?;
     let bound = listener.local_addr()?;
     let wire = match args.sql_listen.as_str() {
         "off" => None,

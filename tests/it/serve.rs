@@ -551,6 +551,10 @@ fn a_listen_address_in_use_is_one_line_naming_the_flag() {
             "{args:?}: {err}"
         );
         assert_eq!(err.matches("in use").count(), 1, "{args:?}: {err}");
+        if args[..2] == ["serve", "--listen"] && flag == "--listen" {
+            // Refused before the log was opened: nothing is left behind.
+            assert!(!dir.path().join("events.sqlite").exists(), "{args:?}");
+        }
     }
 }
 
