@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
+use hotline_actors::recorder::purge::PurgeReport;
 use hotline_actors::retention::{Retention, SweepReport, sweep};
 use hotline_events::Timestamp;
 use hotline_infra::config::CenterConfig;
@@ -84,25 +85,24 @@ pub async fn run(
         recordings,
         messages,
     } = report?;
-    say!(
-        "purged {} recording(s) older than {} day(s); {} kept",
-        recordings.purged.len(),
-        retention.recordings.as_secs() / 86_400,
-        recordings.kept
-    )?;
-    for (call, key) in &recordings.purged {
-        say!("  {call}  {key}")?;
-    }
-    say!(
-        "purged {} voicemail message(s) older than {} day(s); {} kept",
-        messages.purged.len(),
-        retention.messages.as_secs() / 86_400,
-        messages.kept
-    )?;
-    for (call, key) in &messages.purged {
-        say!("  {call}  {key}")?;
-    }
+    said_purged("recording(s)", &recordings, retention.recordings)?;
+    said_purged("voicemail message(s)", &messages, retention.messages)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints what one kind's purge did: the count, the retention, what was kept, and each
+/// purged call with its storage key.
+fn said_purged(what: &str, report: &PurgeReport, retention: Duration) -> Result<()> {
+    say!(
+        "purged {} {what} older than {} day(s); {} kept",
+        report.purged.len(),
+        retention.as_secs() / 86_400,
+        report.kept
+    )?;
+    for (call, key) in &report.purged {
+        say!("  {call}  {key}")?;
+    }
+    Ok(())
 }
 
 fn now() -> Timestamp {

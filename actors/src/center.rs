@@ -641,46 +641,36 @@ async fn scan(log: &dyn EventLog) -> Result<Scan, LogError> {
     let mut registered: Vec<AgentId> = Vec::new();
     let mut recordings = CategoryFold::<Recording, _>::new("recording", crate::recorder::typed);
     let mut lost_at = None;
-    let mut from = 1;
-    loop {
-        let batch = log.read_all(from, 10_000).await?;
-        let Some(last) = batch.last() else { break };
-        from = last.position + 1;
-        lost_at = Some(last.occurred_at);
-        for r in &batch {
-            match r.stream.category() {
-                "agent" if r.event_type == "registered" => {
-                    let Ok(id) = r.stream.id().parse::<uuid::Uuid>() else {
-                        continue;
-                    };
-                    let id = AgentId::from_uuid(id);
-                    if !registered.contains(&id)
-                        && matches!(r.event(), Event::Agent(AgentEvent::Registered { .. }))
-                    {
-                        registered.push(id);
-                    }
+    crate::store::each_event(log, |r| {
+        lost_at = Some(r.occurred_at);
+        match r.stream.category() {
+            "agent" if r.event_type == "registered" => {
+                if let Ok(id) = r.stream.id().parse::<AgentId>()
+                    && !registered.contains(&id)
+                    && matches!(r.event(), Event::Agent(AgentEvent::Registered { .. }))
+                {
+                    registered.push(id);
                 }
-                // Only a call's first and last events matter here: the others are not
-                // decoded at all.
-                "call" if r.event_type == "arrived" || r.event_type == "ended" => {
-                    let Ok(id) = r.stream.id().parse::<uuid::Uuid>() else {
-                        continue;
-                    };
-                    let id = CallId::from_uuid(id);
-                    match r.event() {
-                        Event::Call(CallEvent::Arrived { .. }) => {
-                            live.insert(id);
-                        }
-                        Event::Call(CallEvent::Ended { .. }) => {
-                            live.remove(&id);
-                        }
-                        _ => {}
-                    }
-                }
-                _ => recordings.apply(r),
             }
+            // Only a call's first and last events matter here: the others are not decoded.
+            "call" if r.event_type == "arrived" || r.event_type == "ended" => {
+                let Ok(id) = r.stream.id().parse::<CallId>() else {
+                    return;
+                };
+                match r.event() {
+                    Event::Call(CallEvent::Arrived { .. }) => {
+                        live.insert(id);
+                    }
+                    Event::Call(CallEvent::Ended { .. }) => {
+                        live.remove(&id);
+                    }
+                    _ => {}
+                }
+            }
+            _ => recordings.apply(r),
         }
-    }
+    })
+    .await?;
     let mut live: Vec<CallId> = live.into_iter().collect();
     live.sort();
     Ok(Scan {

@@ -42,16 +42,11 @@ pub async fn sweep(
 ) -> Result<SweepReport, PurgeError> {
     let mut recordings = CategoryFold::<Recording, _>::new("recording", crate::recorder::typed);
     let mut messages = CategoryFold::<Message, _>::new("voicemail", crate::voicemail::typed);
-    let mut from = 1;
-    loop {
-        let page = log.read_all(from, 10_000).await?;
-        let Some(last) = page.last() else { break };
-        from = last.position + 1;
-        for r in &page {
-            recordings.apply(r);
-            messages.apply(r);
-        }
-    }
+    store::each_event(log, |r| {
+        recordings.apply(r);
+        messages.apply(r);
+    })
+    .await?;
     let recordings = purge_states::<Recording>(
         log,
         vault,

@@ -59,14 +59,25 @@ where
     D::State: Versioned,
 {
     let mut fold = CategoryFold::<D, _>::new(category, typed);
+    each_event(log, |r| fold.apply(r)).await?;
+    Ok(fold.into_states())
+}
+
+/// Feeds every event of the log, in order, to `f`, reading it in long pages: the one pass
+/// a start or a sweep makes over the whole history.
+pub(crate) async fn each_event(
+    log: &dyn EventLog,
+    mut f: impl FnMut(&Recorded),
+) -> Result<(), LogError> {
     let mut from = 1;
     loop {
         let page = log.read_all(from, 10_000).await?;
-        let Some(last) = page.last() else { break };
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
         from = last.position + 1;
-        page.iter().for_each(|r| fold.apply(r));
+        page.iter().for_each(&mut f);
     }
-    Ok(fold.into_states())
 }
 
 /// The states of every stream of one category, fed the log's events in order: the work of

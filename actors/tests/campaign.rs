@@ -17,7 +17,7 @@ use hotline_actors::recorder::stream_of;
 use hotline_actors::{Center, Recorder};
 use hotline_events::{
     AgentId, AttemptOutcome, CallEvent, CallId, CampaignEvent, CampaignId, CampaignSettings,
-    DialMode, Event, LeadId, QueueId, RecordingEvent, Timestamp,
+    DialMode, Event, LeadId, QueueId, RecordingEvent, StreamName, Timestamp,
 };
 use hotline_infra::config::{
     AgentConfig, CenterConfig, NumberConfig, QueueConfig, Record, RecordingConfig, RecordingRule,
@@ -216,17 +216,27 @@ async fn preview_and_dial(run: &Run, agent: AgentId) -> (Lead, CallId) {
     (lead, call)
 }
 
-/// The agent who answered `call`, as its stream says.
-async fn answered_by(run: &Run, call: CallId) -> Option<AgentId> {
+/// The first event of `stream` that `pick` picks something from.
+async fn first_in<T>(
+    run: &Run,
+    stream: &StreamName,
+    pick: impl Fn(Event) -> Option<T>,
+) -> Option<T> {
     run.log
-        .read_stream(&call.stream(), 1)
+        .read_stream(stream, 1)
         .await
         .unwrap()
         .into_iter()
-        .find_map(|r| match r.event() {
-            Event::Call(CallEvent::Answered { agent, .. }) => Some(agent),
-            _ => None,
-        })
+        .find_map(|r| pick(r.event()))
+}
+
+/// The agent who answered `call`, as its stream says.
+async fn answered_by(run: &Run, call: CallId) -> Option<AgentId> {
+    first_in(run, &call.stream(), |e| match e {
+        Event::Call(CallEvent::Answered { agent, .. }) => Some(agent),
+        _ => None,
+    })
+    .await
 }
 
 async fn campaign_events(run: &Run) -> Vec<CampaignEvent> {
@@ -357,16 +367,11 @@ async fn a_campaigns_recording_rule_wins_over_its_queues_for_its_calls() {
         // It rings 8 s, AMD listens 1.5 s, the agent picks up after 0.5 s, they talk 60 s.
         tokio::time::sleep(Duration::from_secs(120)).await;
         assert_eq!(answered_by(&run, call).await, Some(agent));
-        let started = run
-            .log
-            .read_stream(&stream_of(call), 1)
-            .await
-            .unwrap()
-            .into_iter()
-            .find_map(|r| match r.event() {
-                Event::Recording(RecordingEvent::Started { policy, .. }) => Some(policy),
-                _ => None,
-            });
+        let started = first_in(&run, &stream_of(call), |e| match e {
+            Event::Recording(RecordingEvent::Started { policy, .. }) => Some(policy),
+            _ => None,
+        })
+        .await;
         let expected = recorded.then(|| "all".to_owned());
         assert_eq!(
             started, expected,

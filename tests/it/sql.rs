@@ -86,14 +86,22 @@ fn a_write_is_refused_with_a_clear_error() {
     }
 }
 
+/// The center file whose rules (Paris time) are not the sample's (UTC).
+const CENTER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/center.toml");
+
+/// A demo's data directory whose snapshots were rebuilt under `center`'s rules.
+fn demo_folded_under(center: &str) -> tempfile::TempDir {
+    let dir = demo(5);
+    let out = hotline(dir.path(), &["replay", "--config", center]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    dir
+}
+
 /// A query that matches nothing still shows its columns (it printed `++` over `++`),
 /// and a warning on stderr is plain text when stderr is not a terminal.
 #[test]
 fn an_empty_answer_shows_its_columns_and_warnings_have_no_escape_codes() {
-    let dir = demo(5);
-    let center = concat!(env!("CARGO_MANIFEST_DIR"), "/config/center.toml");
-    let out = hotline(dir.path(), &["replay", "--config", center]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let dir = demo_folded_under(CENTER);
     // Under the sample center's rules, the snapshots folded under center.toml's are
     // rebuilt, with a warning.
     let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/config/demo.toml");
@@ -124,15 +132,12 @@ fn an_empty_answer_shows_its_columns_and_warnings_have_no_escape_codes() {
 /// they are, and the figures are that center's.
 #[test]
 fn without_a_center_file_sql_uses_the_rules_the_snapshots_were_folded_under() {
-    let dir = demo(5);
-    let center = concat!(env!("CARGO_MANIFEST_DIR"), "/config/center.toml");
-    let out = hotline(dir.path(), &["replay", "--config", center]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let dir = demo_folded_under(CENTER);
     let query =
         "SELECT queue, offered, answered_within_threshold FROM queue_summary ORDER BY queue";
     let with_file = hotline(
         dir.path(),
-        &["sql", "--config", center, "--format", "csv", query],
+        &["sql", "--config", CENTER, "--format", "csv", query],
     );
     assert!(with_file.status.success(), "{}", stderr(&with_file));
     let without = hotline(dir.path(), &["sql", "--format", "csv", query]);
