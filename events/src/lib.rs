@@ -32,7 +32,7 @@ pub use campaign::{
     CloseReason, DialMode, DispositionEffect, DispositionRule, RetryRule,
 };
 pub use customer::{CustomerEvent, PhoneError, normalize_phone};
-pub use envelope::{NewEvent, Recorded};
+pub use envelope::{Decoded, NewEvent, Recorded};
 pub use event::{CodecError, Encoded, Event, OpaqueEvent, Unreadable};
 pub use hash::Hash;
 pub use id::{

@@ -16,7 +16,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use hotline_events::{Event, NewEvent, OpaqueEvent, Recorded, StreamName, Timestamp, Unreadable};
+use hotline_events::{
+    AgentEvent, AgentId, Decoded, Event, NewEvent, OpaqueEvent, Recorded, StreamName, Timestamp,
+    Unreadable,
+};
 
 use crate::log::{EventLog, ExpectedVersion, LogError};
 
@@ -163,6 +166,58 @@ pub async fn ordering<H: Harness>(h: &H) {
         (report.events_checked, report.head, report.first_break),
         (4, 4, None)
     );
+    log.close().await.unwrap();
+}
+
+/// A decoded read ([`EventLog::read_decoded`]) gives what decoding a whole read gives, event
+/// for event: known events decoded (an agent's stream with its UUID), events this build does
+/// not know passed through as opaque values, long pages (read in parts by some backends)
+/// and short pages from any position alike, and nothing past the head.
+pub async fn decoded_reads_match_whole_reads<H: Harness>(h: &H) {
+    let log = h.open().await;
+    let agent = AgentId::generate().stream();
+    let at = Timestamp::from_millis(1_795_339_800_000);
+    for n in 0..1_500u64 {
+        let (name, event) = if n % 3 == 0 {
+            let ready = AgentEvent::Ready {
+                by: Some(format!("supervisor {n}")),
+            };
+            (agent.clone(), NewEvent::new(ready, at.plus_millis(n)))
+        } else {
+            (
+                stream(&format!("s{}", n % 7)),
+                probe(&format!(r#""n":{n}"#)),
+            )
+        };
+        log.append(&name, ExpectedVersion::Any, vec![event])
+            .await
+            .unwrap();
+    }
+    let whole: Vec<Decoded> = everything(&log).await.iter().map(Decoded::of).collect();
+    assert_eq!(whole.len(), 1_500);
+    assert!(matches!(
+        whole[0].event,
+        Event::Agent(AgentEvent::Ready { .. })
+    ));
+    assert_eq!(
+        whole[0].entity.map(|u| u.to_string()).as_deref(),
+        Some(agent.id())
+    );
+    assert!(matches!(whole[1].event, Event::Opaque(_)));
+    assert_eq!(whole[1].entity, None);
+    for (from, max) in [
+        (1, 2_000),
+        (1, 1_500),
+        (2, 1_200),
+        (700, 3),
+        (1_499, 10),
+        (1_501, 5),
+    ] {
+        let decoded = log.read_decoded(from, max).await.unwrap();
+        let start = usize::try_from(from - 1).unwrap().min(whole.len());
+        let end = (start + max).min(whole.len());
+        assert_eq!(decoded, whole[start..end], "read_decoded({from}, {max})");
+    }
     log.close().await.unwrap();
 }
 

@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use hotline_events::{CodecError, Hash, NewEvent, Recorded, StreamName};
+use hotline_events::{CodecError, Decoded, Hash, NewEvent, Recorded, StreamName};
 use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 
@@ -146,6 +146,13 @@ pub trait EventLog: Send + Sync + std::fmt::Debug {
 
     /// Up to `max` events from `from_position` (1 for the start), in order.
     async fn read_all(&self, from_position: u64, max: usize) -> Result<Vec<Recorded>, LogError>;
+
+    /// [`EventLog::read_all`] decoded, for folds, which need neither the ids nor the hashes.
+    /// A backend that decodes as it reads overrides it to skip copying each event's text.
+    async fn read_decoded(&self, from_position: u64, max: usize) -> Result<Vec<Decoded>, LogError> {
+        let page = self.read_all(from_position, max).await?;
+        Ok(page.iter().map(Decoded::of).collect())
+    }
 
     /// The position of the last event (0 for an empty log).
     async fn head(&self) -> Result<u64, LogError>;

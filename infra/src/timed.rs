@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
-use hotline_events::{NewEvent, Recorded, StreamName};
+use hotline_events::{Decoded, NewEvent, Recorded, StreamName};
 
 use crate::latency::LatencyHistogram;
 use crate::log::{Appended, EventLog, ExpectedVersion, LogError, Subscription, VerifyReport};
@@ -56,6 +56,10 @@ impl EventLog for TimedLog {
 
     async fn read_all(&self, from_position: u64, max: usize) -> Result<Vec<Recorded>, LogError> {
         self.inner.read_all(from_position, max).await
+    }
+
+    async fn read_decoded(&self, from_position: u64, max: usize) -> Result<Vec<Decoded>, LogError> {
+        self.inner.read_decoded(from_position, max).await
     }
 
     async fn head(&self) -> Result<u64, LogError> {

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use async_trait::async_trait;
-use hotline_events::{NewEvent, Recorded, StreamName};
+use hotline_events::{Decoded, NewEvent, Recorded, StreamName};
 
 use crate::log::{Appended, EventLog, ExpectedVersion, LogError, Subscription, VerifyReport};
 
@@ -101,6 +101,13 @@ impl EventLog for VirtualTimeLog {
     async fn read_all(&self, from_position: u64, max: usize) -> Result<Vec<Recorded>, LogError> {
         self.hold_time(move |log| Box::pin(async move { log.read_all(from_position, max).await }))
             .await
+    }
+
+    async fn read_decoded(&self, from_position: u64, max: usize) -> Result<Vec<Decoded>, LogError> {
+        self.hold_time(move |log| {
+            Box::pin(async move { log.read_decoded(from_position, max).await })
+        })
+        .await
     }
 
     async fn head(&self) -> Result<u64, LogError> {

@@ -107,6 +107,11 @@ async fn ordering() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decoded_reads_match_whole_reads() {
+    conformance::decoded_reads_match_whole_reads(&Kafka::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn version_conflicts() {
     conformance::version_conflicts(&Kafka::new()).await;
 }

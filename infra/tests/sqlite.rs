@@ -91,6 +91,11 @@ async fn deferred_ordering() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deferred_decoded_reads_match_whole_reads() {
+    conformance::decoded_reads_match_whole_reads(&Sqlite::with(Durability::Deferred)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deferred_version_conflicts() {
     conformance::version_conflicts(&Sqlite::with(Durability::Deferred)).await;
 }
@@ -138,6 +143,11 @@ async fn a_deferred_append_is_read_back_at_once_and_committed_soon() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ordering() {
     conformance::ordering(&Sqlite::new()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn decoded_reads_match_whole_reads() {
+    conformance::decoded_reads_match_whole_reads(&Sqlite::new()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

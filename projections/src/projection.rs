@@ -2,7 +2,7 @@
 //! at a time and idempotent by log position, so that a rebuild from position 0 and an
 //! incremental run from a checkpoint give the same tables.
 
-use hotline_events::{Event, Recorded, StreamName, Timestamp};
+use hotline_events::{Decoded, Event, Recorded, StreamName, Timestamp};
 use uuid::Uuid;
 
 /// One event of the log as every projection sees it. The runner decodes each log event
@@ -42,9 +42,20 @@ impl<'a> Fact<'a> {
         Self {
             position,
             stream,
-            entity: Uuid::parse_str(stream.id()).ok(),
+            entity: stream.entity(),
             occurred_at,
             event,
+        }
+    }
+
+    /// The fact of an event the log decoded as it read it (its stream's UUID parsed once).
+    pub fn decoded(decoded: &'a Decoded) -> Self {
+        Self {
+            position: decoded.position,
+            stream: &decoded.stream,
+            entity: decoded.entity,
+            occurred_at: decoded.occurred_at,
+            event: &decoded.event,
         }
     }
 

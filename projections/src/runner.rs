@@ -14,7 +14,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
-use hotline_events::{Event, Recorded};
+use hotline_events::Decoded;
 use hotline_infra::{EventLog, LogError, SnapshotError, SnapshotStore};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
@@ -381,20 +381,20 @@ fn restore<P: Stored>(
 }
 
 /// Reads positions `from..=until` ahead of the caller, on a task of its own, so that
-/// reading (SQLite, on the blocking pool) overlaps decoding and folding (the caller).
-/// Measured on a 256k-event demo log: reading takes ~190 ms, decoding ~130 ms, folding all
-/// four models ~70 ms; decoding on the reader's side left the folder waiting for it, so
-/// the caller decodes. Dropping the receiver stops the task.
+/// reading and decoding (SQLite, on the blocking pool, a long page in two halves at once)
+/// overlap folding (the caller). The log decodes as it reads ([`EventLog::read_decoded`]):
+/// copying each event's text out of SQLite, then freeing it on the folding thread, cost more
+/// than the decoding the readers took over. Dropping the receiver stops the task.
 fn read_ahead(
     log: Arc<dyn EventLog>,
     from: u64,
     until: u64,
-) -> mpsc::Receiver<Result<Vec<Recorded>, LogError>> {
+) -> mpsc::Receiver<Result<Vec<Decoded>, LogError>> {
     let (tx, rx) = mpsc::channel(4);
     tokio::spawn(async move {
         let mut next = from.max(1);
         while next <= until {
-            let mut batch = match log.read_all(next, BATCH).await {
+            let mut batch = match log.read_decoded(next, BATCH).await {
                 Ok(batch) => batch,
                 Err(e) => {
                     let _ = tx.send(Err(e)).await;
@@ -427,8 +427,8 @@ pub async fn rebuild(
     let mut folded = 0;
     while let Some(batch) = batches.recv().await {
         let batch = batch?;
-        for r in &batch {
-            models.apply_to(names, &Fact::new(r, &r.event()));
+        for d in &batch {
+            models.apply_to(names, &Fact::decoded(d));
         }
         folded += batch.len() as u64;
         if let Some(last) = batch.last() {
@@ -629,8 +629,7 @@ impl Fold {
                     None => break,
                     Some(batch) => {
                         let batch = batch?;
-                        let decoded: Vec<Event> = batch.iter().map(Recorded::event).collect();
-                        self.fold(batch.iter().zip(&decoded).map(|(r, e)| Fact::new(r, e)));
+                        self.fold(batch.iter().map(Fact::decoded));
                         self.maybe_save().await?;
                     }
                 },
@@ -724,8 +723,8 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use hotline_events::{
-        AgentEvent, AgentId, CallEvent, CallId, Channel, EndReason, NewEvent, Party, QueueId,
-        Skill, Timestamp,
+        AgentEvent, AgentId, CallEvent, CallId, Channel, EndReason, Event, NewEvent, Party,
+        QueueId, Skill, Timestamp,
     };
     use hotline_infra::{ExpectedVersion, SqliteLog};
 

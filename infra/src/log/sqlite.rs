@@ -34,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use hotline_events::hash::Chained;
-use hotline_events::{Event, Hash, MessageId, NewEvent, Recorded, StreamName, Timestamp};
+use hotline_events::{Decoded, Event, Hash, MessageId, NewEvent, Recorded, StreamName, Timestamp};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use tokio::sync::{oneshot, watch};
 
@@ -103,6 +103,9 @@ const READ_MMAP: u64 = 1 << 40;
 /// parse and plan the statement anew. Positions have no gaps, so the range is the page.
 const READ_ALL: &str = "SELECT position, stream, version, type, schema, occurred_at, ids, data, chain \
                         FROM events WHERE position BETWEEN ?1 AND ?2 ORDER BY position";
+/// [`READ_ALL`] for folds ([`to_decoded`]): without the ids, the chain and the version.
+const READ_DECODED: &str = "SELECT position, stream, type, schema, occurred_at, data \
+                            FROM events WHERE position BETWEEN ?1 AND ?2 ORDER BY position";
 const READ_ONE: &str = "SELECT position, stream, version, type, schema, occurred_at, ids, data, chain, \
                         previous FROM events WHERE position = ?1";
 const FIND_STREAM: &str = "SELECT id, version, last FROM streams WHERE name = ?1";
@@ -176,7 +179,15 @@ struct Inner {
 #[derive(Debug)]
 struct Reader {
     conn: Connection,
-    names: HashMap<i64, StreamName>,
+    names: HashMap<i64, Named>,
+}
+
+/// A stream as its readers meet it: its name, and its id as a UUID if it is one, parsed
+/// once per stream rather than by every fold of every event.
+#[derive(Debug, Clone)]
+struct Named {
+    name: StreamName,
+    entity: Option<uuid::Uuid>,
 }
 
 impl Reader {
@@ -408,6 +419,48 @@ impl SqliteLog {
             .map(|_| *self.inner.head.borrow())
     }
 
+    /// Up to `max` events from `from_position`, read by `page` (as [`read_all`] or
+    /// [`read_decoded`]), never past the synced head.
+    async fn read_pages<T: Send + 'static>(
+        &self,
+        from_position: u64,
+        max: usize,
+        page: Page<T>,
+    ) -> Result<Vec<T>, LogError> {
+        self.flush().await?;
+        // Positions start at 1: a page from 0 is the page from 1 (the halves below count on it).
+        let from_position = from_position.max(1);
+        let max = match self.durable_head() {
+            Some(head) if from_position > head => return Ok(Vec::new()),
+            Some(head) => max.min(usize::try_from(head - from_position + 1).unwrap_or(max)),
+            None => max,
+        };
+        if max < 2 * SPLIT_READ_AT_LEAST {
+            return self
+                .with_reader(move |reader, path| page(reader, path, from_position, max, max))
+                .await;
+        }
+        // A long page is read as two halves on two connections at once: decoding rows is
+        // CPU-bound, and positions have no gaps, so the second half starts exactly
+        // `first` positions on.
+        let first = max / 2;
+        let second_from = from_position.saturating_add(first as u64);
+        let (front, back) = tokio::join!(
+            // The front half's vector holds the back half too: no second move of the rows.
+            self.with_reader(move |reader, path| page(reader, path, from_position, first, max)),
+            self.with_reader(move |reader, path| {
+                page(reader, path, second_from, max - first, max - first)
+            }),
+        );
+        let mut front = front?;
+        // A short first half ends at the head it saw; a commit that landed meanwhile may
+        // show in the second half, which would leave a hole: the caller reads it next time.
+        if front.len() == first {
+            front.extend(back?);
+        }
+        Ok(front)
+    }
+
     async fn with_reader<T, F>(&self, f: F) -> Result<T, LogError>
     where
         T: Send + 'static,
@@ -525,38 +578,11 @@ impl EventLog for SqliteLog {
     }
 
     async fn read_all(&self, from_position: u64, max: usize) -> Result<Vec<Recorded>, LogError> {
-        self.flush().await?;
-        // Positions start at 1: a page from 0 is the page from 1 (the halves below count on it).
-        let from_position = from_position.max(1);
-        let max = match self.durable_head() {
-            Some(head) if from_position > head => return Ok(Vec::new()),
-            Some(head) => max.min(usize::try_from(head - from_position + 1).unwrap_or(max)),
-            None => max,
-        };
-        if max < 2 * SPLIT_READ_AT_LEAST {
-            return self
-                .with_reader(move |reader, path| read_all(reader, path, from_position, max, max))
-                .await;
-        }
-        // A long page is read as two halves on two connections at once: decoding rows is
-        // CPU-bound, and positions have no gaps, so the second half starts exactly
-        // `first` positions on.
-        let first = max / 2;
-        let second_from = from_position.saturating_add(first as u64);
-        let (front, back) = tokio::join!(
-            // The front half's vector holds the back half too: no second move of the rows.
-            self.with_reader(move |reader, path| read_all(reader, path, from_position, first, max)),
-            self.with_reader(move |reader, path| {
-                read_all(reader, path, second_from, max - first, max - first)
-            }),
-        );
-        let mut front = front?;
-        // A short first half ends at the head it saw; a commit that landed meanwhile may
-        // show in the second half, which would leave a hole: the caller reads it next time.
-        if front.len() == first {
-            front.extend(back?);
-        }
-        Ok(front)
+        self.read_pages(from_position, max, read_all).await
+    }
+
+    async fn read_decoded(&self, from_position: u64, max: usize) -> Result<Vec<Decoded>, LogError> {
+        self.read_pages(from_position, max, read_decoded).await
     }
 
     async fn head(&self) -> Result<u64, LogError> {
@@ -1413,8 +1439,11 @@ fn last_event(conn: &Connection, path: &Path) -> Result<(u64, Hash), LogError> {
     }
 }
 
-/// Up to `max` events from `from_position`, in order.
-/// Up to `max` events from `from_position`, in a vector with room for `capacity`.
+/// A reader of one page: up to `max` events from `from_position`, in a vector with room for
+/// `capacity` (the two halves of a long page share the first half's vector).
+type Page<T> = fn(&mut Reader, &Path, u64, usize, usize) -> Result<Vec<T>, LogError>;
+
+/// A page of whole events ([`READ_ALL`]).
 fn read_all(
     reader: &mut Reader,
     path: &Path,
@@ -1422,10 +1451,49 @@ fn read_all(
     max: usize,
     capacity: usize,
 ) -> Result<Vec<Recorded>, LogError> {
+    read_range(
+        reader,
+        path,
+        READ_ALL,
+        from_position,
+        max,
+        capacity,
+        |row, named| to_recorded(row, path, named.name.clone()),
+    )
+}
+
+/// A page of decoded events ([`READ_DECODED`]), decoded from the text SQLite holds.
+fn read_decoded(
+    reader: &mut Reader,
+    path: &Path,
+    from_position: u64,
+    max: usize,
+    capacity: usize,
+) -> Result<Vec<Decoded>, LogError> {
+    read_range(
+        reader,
+        path,
+        READ_DECODED,
+        from_position,
+        max,
+        capacity,
+        |row, named| to_decoded(row, path, named),
+    )
+}
+
+/// Up to `max` rows of `query` (a range of positions, the stream's id second) from
+/// `from_position`, each turned into a `T` by `event` with its stream.
+fn read_range<T>(
+    reader: &mut Reader,
+    path: &Path,
+    query: &str,
+    from_position: u64,
+    max: usize,
+    capacity: usize,
+    mut event: impl FnMut(&rusqlite::Row<'_>, &Named) -> Result<T, LogError>,
+) -> Result<Vec<T>, LogError> {
     let Reader { conn, names } = reader;
-    let mut stmt = conn
-        .prepare_cached(READ_ALL)
-        .map_err(|e| storage(path, e))?;
+    let mut stmt = conn.prepare_cached(query).map_err(|e| storage(path, e))?;
     let mut rows = stmt
         .query(params![
             to_sql(from_position),
@@ -1433,28 +1501,30 @@ fn read_all(
         ])
         .map_err(|e| storage(path, e))?;
     // The whole page at once (within reason): growing it moves every row read so far.
-    let mut out: Vec<Recorded> = Vec::with_capacity(capacity.min(32_768));
-    let mut last_id = None;
+    let mut out: Vec<T> = Vec::with_capacity(capacity.min(32_768));
+    // Events of one stream often come together: the previous one's stream is at hand.
+    let mut current: Option<(i64, Named)> = None;
     while let Some(row) = rows.next().map_err(|e| storage(path, e))? {
-        let position = position_of(row);
         let id = row
             .get::<_, i64>(1)
-            .map_err(|e| corrupt(path, position, format!("column 1: {e}")))?;
-        // Events of one stream often come together: the previous one's name is at hand.
-        let previous = out.last().filter(|_| last_id == Some(id));
-        let stream = match previous {
-            Some(previous) => previous.stream.clone(),
-            None => match names.get(&id) {
-                Some(name) => name.clone(),
+            .map_err(|e| corrupt(path, position_of(row), format!("column 1: {e}")))?;
+        let named = match current.take() {
+            Some((last, named)) if last == id => named,
+            _ => match names.get(&id) {
+                Some(named) => named.clone(),
                 None => {
-                    let name = stream_name(conn, path, position, id)?;
-                    names.insert(id, name.clone());
-                    name
+                    let name = stream_name(conn, path, position_of(row), id)?;
+                    let named = Named {
+                        entity: name.entity(),
+                        name,
+                    };
+                    names.insert(id, named.clone());
+                    named
                 }
             },
         };
-        last_id = Some(id);
-        out.push(to_recorded(row, path, stream)?);
+        out.push(event(row, &named)?);
+        current = Some((id, named));
     }
     Ok(out)
 }
@@ -1629,6 +1699,43 @@ fn corrupt(path: &Path, position: u64, detail: String) -> LogError {
 
 fn position_of(row: &rusqlite::Row<'_>) -> u64 {
     row.get::<_, i64>(0).map(from_sql).unwrap_or(0)
+}
+
+/// One row of [`READ_DECODED`]'s columns, of the stream `named`: the event decoded from the
+/// text SQLite holds, never copied. Anything of the wrong type is [`LogError::Corrupt`]; an
+/// event the decoder does not know is its opaque value, as with [`Recorded::event`].
+fn to_decoded(row: &rusqlite::Row<'_>, path: &Path, named: &Named) -> Result<Decoded, LogError> {
+    use rusqlite::types::ValueRef;
+    let position = position_of(row);
+    let corrupt = |detail: String| corrupt(path, position, detail);
+    let value = |i: usize| {
+        row.get_ref(i)
+            .map_err(|e| corrupt(format!("column {i}: {e}")))
+    };
+    let text = |i: usize| -> Result<&str, LogError> {
+        match value(i)? {
+            ValueRef::Text(t) => {
+                std::str::from_utf8(t).map_err(|e| corrupt(format!("column {i}: {e}")))
+            }
+            _ => Err(corrupt(format!("column {i} is not text"))),
+        }
+    };
+    let int = |i: usize| -> Result<i64, LogError> {
+        match value(i)? {
+            ValueRef::Integer(v) => Ok(v),
+            _ => Err(corrupt(format!("column {i} is not an integer"))),
+        }
+    };
+    let schema = u16::try_from(int(3)?).map_err(|_| corrupt("schema out of range".into()))?;
+    let occurred_at = Timestamp::from_millis(int(4)?);
+    let event = Event::decode(named.name.category(), text(2)?, schema, text(5)?);
+    Ok(Decoded {
+        position,
+        stream: named.name.clone(),
+        entity: named.entity,
+        occurred_at,
+        event,
+    })
 }
 
 /// One row of [`READ_ALL`]'s columns, of `stream`. Values are borrowed from SQLite and copied
