@@ -12,7 +12,11 @@
 //!   administrator registers from its `registered` event; a removed agent can do nothing
 //!   until registered again, and only a logged-out agent can be removed. Logins use the
 //!   agent's profile (name, skills, queues), which edits change for the session in
-//!   progress and for every later login.
+//!   progress and for every later login;
+//! - **downtime is not work**: when a process stops with agents logged in, the next start
+//!   records each as logged out (`system_restart`) from that process's last sign of life,
+//!   then logs it back in as it was, so no ready, not-ready or wrap-up time spans the
+//!   gap; only an agent whose call the network kept talked on through it.
 
 pub mod actor;
 
@@ -22,6 +26,13 @@ use crate::decider::Decider;
 
 /// The reason code recorded when missed offers pause an agent.
 pub const AUTO_PAUSE: &str = "auto_pause";
+
+/// The reason code of the logout a start records for an agent the stopped process had
+/// logged in (as calls that process lost end with `system_restart`).
+pub const SYSTEM_RESTART: &str = "system_restart";
+
+/// The not-ready reason a login leaves the agent in.
+pub const LOGGED_IN: &str = "logged_in";
 
 /// Where an agent stands.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -119,6 +130,10 @@ pub struct AgentState {
     /// projections keep the per-day figures.
     pub calls_answered: u32,
     pub talk_ms: u64,
+    /// What the agent was doing when a `logged_out` for [`SYSTEM_RESTART`] ended it: what
+    /// [`AgentCommand::Restore`] logs it back into. Kept until the next change of
+    /// presence, so a start that stopped between the two still restores it.
+    pub lost: Option<Presence>,
 }
 
 impl AgentState {
@@ -157,6 +172,15 @@ impl AgentState {
             | Presence::WrappingUp { call, .. } => Some(*call),
             _ => None,
         }
+    }
+
+    /// When an agent lost with the process before is taken to have logged out: at that
+    /// process's last sign of life `lost_at`, but not before the agent's own last change
+    /// nor after `now` (clocks of two processes may disagree; `now` wins).
+    pub fn logged_out_at(&self, lost_at: Timestamp, now: Timestamp) -> Timestamp {
+        self.since
+            .map_or(lost_at, |since| lost_at.max(since))
+            .min(now)
     }
 
     pub fn skill_level(&self, skill: &SkillName) -> Option<u8> {
@@ -236,6 +260,24 @@ pub enum AgentCommand {
         to: Forced,
         by: String,
     },
+    /// A start found the agent logged in by a process that has stopped: decided as of
+    /// that process's last sign of life ([`AgentState::logged_out_at`]), it logs the
+    /// agent out for [`SYSTEM_RESTART`], so the downtime is not counted as its work.
+    /// `call_live`: the call the agent is on is still on the network; the agent talked
+    /// on through the downtime, and nothing is recorded.
+    ProcessLost {
+        call_live: bool,
+    },
+    /// After [`AgentCommand::ProcessLost`], at the start: logs the agent back in with the
+    /// session it had, into what it was doing, so a restart does not have every agent log
+    /// in again. Ready and not ready (with the reason) come back as they were; an offer
+    /// died with the process, so a reserved agent comes back ready; a call the restart
+    /// ended gets its after-call work as any ended call does (`wrap_up_ms`, the queue's),
+    /// and a wrap-up in progress starts over with its limit. Nothing to restore, nothing
+    /// recorded.
+    Restore {
+        wrap_up_ms: u64,
+    },
 }
 
 impl AgentCommand {
@@ -312,7 +354,38 @@ fn log_out(s: &AgentState, by: Option<String>) -> Result<Vec<AgentEvent>, AgentR
     if let Some(call) = s.call() {
         return Err(AgentRejection::OnACall(call));
     }
-    Ok(vec![AgentEvent::LoggedOut { by }])
+    Ok(vec![AgentEvent::LoggedOut { reason: None, by }])
+}
+
+/// What [`AgentCommand::Restore`] records: the login, then the presence the agent had.
+fn restore(s: &AgentState, wrap_up_ms: u64) -> Vec<AgentEvent> {
+    let Some(lost) = s.lost.as_ref().filter(|_| !s.is_logged_in()) else {
+        return vec![];
+    };
+    let after_login = match lost {
+        Presence::LoggedOut => return vec![],
+        Presence::NotReady { reason } if reason == LOGGED_IN => None,
+        Presence::NotReady { reason } => Some(AgentEvent::NotReady {
+            reason: reason.clone(),
+            by: None,
+        }),
+        Presence::Available | Presence::Reserved { .. } => Some(AgentEvent::Ready { by: None }),
+        Presence::Busy { call } => Some(AgentEvent::WrappingUp {
+            call: *call,
+            limit_ms: wrap_up_ms,
+        }),
+        Presence::WrappingUp { call, limit_ms } => Some(AgentEvent::WrappingUp {
+            call: *call,
+            limit_ms: *limit_ms,
+        }),
+    };
+    let login = AgentEvent::LoggedIn {
+        name: s.name.clone(),
+        extension: s.extension.clone(),
+        skills: s.skills.clone(),
+        queues: s.queues.clone(),
+    };
+    std::iter::once(login).chain(after_login).collect()
 }
 
 fn ready(s: &AgentState, by: Option<String>) -> Result<Vec<AgentEvent>, AgentRejection> {
@@ -380,7 +453,8 @@ impl Decider for Agent {
         if s.listing == Listing::Removed && !matches!(command, C::Register { .. }) {
             return Err(R::Removed);
         }
-        if !s.is_logged_in() && !matches!(command, C::LogIn { .. }) && !roster_command {
+        let logs_in = matches!(command, C::LogIn { .. } | C::Restore { .. });
+        if !s.is_logged_in() && !logs_in && !roster_command {
             return Err(R::NotLoggedIn);
         }
         Ok(match command {
@@ -403,6 +477,14 @@ impl Decider for Agent {
                 }]
             }
             C::LogOut => log_out(s, None)?,
+            C::ProcessLost { call_live } => match s.presence {
+                Presence::Busy { .. } if *call_live => vec![],
+                _ => vec![AgentEvent::LoggedOut {
+                    reason: Some(SYSTEM_RESTART.to_owned()),
+                    by: None,
+                }],
+            },
+            C::Restore { wrap_up_ms } => restore(s, *wrap_up_ms),
             C::Ready => ready(s, None)?,
             C::NotReady { reason } => not_ready(s, reason, None)?,
             C::Force { to, by } => {
@@ -586,7 +668,7 @@ impl Decider for Agent {
                     };
                 }
                 Some(Presence::NotReady {
-                    reason: "logged_in".to_owned(),
+                    reason: LOGGED_IN.to_owned(),
                 })
             }
             AgentEvent::LoggedOut { .. } => Some(Presence::LoggedOut),
@@ -665,7 +747,12 @@ impl Decider for Agent {
             }
         };
         if let Some(p) = presence {
-            s.presence = p;
+            let lost_with_process = matches!(
+                event,
+                AgentEvent::LoggedOut { reason: Some(r), .. } if r == SYSTEM_RESTART
+            );
+            let before = std::mem::replace(&mut s.presence, p);
+            s.lost = lost_with_process.then_some(before);
             s.since = Some(at);
         }
         s
@@ -675,7 +762,7 @@ impl Decider for Agent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decider::spec::{at, given};
+    use crate::decider::spec::{at, given, t0};
     use hotline_events::CallId;
     use uuid::Uuid;
 
@@ -753,12 +840,18 @@ mod tests {
         given::<Agent>([])
             .when(AgentCommand::Ready)
             .then_err(AgentRejection::NotLoggedIn);
-        given::<Agent>([logged_in(), AgentEvent::LoggedOut { by: None }])
-            .when(AgentCommand::Reserve {
-                call: call(1),
-                queue: sales(),
-            })
-            .then_err(AgentRejection::NotLoggedIn);
+        given::<Agent>([
+            logged_in(),
+            AgentEvent::LoggedOut {
+                reason: None,
+                by: None,
+            },
+        ])
+        .when(AgentCommand::Reserve {
+            call: call(1),
+            queue: sales(),
+        })
+        .then_err(AgentRejection::NotLoggedIn);
     }
 
     #[test]
@@ -1329,6 +1422,7 @@ mod tests {
                 by: "boss".into(),
             })
             .then([AgentEvent::LoggedOut {
+                reason: None,
                 by: Some("boss".into()),
             }]);
     }
@@ -1341,5 +1435,184 @@ mod tests {
                 by: "boss".into(),
             })
             .then_err(AgentRejection::OnACall(call(1)));
+    }
+
+    fn lost_with_process() -> AgentEvent {
+        AgentEvent::LoggedOut {
+            reason: Some(SYSTEM_RESTART.into()),
+            by: None,
+        }
+    }
+
+    /// `history`, then the process stops and a start logs the agent out for it.
+    fn lost(mut history: Vec<AgentEvent>) -> Vec<AgentEvent> {
+        history.push(lost_with_process());
+        history
+    }
+
+    #[test]
+    fn an_agent_left_logged_in_by_a_stopped_process_is_logged_out_for_system_restart() {
+        for history in [
+            ready(),
+            vec![logged_in()],
+            reserved(1),
+            busy(1),
+            wrapping(1),
+        ] {
+            let before = given::<Agent>(history.clone()).state().presence.clone();
+            let s = given::<Agent>(history)
+                .when(AgentCommand::ProcessLost { call_live: false })
+                .then([lost_with_process()]);
+            assert!(!s.is_logged_in());
+            assert_eq!(s.lost, Some(before), "what a restore brings back");
+        }
+    }
+
+    #[test]
+    fn an_agent_on_a_call_the_network_kept_talked_on_through_the_downtime() {
+        let s = given::<Agent>(busy(1))
+            .when(AgentCommand::ProcessLost { call_live: true })
+            .then([]);
+        assert_eq!(s.presence, Presence::Busy { call: call(1) });
+        // Only a call keeps the agent: liveness of nothing else matters.
+        given::<Agent>(ready())
+            .when(AgentCommand::ProcessLost { call_live: true })
+            .then([lost_with_process()]);
+    }
+
+    #[test]
+    fn a_logged_out_agent_is_not_lost_with_the_process() {
+        given::<Agent>([
+            logged_in(),
+            AgentEvent::LoggedOut {
+                reason: None,
+                by: None,
+            },
+        ])
+        .when(AgentCommand::ProcessLost { call_live: false })
+        .then_err(AgentRejection::NotLoggedIn);
+    }
+
+    #[test]
+    fn after_a_restart_a_ready_or_not_ready_agent_is_back_as_it_was_from_the_start_on() {
+        let restart = at(7_200);
+        let s = given::<Agent>(lost(ready()))
+            .at(restart)
+            .when(AgentCommand::Restore { wrap_up_ms: 10_000 })
+            .then([logged_in(), AgentEvent::Ready { by: None }]);
+        assert!(s.is_available());
+        assert_eq!(s.since, Some(restart), "time in state starts over");
+        assert_eq!(s.lost, None);
+        let mut lunch = ready();
+        lunch.push(AgentEvent::NotReady {
+            reason: "lunch".into(),
+            by: Some("boss".into()),
+        });
+        given::<Agent>(lost(lunch))
+            .when(AgentCommand::Restore { wrap_up_ms: 0 })
+            .then([
+                logged_in(),
+                AgentEvent::NotReady {
+                    reason: "lunch".into(),
+                    by: None,
+                },
+            ]);
+        // Not ready since the login: the login alone says so.
+        given::<Agent>(lost(vec![logged_in()]))
+            .when(AgentCommand::Restore { wrap_up_ms: 0 })
+            .then([logged_in()]);
+    }
+
+    #[test]
+    fn the_restored_session_keeps_the_skills_and_queues_changed_during_it() {
+        let mut h = ready();
+        h.push(AgentEvent::SkillsChanged {
+            skills: vec![skill("billing", 4)],
+            by: None,
+        });
+        given::<Agent>(lost(h))
+            .when(AgentCommand::Restore { wrap_up_ms: 0 })
+            .then([
+                AgentEvent::LoggedIn {
+                    name: "Alice".into(),
+                    extension: Some("2001".into()),
+                    skills: vec![skill("billing", 4)],
+                    queues: vec![sales()],
+                },
+                AgentEvent::Ready { by: None },
+            ]);
+    }
+
+    #[test]
+    fn after_a_restart_an_offer_is_gone_and_a_call_it_ended_gets_its_after_call_work() {
+        // The offer rang in the process that stopped: the agent is free again.
+        given::<Agent>(lost(reserved(1)))
+            .when(AgentCommand::Restore { wrap_up_ms: 10_000 })
+            .then([logged_in(), AgentEvent::Ready { by: None }]);
+        // The call ended with the process: wrap-up as after any call, the queue's limit.
+        let s = given::<Agent>(lost(busy(1)))
+            .when(AgentCommand::Restore { wrap_up_ms: 10_000 })
+            .then([
+                logged_in(),
+                AgentEvent::WrappingUp {
+                    call: call(1),
+                    limit_ms: 10_000,
+                },
+            ]);
+        assert_eq!(s.talk_ms, 0, "the downtime is not talk");
+        // A wrap-up the stop interrupted starts over with its limit.
+        given::<Agent>(lost(wrapping(1)))
+            .when(AgentCommand::Restore { wrap_up_ms: 10_000 })
+            .then([
+                logged_in(),
+                AgentEvent::WrappingUp {
+                    call: call(1),
+                    limit_ms: 30_000,
+                },
+            ]);
+    }
+
+    #[test]
+    fn only_an_agent_logged_out_by_a_restart_is_restored_and_only_once() {
+        let by_hand = AgentEvent::LoggedOut {
+            reason: None,
+            by: None,
+        };
+        given::<Agent>(vec![logged_in(), by_hand])
+            .when(AgentCommand::Restore { wrap_up_ms: 0 })
+            .then([]);
+        given::<Agent>([])
+            .when(AgentCommand::Restore { wrap_up_ms: 0 })
+            .then([]);
+        let mut restored = lost(ready());
+        restored.extend([logged_in(), AgentEvent::Ready { by: None }]);
+        given::<Agent>(restored)
+            .when(AgentCommand::Restore { wrap_up_ms: 0 })
+            .then([]);
+        // Logged in by hand before a restore: nothing to restore either.
+        given::<Agent>(lost(ready()))
+            .when(AgentCommand::LogIn {
+                name: "Alice".into(),
+                extension: Some("2001".into()),
+                skills: vec![skill("spanish", 9)],
+                queues: vec![sales()],
+            })
+            .then([logged_in()]);
+        let mut again = lost(ready());
+        again.push(logged_in());
+        given::<Agent>(again)
+            .when(AgentCommand::Restore { wrap_up_ms: 0 })
+            .then([]);
+    }
+
+    #[test]
+    fn the_logout_is_dated_at_the_last_sign_of_life_never_before_the_agent_nor_after_now() {
+        let s = given::<Agent>(ready()).state().clone();
+        assert_eq!(s.since, Some(at(1)));
+        assert_eq!(s.logged_out_at(at(60), at(7_200)), at(60));
+        // A log written by a clock ahead of this one.
+        assert_eq!(s.logged_out_at(at(9_000), at(7_200)), at(7_200));
+        // A last sign of life older than the agent's own last change.
+        assert_eq!(s.logged_out_at(t0(), at(7_200)), at(1));
     }
 }

@@ -8,7 +8,10 @@
 //!
 //! At start, the center finds the calls the log says are still live (a stream with no
 //! `ended`), respawns their actors and tells each to resume; the router folds its queue
-//! streams and drops waiting calls that ended meanwhile.
+//! streams and drops waiting calls that ended meanwhile. Agents start before the calls
+//! resume: one the previous process left logged in is recorded out from that process's
+//! last sign of life until now, then back in as it was. A respawn inside a running
+//! process does neither: only the actor was lost, not the time.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -85,9 +88,12 @@ enum Entity {
 #[derive(Debug)]
 enum SupervisorMsg {
     /// Spawn `entity`'s actor, then give it `first`; answers once it is running.
+    /// `lost_at`: for an agent a start spawns, the last sign of life of the process
+    /// before (see [`crate::agent::actor::AgentArgs`]).
     Spawn {
         entity: Entity,
         first: Option<CallMsg>,
+        lost_at: Option<Timestamp>,
         reply: RpcReplyPort<Result<(), String>>,
     },
     /// The center is stopping: children that stop now are not restarted.
@@ -110,6 +116,7 @@ impl SupervisorState {
         &mut self,
         myself: &ActorRef<SupervisorMsg>,
         entity: Entity,
+        lost_at: Option<Timestamp>,
     ) -> Result<ActorCell, ActorProcessingErr> {
         let services = self.services.clone();
         let cell = match entity {
@@ -124,9 +131,8 @@ impl SupervisorState {
                 r.get_cell()
             }
             Entity::Agent(id) => {
-                let (a, _) =
-                    Actor::spawn_linked(None, AgentActor, (id, services), myself.get_cell())
-                        .await?;
+                let args = (id, services, lost_at);
+                let (a, _) = Actor::spawn_linked(None, AgentActor, args, myself.get_cell()).await?;
                 a.get_cell()
             }
             Entity::Call(id) => {
@@ -168,6 +174,7 @@ impl Actor for Supervisor {
             SupervisorMsg::Spawn {
                 entity,
                 first,
+                lost_at,
                 reply,
             } => {
                 // One actor per agent: two registrations of a new agent at once may both
@@ -178,7 +185,7 @@ impl Actor for Supervisor {
                     let _ = reply.send(Ok(()));
                     return Ok(());
                 }
-                let result = match state.spawn(&myself, entity).await {
+                let result = match state.spawn(&myself, entity, lost_at).await {
                     Ok(cell) => {
                         if let Some(m) = first {
                             let _ = ActorRef::<CallMsg>::from(cell).cast(m);
@@ -225,7 +232,8 @@ impl Actor for Supervisor {
             return Ok(());
         }
         tracing::warn!(?entity, %why, "actor failed; restarting it from its stream");
-        match state.spawn(&myself, entity).await {
+        // No `lost_at`: only the actor was lost, not the process; an agent's time runs on.
+        match state.spawn(&myself, entity, None).await {
             Ok(cell) => {
                 if let Entity::Call(_) = entity {
                     // Only the actor was lost, not the process: the call's time runs on.
@@ -328,14 +336,15 @@ impl Center {
             .await
             .map_err(|e| CenterError::Spawn(e.to_string()))?;
         // The router first, so that agents and calls find it when they report.
-        spawn(&supervisor, Entity::Router, None).await?;
+        spawn(&supervisor, Entity::Router, None, None).await?;
+        // Each agent is logged out for the downtime (and back in) before any call resumes.
         for a in &services.config.agents {
-            spawn(&supervisor, Entity::Agent(a.id), None).await?;
+            spawn(&supervisor, Entity::Agent(a.id), None, lost_at).await?;
         }
         // Then those registered over the API (a removed one reports itself off the roster).
         for id in registered {
             if !services.config.agents.iter().any(|a| a.id == id) {
-                spawn(&supervisor, Entity::Agent(id), None).await?;
+                spawn(&supervisor, Entity::Agent(id), None, lost_at).await?;
             }
         }
         if let Some(router) = services.directory.router() {
@@ -343,7 +352,7 @@ impl Center {
         }
         for call in live {
             let resume = CallMsg::Resume { lost_at };
-            spawn(&supervisor, Entity::Call(call), Some(resume)).await?;
+            spawn(&supervisor, Entity::Call(call), Some(resume), None).await?;
         }
         let reports = Arc::new(Mutex::new(reports));
         let switchboard = tokio::spawn(switchboard(
@@ -378,7 +387,7 @@ impl Center {
         by: String,
     ) -> Result<(), CommandError> {
         if self.services.directory.agent(agent).is_none() {
-            spawn(&self.supervisor, Entity::Agent(agent), None)
+            spawn(&self.supervisor, Entity::Agent(agent), None, None)
                 .await
                 .map_err(|_| CommandError::Stopped)?;
         }
@@ -602,6 +611,7 @@ impl CallSpawner {
             &self.0,
             Entity::Call(call),
             Some(CallMsg::Command(arrive, None)),
+            None,
         )
         .await
     }
@@ -611,10 +621,12 @@ async fn spawn(
     supervisor: &ActorRef<SupervisorMsg>,
     entity: Entity,
     first: Option<CallMsg>,
+    lost_at: Option<Timestamp>,
 ) -> Result<(), CenterError> {
     ractor::call!(supervisor, |reply| SupervisorMsg::Spawn {
         entity,
         first,
+        lost_at,
         reply
     })
     .map_err(|e| CenterError::Spawn(e.to_string()))?
@@ -699,7 +711,7 @@ async fn switchboard(
             };
             // Awaited, so the call's next report finds its actor.
             let first = Some(CallMsg::Command(arrive, None));
-            if let Err(error) = spawn(&supervisor, Entity::Call(call), first).await {
+            if let Err(error) = spawn(&supervisor, Entity::Call(call), first, None).await {
                 tracing::error!(%call, %error, "an incoming call got no actor");
             }
             continue;

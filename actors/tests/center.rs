@@ -357,7 +357,12 @@ async fn check_invariants(log: &dyn EventLog) {
                 );
                 *held = Some(call);
             }
-            Event::Agent(AgentEvent::OfferMissed { .. } | AgentEvent::WrapUpCompleted { .. }) => {
+            // A logout by hand needs the agent free; one for a restart ends what it held.
+            Event::Agent(
+                AgentEvent::OfferMissed { .. }
+                | AgentEvent::WrapUpCompleted { .. }
+                | AgentEvent::LoggedOut { .. },
+            ) => {
                 holding.insert(r.stream.clone(), None);
             }
             _ => {}
@@ -517,6 +522,198 @@ async fn calls_lost_with_the_process_end_at_its_last_sign_of_life_not_at_the_res
     // Ended when the process was last heard of: the two hours down are not talk time.
     assert_eq!(ended.occurred_at, last_sign_of_life);
     assert!(center.live_calls().is_empty());
+}
+
+/// Folds the whole log into the `agent_states` and boards read models, as the server does.
+async fn agent_read_models(
+    log: &dyn EventLog,
+) -> (
+    hotline_projections::AgentStates,
+    hotline_projections::Boards,
+) {
+    use hotline_projections::{AgentStates, Boards, Fact, MetricRules, Projection};
+    let mut states = AgentStates::new();
+    let mut boards = Boards::new(MetricRules::default());
+    for r in everything(log).await {
+        let event = r.event();
+        let fact = Fact::new(&r, &event);
+        states.apply(&fact);
+        boards.apply(&fact);
+    }
+    (states, boards)
+}
+
+#[tokio::test(start_paused = true)]
+async fn agents_left_logged_in_are_out_from_the_last_sign_of_life_then_back_as_they_were() {
+    let t = Timestamp::parse("2026-11-24T09:00:00.000Z").unwrap();
+    // Three agents ready at T; one of them takes a call of an hour.
+    let config = config(3, Strategy::LongestIdle);
+    let run = start(config.clone(), prompt_agent()).await;
+    let talking = run.net.place_call(caller(60.0, 3_600.0)).await;
+    let on_call = talking_agent(&run.center, talking).await;
+    let others: Vec<AgentId> = config
+        .agents
+        .iter()
+        .map(|a| a.id)
+        .filter(|a| *a != on_call)
+        .collect();
+    let [ready, lunch] = others[..] else {
+        panic!("two agents free: {others:?}")
+    };
+    // At T + 1 min the last thing the process does: an agent goes to lunch.
+    let spent = run.center.services().clock.now().millis_since(t);
+    tokio::time::sleep(Duration::from_millis(60_000 - spent)).await;
+    run.center
+        .agent(
+            lunch,
+            AgentCommand::NotReady {
+                reason: "lunch".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let _reports = run.center.kill().await;
+    let before = everything(run.log.as_ref()).await;
+    let last = before.last().unwrap();
+    let last_sign_of_life = last.occurred_at;
+    assert_eq!(
+        (&last.stream, last_sign_of_life),
+        (&lunch.stream(), t.plus_millis(60_000)),
+        "the log was last written at T + 1 min, by the lunch break"
+    );
+    let ready_before = run.log.read_stream(&ready.stream(), 1).await.unwrap();
+
+    // Two hours later a new process starts on a network that has none of the calls.
+    tokio::time::sleep(Duration::from_secs(2 * 3_600)).await;
+    let restart = last_sign_of_life.plus_millis(2 * 3_600_000);
+    let (net, reports) = SimNetwork::new(8, 4096);
+    let center = Center::start(
+        config.clone(),
+        run.log.clone(),
+        Arc::new(net),
+        reports,
+        Clock::starting_at(restart),
+        7,
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+
+    // The ready agent: out from the last sign of life, back in and ready at the restart.
+    let since_restart: Vec<(AgentEvent, Timestamp)> = run
+        .log
+        .read_stream(&ready.stream(), ready_before.len() as u64 + 1)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| match r.event() {
+            Event::Agent(e) => (e, r.occurred_at),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let profile = &config.agents.iter().find(|a| a.id == ready).unwrap();
+    assert_eq!(
+        since_restart,
+        [
+            (
+                AgentEvent::LoggedOut {
+                    reason: Some("system_restart".into()),
+                    by: None
+                },
+                last_sign_of_life
+            ),
+            (
+                AgentEvent::LoggedIn {
+                    name: profile.name.clone(),
+                    extension: None,
+                    skills: vec![Skill {
+                        name: SkillName::new("spanish").unwrap(),
+                        level: 5
+                    }],
+                    queues: vec![sales()],
+                },
+                restart
+            ),
+            (AgentEvent::Ready { by: None }, restart),
+        ]
+    );
+    let state = center.agent_state(ready).await.unwrap();
+    assert_eq!(
+        (state.presence, state.since),
+        (Presence::Available, Some(restart))
+    );
+    // The one at lunch is back at lunch.
+    let state = center.agent_state(lunch).await.unwrap();
+    assert_eq!(
+        state.presence,
+        Presence::NotReady {
+            reason: "lunch".into()
+        }
+    );
+    // The one whose call the restart ended wraps it up (the queue's 10 s), then is ready.
+    let state = center.agent_state(on_call).await.unwrap();
+    assert_eq!(
+        state.presence,
+        Presence::WrappingUp {
+            call: talking,
+            limit_ms: 10_000
+        }
+    );
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let state = center.agent_state(on_call).await.unwrap();
+    assert_eq!(state.presence, Presence::Available);
+
+    // agent_states: no interval of anyone spans the downtime; the ready agent was ready
+    // from T to the last sign of life and again from the restart.
+    let (states, boards) = agent_read_models(run.log.as_ref()).await;
+    for row in states.rows() {
+        assert!(
+            row.start >= restart || row.end.is_some_and(|end| end <= last_sign_of_life),
+            "an interval spans the downtime: {row:?}"
+        );
+    }
+    let ready_rows: Vec<_> = states
+        .rows()
+        .into_iter()
+        .filter(|r| r.agent == ready)
+        .map(|r| (r.state, r.start, r.end))
+        .collect();
+    use hotline_projections::AgentStateKind::Available;
+    assert_eq!(
+        ready_rows,
+        [
+            (Available, t, Some(last_sign_of_life)),
+            (Available, restart, None),
+        ]
+    );
+    // The board's time in state starts at the restart.
+    let now = restart.plus_millis(11_000);
+    let board = boards.agent(ready, now).unwrap();
+    assert_eq!((board.since, board.time_in_state_ms), (restart, 11_000));
+    check_invariants(run.log.as_ref()).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_agent_actor_respawned_inside_a_running_process_keeps_its_state_and_time() {
+    let config = config(1, Strategy::LongestIdle);
+    let run = start(config, prompt_agent()).await;
+    let agent = agent_id(0);
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let before = types(run.log.as_ref(), &agent.stream()).await;
+    let since = run.center.agent_state(agent).await.unwrap().since;
+    let actor = run.center.services().directory.agent(agent).unwrap();
+    actor.get_cell().kill();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let again = run.center.services().directory.agent(agent).unwrap();
+    assert_ne!(
+        actor.get_id(),
+        again.get_id(),
+        "the supervisor respawned it"
+    );
+    // Only the actor was lost, not the process: nothing recorded, ready since login.
+    assert_eq!(types(run.log.as_ref(), &agent.stream()).await, before);
+    let state = run.center.agent_state(agent).await.unwrap();
+    assert_eq!((state.presence, state.since), (Presence::Available, since));
 }
 
 /// A telephony driver with a bug: the third ring it is asked for panics, once.

@@ -68,8 +68,13 @@ pub enum AgentEvent {
         queues: Vec<QueueId>,
     },
     /// `by`: the supervisor or administrator who logged the agent out (absent when the
-    /// agent did it).
+    /// agent or the system did it). `reason`: why the system did, as a reason code
+    /// (`system_restart`: the process that had the agent logged in stopped, and this is
+    /// when it was last heard of); absent for a logout by hand. Added after the first
+    /// logs were written: an older line reads with no reason, and an older reader skips it.
     LoggedOut {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<String>,
     },

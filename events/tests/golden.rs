@@ -108,7 +108,10 @@ fn every_event() -> Vec<(StreamName, Event)> {
             }],
             by: None,
         },
-        AgentEvent::LoggedOut { by: None },
+        AgentEvent::LoggedOut {
+            reason: None,
+            by: None,
+        },
     ];
     let queue = [
         QueueEvent::CallWaiting {
@@ -622,4 +625,30 @@ fn a_supervisors_name_rides_on_state_events_and_is_absent_otherwise() {
     let own = Event::Agent(AgentEvent::Ready { by: None });
     assert_eq!(own.encode().unwrap().data, "{}");
     assert_eq!(Event::decode("agent", "ready", 1, "{}"), own);
+}
+
+#[test]
+fn a_logout_by_the_system_carries_its_reason_and_an_older_logout_reads_without_one() {
+    // A start that finds an agent left logged in by a stopped process logs it out with
+    // a reason code; no person did it, so there is no `by`.
+    let lost = Event::Agent(AgentEvent::LoggedOut {
+        reason: Some("system_restart".into()),
+        by: None,
+    });
+    let enc = lost.encode().unwrap();
+    assert_eq!(
+        (enc.event_type.as_str(), enc.schema, enc.data.as_str()),
+        ("logged_out", 1, r#"{"reason":"system_restart"}"#)
+    );
+    assert_eq!(Event::decode("agent", "logged_out", 1, &enc.data), lost);
+    // Lines written before the field existed (the golden line is one) read as before.
+    let by_hand = Event::Agent(AgentEvent::LoggedOut {
+        reason: None,
+        by: Some("boss".into()),
+    });
+    assert_eq!(by_hand.encode().unwrap().data, r#"{"by":"boss"}"#);
+    assert_eq!(
+        Event::decode("agent", "logged_out", 1, r#"{"by":"boss"}"#),
+        by_hand
+    );
 }

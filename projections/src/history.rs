@@ -367,7 +367,14 @@ pub(crate) fn morning() -> History {
         )
         .end(c, t("09:52:31"), P::Caller, R::Voicemail)
         .agent(a4, t("10:00:00"), AgentEvent::Ready { by: None })
-        .agent(a4, t("10:45:00"), AgentEvent::LoggedOut { by: None });
+        .agent(
+            a4,
+            t("10:45:00"),
+            AgentEvent::LoggedOut {
+                reason: None,
+                by: None,
+            },
+        );
 
     let c = call(9);
     let number = "+15555550123".to_owned();

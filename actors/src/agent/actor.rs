@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
-use hotline_events::{AgentId, CallId, Event, OfferMissReason, QueueId};
+use hotline_events::{AgentId, CallId, Event, OfferMissReason, QueueId, Timestamp};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use crate::agent::{Agent, AgentCommand, AgentEvent, AgentState, Presence};
-use crate::call::CallCommand;
 use crate::call::actor::CallMsg;
+use crate::call::{Call, CallCommand};
 use crate::center::{CommandError, Services};
 use crate::router::AgentView;
 use crate::router::actor::RouterMsg;
@@ -55,15 +55,20 @@ pub struct AgentShell {
     from_config: bool,
 }
 
+/// What an agent actor starts from: the agent, the center's services, and for an actor a
+/// start spawns (not one the supervisor respawns in a running process) the last sign of
+/// life of the process before, from which an agent it left logged in counts as out.
+pub type AgentArgs = (AgentId, Services, Option<Timestamp>);
+
 impl Actor for AgentActor {
     type Msg = AgentMsg;
     type State = AgentShell;
-    type Arguments = (AgentId, Services);
+    type Arguments = AgentArgs;
 
     async fn pre_start(
         &self,
         myself: ActorRef<AgentMsg>,
-        (id, services): (AgentId, Services),
+        (id, services, lost_at): AgentArgs,
     ) -> Result<AgentShell, ActorProcessingErr> {
         let configured = services.config.agents.iter().find(|a| a.id == id);
         // An agent of the file is on the roster before any event; its stream's edits
@@ -78,13 +83,16 @@ impl Actor for AgentActor {
         let weight = configured.map_or(1, |a| a.weight);
         let from_config = configured.is_some();
         services.directory.set_agent(id, myself.clone());
-        let shell = AgentShell {
+        let mut shell = AgentShell {
             id,
             state,
             services,
             weight,
             from_config,
         };
+        if let Some(lost_at) = lost_at {
+            shell.come_back(lost_at).await?;
+        }
         // The router's view of agents is volatile: every (re)started agent reports itself.
         shell.report();
         if let Presence::WrappingUp { call, limit_ms } = shell.state.presence {
@@ -185,6 +193,54 @@ impl AgentShell {
         }
         self.report();
         Ok(Ok(()))
+    }
+
+    /// At a start: an agent the stopped process left logged in is logged out as of its
+    /// last sign of life `lost_at`, then back in now as it was (see
+    /// [`AgentCommand::ProcessLost`] and [`AgentCommand::Restore`]). Before any message:
+    /// the calls resume after the agents, and a call's `release` for a call that ended with
+    /// the process then finds the agent already past it.
+    async fn come_back(&mut self, lost_at: Timestamp) -> Result<(), ActorProcessingErr> {
+        let now = self.services.clock.now();
+        if self.state.is_logged_in() {
+            let call_live = match self.state.presence {
+                Presence::Busy { call } => self.services.telephony.is_live(call),
+                _ => false,
+            };
+            let out = self.state.logged_out_at(lost_at, now);
+            self.record(AgentCommand::ProcessLost { call_live }, out)
+                .await?;
+        }
+        let wrap_up_ms = match self.state.lost {
+            Some(Presence::Busy { call }) => self.wrap_up_after(call).await?,
+            _ => 0,
+        };
+        self.record(AgentCommand::Restore { wrap_up_ms }, now).await
+    }
+
+    /// The after-call work `call` gives, as the call would have given it at its end: its
+    /// queue's wrap-up (none for a call that never queued).
+    async fn wrap_up_after(&self, call: CallId) -> Result<u64, ActorProcessingErr> {
+        let state = store::load::<Call>(self.services.log.as_ref(), &call.stream(), |e| match e {
+            Event::Call(c) => Some(c),
+            _ => None,
+        })
+        .await?;
+        Ok(crate::call::actor::wrap_up_ms(
+            &self.services.config,
+            state.queue.as_ref(),
+        ))
+    }
+
+    /// Decides and records `cmd` as of `at`, with no effects: for a start, before the
+    /// agent reports itself and sets its timers.
+    async fn record(&mut self, cmd: AgentCommand, at: Timestamp) -> Result<(), ActorProcessingErr> {
+        let (log, stream) = (self.services.log.as_ref(), self.id.stream());
+        let decided = store::decide_and_record::<Agent>(log, &stream, &mut self.state, &cmd, at);
+        if let Err(rejection) = decided.await? {
+            tracing::debug!(agent = %self.id, ?cmd, %rejection, "agent command refused");
+        }
+        Ok(())
     }
 
     /// What remains of a wrap-up after a restart.

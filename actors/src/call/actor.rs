@@ -7,7 +7,7 @@ use hotline_events::{
     AgentId, CallEvent, CallId, EndReason, Event, OfferMissReason, Party, QueueId, Timestamp,
     TransferKind, TransferTarget, VoicemailReason,
 };
-use hotline_infra::config::{DEFAULT_GREETING, DEFAULT_MAX_LENGTH, VoicemailBox};
+use hotline_infra::config::{CenterConfig, DEFAULT_GREETING, DEFAULT_MAX_LENGTH, VoicemailBox};
 use hotline_media::NetworkReport;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
@@ -26,6 +26,14 @@ pub use survey::{SurveyMsg, stream_of as survey_stream};
 
 /// How long digits are collected in the IVR placeholder.
 const DIGIT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The after-call work an agent gets when a call of `queue` ends for it: the queue's
+/// wrap-up, none for a call that never queued (or whose queue left the configuration).
+pub(crate) fn wrap_up_ms(config: &CenterConfig, queue: Option<&QueueId>) -> u64 {
+    queue
+        .and_then(|q| config.queue(q))
+        .map_or(0, |q| q.wrap_up.as_millis() as u64)
+}
 
 impl Versioned for CallState {
     fn version(&self) -> u64 {
@@ -237,11 +245,7 @@ impl CallShell {
     }
 
     fn wrap_up_ms(&self) -> u64 {
-        self.state
-            .queue
-            .as_ref()
-            .and_then(|q| self.services.config.queue(q))
-            .map_or(0, |q| q.wrap_up.as_millis() as u64)
+        wrap_up_ms(&self.services.config, self.state.queue.as_ref())
     }
 
     fn release(&self, agent: AgentId) {
