@@ -51,6 +51,11 @@ const FORMAT: i64 = 1;
 /// took 11 pages and `pwrite` a fifth of the writer's time; 16 KiB pages hold it in 3.
 /// (Existing files keep the size they were made with.)
 const PAGE_SIZE: u32 = 16 * 1024;
+/// The writer remembers at most about this many streams, and each reader as many names: a
+/// center makes a few streams per call, so remembering every one would grow a long-running
+/// server's memory by about 100 bytes per stream for good. Past it the memory starts over
+/// and a stream not in it is looked up in the file (by its name's index, or its id's).
+const MAX_CACHED_STREAMS: usize = if cfg!(test) { 64 } else { 1 << 18 };
 /// At most this many events go into one group commit.
 const MAX_GROUP_EVENTS: usize = 8192;
 /// With deferred commits, a transaction is committed once it holds this many events…
@@ -934,6 +939,11 @@ impl Writer {
         }
         // For each accepted request: its stream's id, and the position of the stream's
         // event before it (0 for none); for each event, its chain (predecessor's hash, own).
+        if self.streams.len() >= MAX_CACHED_STREAMS {
+            // Most are streams that ended (a call's, an IVR walk's): they are in the file.
+            self.streams.clear();
+            self.streams_complete = false;
+        }
         let mut placed: Vec<(i64, u64)> = Vec::with_capacity(group.len());
         let mut chains: Vec<[u8; 64]> = Vec::with_capacity(group.len());
         for pending in group {
@@ -1508,6 +1518,9 @@ fn read_range<T>(
         let id = row
             .get::<_, i64>(1)
             .map_err(|e| corrupt(path, position_of(row), format!("column 1: {e}")))?;
+        if names.len() >= MAX_CACHED_STREAMS {
+            names.clear();
+        }
         let named = match current.take() {
             Some((last, named)) if last == id => named,
             _ => match names.get(&id) {
@@ -1796,4 +1809,79 @@ fn to_recorded(
         prev_hash,
         hash,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use hotline_events::{OpaqueEvent, Unreadable};
+
+    fn stream(name: &str) -> StreamName {
+        StreamName::parse(&format!("probe-{name}")).unwrap()
+    }
+
+    fn probe(data: &str) -> NewEvent {
+        let event = Event::Opaque(OpaqueEvent {
+            event_type: "probe".into(),
+            schema: 1,
+            data: format!("{{{data}}}"),
+            why: Unreadable::UnknownCategory,
+        });
+        NewEvent::new(event, Timestamp::from_millis(1_795_339_800_000))
+    }
+
+    /// Past [`MAX_CACHED_STREAMS`] (64 in tests) the writer and the readers forget what
+    /// they knew of streams: versions, conflicts, new streams and names still come out
+    /// right, from the file.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn streams_past_the_remembered_ones_are_found_in_the_file() {
+        for durability in [Durability::EveryCommit, Durability::Deferred] {
+            let dir = tempfile::tempdir().unwrap();
+            let log = SqliteLog::open_with(dir.path(), durability).unwrap();
+            let name = |n: usize| stream(&format!("s{n}"));
+            for round in 0..2u64 {
+                for n in 0..200 {
+                    log.append(
+                        &name(n),
+                        ExpectedVersion::Exact(round),
+                        vec![probe(r#""n":1"#)],
+                    )
+                    .await
+                    .unwrap();
+                }
+            }
+            let conflict = log
+                .append(&name(5), ExpectedVersion::Exact(0), vec![probe(r#""n":2"#)])
+                .await;
+            assert!(
+                matches!(conflict, Err(LogError::Conflict { actual: 2, .. })),
+                "{conflict:?}"
+            );
+            let fresh = log
+                .append(
+                    &stream("fresh"),
+                    ExpectedVersion::Exact(0),
+                    vec![probe(r#""n":3"#)],
+                )
+                .await
+                .unwrap();
+            assert_eq!((fresh.first_position, fresh.version), (401, 1));
+            let again = log
+                .append(&name(0), ExpectedVersion::Exact(2), vec![probe(r#""n":4"#)])
+                .await
+                .unwrap();
+            assert_eq!((again.first_position, again.version), (402, 3));
+            let all = log.read_all(1, 1_000).await.unwrap();
+            let names: Vec<String> = all.iter().map(|r| r.stream.to_string()).collect();
+            let expected: Vec<String> = (0..2)
+                .flat_map(|_| (0..200).map(|n| name(n).to_string()))
+                .chain(["probe-fresh".to_owned(), "probe-s0".to_owned()])
+                .collect();
+            assert_eq!(names, expected);
+            assert_eq!(log.read_stream(&name(0), 1).await.unwrap().len(), 3);
+            assert_eq!(log.verify().await.unwrap().first_break, None);
+            log.close().await.unwrap();
+        }
+    }
 }
