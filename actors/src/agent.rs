@@ -790,6 +790,16 @@ mod tests {
         }
     }
 
+    /// Alice logs in: the command [`logged_in`] is the event of.
+    fn log_in() -> AgentCommand {
+        AgentCommand::LogIn {
+            name: "Alice".into(),
+            extension: Some("2001".into()),
+            skills: vec![skill("spanish", 9)],
+            queues: vec![sales()],
+        }
+    }
+
     fn ready() -> Vec<AgentEvent> {
         vec![logged_in(), AgentEvent::Ready { by: None }]
     }
@@ -820,14 +830,7 @@ mod tests {
 
     #[test]
     fn an_agent_logs_in_not_ready_then_goes_ready() {
-        let s = given::<Agent>([])
-            .when(AgentCommand::LogIn {
-                name: "Alice".into(),
-                extension: Some("2001".into()),
-                skills: vec![skill("spanish", 9)],
-                queues: vec![sales()],
-            })
-            .then([logged_in()]);
+        let s = given::<Agent>([]).when(log_in()).then([logged_in()]);
         assert!(s.is_logged_in() && !s.is_available());
         let s = given::<Agent>([logged_in()])
             .when(AgentCommand::Ready)
@@ -1591,12 +1594,7 @@ mod tests {
             .then([]);
         // Logged in by hand before a restore: nothing to restore either.
         given::<Agent>(lost(ready()))
-            .when(AgentCommand::LogIn {
-                name: "Alice".into(),
-                extension: Some("2001".into()),
-                skills: vec![skill("spanish", 9)],
-                queues: vec![sales()],
-            })
+            .when(log_in())
             .then([logged_in()]);
         let mut again = lost(ready());
         again.push(logged_in());

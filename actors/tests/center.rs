@@ -121,6 +121,31 @@ async fn start(config: CenterConfig, model: AgentModel) -> Run {
     }
 }
 
+/// Two hours after the last sign of life of a killed center, a new process starts on
+/// the same log and a network that has none of the old calls; it runs 5 s. Returns it and
+/// the time it started.
+async fn restart_two_hours_on(
+    config: &CenterConfig,
+    log: &Arc<dyn EventLog>,
+    last_sign_of_life: Timestamp,
+) -> (Center, Timestamp) {
+    tokio::time::sleep(Duration::from_secs(2 * 3_600)).await;
+    let restart = last_sign_of_life.plus_millis(2 * 3_600_000);
+    let (net, reports) = SimNetwork::new(8, 4096);
+    let center = Center::start(
+        config.clone(),
+        log.clone(),
+        Arc::new(net),
+        reports,
+        Clock::starting_at(restart),
+        7,
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    (center, restart)
+}
+
 async fn log_in(center: &Center, a: &AgentConfig) {
     let skills = a
         .skills
@@ -487,20 +512,7 @@ async fn calls_lost_with_the_process_end_at_its_last_sign_of_life_not_at_the_res
     let _reports = run.center.kill().await;
     let everything_before = everything(run.log.as_ref()).await;
     let last_sign_of_life = everything_before.last().unwrap().occurred_at;
-    tokio::time::sleep(Duration::from_secs(2 * 3_600)).await;
-    let (net, reports) = SimNetwork::new(8, 4096);
-    let restart = last_sign_of_life.plus_millis(2 * 3_600_000);
-    let center = Center::start(
-        config.clone(),
-        run.log.clone(),
-        Arc::new(net),
-        reports,
-        Clock::starting_at(restart),
-        7,
-    )
-    .await
-    .unwrap();
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (center, _) = restart_two_hours_on(&config, &run.log, last_sign_of_life).await;
     let ended: Vec<Recorded> = run
         .log
         .read_stream(&talking.stream(), 1)
@@ -584,20 +596,7 @@ async fn agents_left_logged_in_are_out_from_the_last_sign_of_life_then_back_as_t
     let ready_before = run.log.read_stream(&ready.stream(), 1).await.unwrap();
 
     // Two hours later a new process starts on a network that has none of the calls.
-    tokio::time::sleep(Duration::from_secs(2 * 3_600)).await;
-    let restart = last_sign_of_life.plus_millis(2 * 3_600_000);
-    let (net, reports) = SimNetwork::new(8, 4096);
-    let center = Center::start(
-        config.clone(),
-        run.log.clone(),
-        Arc::new(net),
-        reports,
-        Clock::starting_at(restart),
-        7,
-    )
-    .await
-    .unwrap();
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    let (center, restart) = restart_two_hours_on(&config, &run.log, last_sign_of_life).await;
 
     // The ready agent: out from the last sign of life, back in and ready at the restart.
     let since_restart: Vec<(AgentEvent, Timestamp)> = run
