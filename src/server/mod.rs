@@ -170,6 +170,33 @@ pub async fn run(
             args.listen
         )
     })?;
+    // The SQL address and the campaign number too: a start they refuse writes nothing.
+    let wire_listener = match args.sql_listen.as_str() {
+        "off" => None,
+        addr => {
+            let addr: SocketAddr = addr
+                .parse()
+                .map_err(|e| anyhow!("--sql-listen {addr:?}: {e} (an address, or `off`)"))?;
+            // The message alone: its I/O cause is in it already.
+            let listener = WireServer::bind(addr).await.map_err(|e| {
+                anyhow!("--sql-listen {e}; give another address, or `off` for none")
+            })?;
+            Some(listener)
+        }
+    };
+    let campaign_number = match &args.campaign_number {
+        Some(n) if config.number(n).is_some() => n.clone(),
+        Some(n) => {
+            return Err(anyhow!(
+                "--campaign-number {n} is not one of the center's numbers: give one of its [[numbers]]"
+            ));
+        }
+        None => config
+            .numbers
+            .first()
+            .map(|n| n.number.clone())
+            .unwrap_or_default(),
+    };
     let vault = crate::recordings::vault_for(data_dir, &config)?;
     let rules = MetricRules::from_config(&config);
     let zone = rules.time_zone;
@@ -228,19 +255,6 @@ pub async fn run(
     )
     .await?;
     // The dialers of the campaigns in the log: they pick up where their streams stand.
-    let campaign_number = match &args.campaign_number {
-        Some(n) if config.number(n).is_some() => n.clone(),
-        Some(n) => {
-            return Err(anyhow!(
-                "--campaign-number {n} is not one of the center's numbers: give one of its [[numbers]]"
-            ));
-        }
-        None => config
-            .numbers
-            .first()
-            .map(|n| n.number.clone())
-            .unwrap_or_default(),
-    };
     // Numbers a campaign dials behave as a typical list on the simulated network.
     network.set_outbound(hotline_media::OutboundScript::default());
     // The campaigns of the log, from the projection once it has folded the head: a second
@@ -292,18 +306,11 @@ pub async fn run(
     });
 
     let bound = listener.local_addr()?;
-    let wire = match args.sql_listen.as_str() {
-        "off" => None,
-        addr => {
-            let addr: SocketAddr = addr
-                .parse()
-                .map_err(|e| anyhow!("--sql-listen {addr:?}: {e} (an address, or `off`)"))?;
-            // The message alone: its I/O cause is in it already.
-            let wire = WireServer::start(&analytics, addr).await.map_err(|e| {
-                anyhow!("--sql-listen {e}; give another address, or `off` for none")
-            })?;
-            Some(wire)
-        }
+    let wire = match wire_listener {
+        None => None,
+        Some(listener) => Some(
+            WireServer::serve(&analytics, listener).map_err(|e| anyhow!("--sql-listen: {e}"))?,
+        ),
     };
     // Issued only now that every check of the start has passed: a token issued by a start
     // that then failed (an address in use, a bad --campaign-number) was kept as a hash

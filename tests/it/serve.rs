@@ -525,6 +525,9 @@ fn a_listen_address_in_use_is_one_line_naming_the_flag() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let dir = tempfile::tempdir().unwrap();
+    // `sql` needs a log to serve: an empty one of its own (serve's refusals leave none).
+    let with_log = tempfile::tempdir().unwrap();
+    drop(hotline_infra::SqliteLog::open(with_log.path()).unwrap());
     for (args, flag) in [
         (
             vec!["serve", "--listen", addr.as_str(), "--sql-listen", "off"],
@@ -542,7 +545,10 @@ fn a_listen_address_in_use_is_one_line_naming_the_flag() {
         ),
         (vec!["sql", "--listen", addr.as_str()], "--listen"),
     ] {
-        let out = hotline(dir.path(), &args);
+        let out = match args[0] {
+            "sql" => hotline(with_log.path(), &args),
+            _ => hotline(dir.path(), &args),
+        };
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
@@ -551,7 +557,7 @@ fn a_listen_address_in_use_is_one_line_naming_the_flag() {
             "{args:?}: {err}"
         );
         assert_eq!(err.matches("in use").count(), 1, "{args:?}: {err}");
-        if args[..2] == ["serve", "--listen"] && flag == "--listen" {
+        if args[0] == "serve" {
             // Refused before the log was opened: nothing is left behind.
             assert!(!dir.path().join("events.sqlite").exists(), "{args:?}");
         }
@@ -586,6 +592,8 @@ fn a_failed_first_start_does_not_swallow_the_administrator_token() {
     ] {
         let out = run(args).wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        // Both are refused before the log is opened.
+        assert!(!dir.path().join("events.sqlite").exists(), "{args:?}");
     }
     let mut child = run(&["--listen", "127.0.0.1:0"]);
     let mut reader = BufReader::new(child.stdout.take().unwrap());

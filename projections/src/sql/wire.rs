@@ -136,6 +136,20 @@ pub struct WireServer {
 impl WireServer {
     /// Binds `addr` (port 0 picks a free port) and serves `analytics` until stopped.
     pub async fn start(analytics: &Analytics, addr: SocketAddr) -> Result<Self, SqlError> {
+        Self::serve(analytics, Self::bind(addr).await?)
+    }
+
+    /// Binds `addr` for [`WireServer::serve`]: a server binds its addresses before it opens
+    /// its log, so that one in use refuses the start before anything is written.
+    pub async fn bind(addr: SocketAddr) -> Result<TcpListener, SqlError> {
+        TcpListener::bind(addr).await.map_err(|e| SqlError::Io {
+            path: addr.to_string().into(),
+            source: e,
+        })
+    }
+
+    /// Serves `analytics` on `listener` until stopped.
+    pub fn serve(analytics: &Analytics, listener: TcpListener) -> Result<Self, SqlError> {
         let ctx = analytics.context();
         setup_pg_catalog(&ctx, "datafusion", EmptyContextProvider)
             .map_err(|e| SqlError::Query(*e))?;
@@ -153,12 +167,8 @@ impl WireServer {
             }),
             cancel: Arc::new(DefaultCancelHandler::new(connections)),
         });
-        let listener = TcpListener::bind(addr).await.map_err(|e| SqlError::Io {
-            path: addr.to_string().into(),
-            source: e,
-        })?;
         let addr = listener.local_addr().map_err(|e| SqlError::Io {
-            path: addr.to_string().into(),
+            path: "the SQL listener".into(),
             source: e,
         })?;
         let (stop, mut stopped) = watch::channel(false);
