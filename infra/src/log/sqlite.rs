@@ -939,15 +939,15 @@ impl Writer {
         if self.open.is_none() {
             self.conn.execute_batch("BEGIN IMMEDIATE")?;
         }
-        // For each accepted request: its stream's id, and the position of the stream's
-        // event before it (0 for none); for each event, its chain (predecessor's hash, own).
-        // A deferred log belongs to a run that ends (a simulation): it keeps them all, as
-        // forgetting would cost each new stream a look-up in the file.
+        // Most streams remembered are ones that ended (a call's, an IVR walk's): they are in
+        // the file. A deferred log belongs to a run that ends (a simulation): it keeps them
+        // all, as forgetting would cost each new stream a look-up in the file.
         if !self.deferred && self.streams.len() >= MAX_CACHED_STREAMS {
-            // Most are streams that ended (a call's, an IVR walk's): they are in the file.
             self.streams.clear();
             self.streams_complete = false;
         }
+        // For each accepted request: its stream's id, and the position of the stream's
+        // event before it (0 for none); for each event, its chain (predecessor's hash, own).
         let mut placed: Vec<(i64, u64)> = Vec::with_capacity(group.len());
         let mut chains: Vec<[u8; 64]> = Vec::with_capacity(group.len());
         for pending in group {
