@@ -545,11 +545,11 @@ async fn fold_for_show(data_dir: &Path, target: Option<&LogTarget>) -> Result<Re
     let head = log.head().await?;
     let mut next = from + 1;
     while next <= head {
-        let batch = log.read_all(next, 4096).await?;
+        let batch = log.read_decoded(next, 4096).await?;
         let Some(last) = batch.last() else { break };
         next = last.position + 1;
-        for r in &batch {
-            models.apply_to(&NEEDED, &Fact::new(r, &r.event()));
+        for d in &batch {
+            models.apply_to(&NEEDED, &Fact::decoded(d));
         }
     }
     Ok(models)
