@@ -179,6 +179,8 @@ struct State {
     leads: HashMap<String, OutboundScript>,
     outbound: Option<OutboundScript>,
     stats: SimStats,
+    /// Calls placed so far: the sequence in their ids.
+    placed: u64,
 }
 
 struct SimAgent {
@@ -208,6 +210,7 @@ impl SimNetwork {
             leads: HashMap::new(),
             outbound: None,
             stats: SimStats::default(),
+            placed: 0,
         };
         let shared = Arc::new(Shared {
             reports,
@@ -230,7 +233,8 @@ impl SimNetwork {
         let wake = Arc::new(Notify::new());
         let call = {
             let mut state = self.shared.lock();
-            let call = random_call_id(&mut state.rng);
+            state.placed += 1;
+            let call = call_id(state.placed, &mut state.rng);
             let mut rng = SmallRng::seed_from_u64(state.rng.random());
             let patience = patience.sample(&mut rng);
             let talk_now = talk.sample(&mut rng);
@@ -727,12 +731,17 @@ async fn run_call(shared: Arc<Shared>, call: CallId, wake: Arc<Notify>) {
     }
 }
 
-/// A call id from the network's seeded generator (`CallId::generate` reads the system
-/// clock, which would make runs differ). Laid out as a random (version 4) UUID, so that it
-/// reads as what it is.
-fn random_call_id(rng: &mut StdRng) -> CallId {
+/// The id of the network's `n`-th call, the rest of its bits from the network's seeded
+/// generator (`CallId::generate` reads the system clock, which would make runs differ).
+/// `n` comes first, so that ids increase as calls are placed, as production's time-ordered
+/// (v7) ids do: the log's index of stream names then grows at its end, where random ids
+/// sent each new call's stream to another page of it. Laid out as a custom (version 8)
+/// UUID, so that no one takes it for a time-ordered or random one.
+fn call_id(n: u64, rng: &mut StdRng) -> CallId {
     let bits: u128 = rng.random();
-    let bits = (bits & !(0xF << 76)) | (0x4 << 76);
+    let bits =
+        (bits & !(u128::from(u64::MAX >> 16) << 80)) | (u128::from(n & (u64::MAX >> 16)) << 80);
+    let bits = (bits & !(0xF << 76)) | (0x8 << 76);
     let bits = (bits & !(0x3 << 62)) | (0x2 << 62);
     let text = format!(
         "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",

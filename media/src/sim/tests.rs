@@ -459,13 +459,16 @@ fn scripts_and_models_name_the_bad_field() {
 }
 
 #[test]
-fn call_ids_are_random_uuids_from_the_seed() {
+fn call_ids_increase_as_calls_are_placed_and_repeat_for_a_seed() {
     let mut rng = StdRng::seed_from_u64(17);
-    let id = random_call_id(&mut rng).to_string();
-    assert_eq!(&id[14..15], "4", "{id}");
+    let ids: Vec<CallId> = (1..=50).map(|n| call_id(n, &mut rng)).collect();
+    let id = ids[0].to_string();
+    assert!(id.starts_with("00000000-0001-8"), "{id}");
     assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
-    let again = random_call_id(&mut StdRng::seed_from_u64(17)).to_string();
-    assert_eq!(id, again);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    let again = call_id(1, &mut StdRng::seed_from_u64(17));
+    assert_eq!(ids[0], again);
+    assert_ne!(ids[0], call_id(1, &mut StdRng::seed_from_u64(18)));
 }
 
 /// A small contact center on the simulated network: arrivals, an IVR menu, two agents
