@@ -64,12 +64,11 @@ pub async fn run(data_dir: &Path, target: Option<&LogTarget>, args: Args) -> Res
         bail!("the center needs at least one agent and one number to run a demo");
     }
     // Checked before the morning: found when going live, it came after all of it.
-    let most = crate::server::traffic::MAX_PER_MINUTE;
-    let rate_ok = args.rate > 0.0 && args.rate <= most;
-    if !args.no_serve && !rate_ok {
+    if !args.no_serve && !crate::server::traffic::rate_ok(args.rate) {
         bail!(
-            "--rate {}: give live calls per minute, more than 0 and at most {most} (or --no-serve)",
-            args.rate
+            "--rate {}: give live calls per minute, more than 0 and at most {} (or --no-serve)",
+            args.rate,
+            crate::server::traffic::MAX_PER_MINUTE
         );
     }
     // Resolved once: the morning and the live server after it run on the same log.

@@ -44,10 +44,14 @@ pub async fn run(data_dir: &Path, target: Option<&LogTarget>, args: Args) -> Res
     let mut unknown_stream = false;
     match &stream {
         Some(stream) => {
-            let events = log.read_stream(stream, args.from.unwrap_or(1)).await?;
+            let from = args.from.unwrap_or(1);
+            let events = log.read_stream(stream, from).await?;
             // A stream with no event at all is most often a mistyped name: silence would
-            // look like an empty history. (Past its end, with --from, is only empty.)
-            if events.is_empty() && log.read_stream(stream, 1).await?.is_empty() {
+            // look like an empty history. (Past its end, with --from, is only empty; read
+            // from 1 is the whole stream, read already.)
+            let none_at_all =
+                events.is_empty() && (from <= 1 || log.read_stream(stream, 1).await?.is_empty());
+            if none_at_all {
                 unknown_stream = true;
                 eprintln!(
                     "{stream} has no events{}: check the name (such as queue-sales, or a stream of `hotline log tail`)",

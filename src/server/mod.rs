@@ -147,7 +147,7 @@ pub async fn run(
     // Checked before anything starts: found by the traffic itself, after the banner, it
     // stopped a server that had just said it was serving.
     if let Some(rate) = args.demo_traffic
-        && !(rate > 0.0 && rate <= traffic::MAX_PER_MINUTE)
+        && !traffic::rate_ok(rate)
     {
         bail!(
             "--demo-traffic {rate}: give calls per minute, more than 0 and at most {} (--rate for hotline demo)",

@@ -49,6 +49,12 @@ pub fn demo_tokens(state: &State) -> Result<DemoTokens> {
 /// The most demo calls a minute `--demo-traffic` (and `demo --rate`) takes.
 pub const MAX_PER_MINUTE: f64 = 6_000.0;
 
+/// Whether `per_minute` is a rate the demo traffic takes: more than 0, at most
+/// [`MAX_PER_MINUTE`]. Each command checks it before it starts anything.
+pub fn rate_ok(per_minute: f64) -> bool {
+    per_minute > 0.0 && per_minute <= MAX_PER_MINUTE
+}
+
 /// Logs every agent in (but the first, left to a person at `/agent`), then places calls
 /// at `per_minute` until aborted. The callers' talk and patience and the agents' answer
 /// delays are divided by `compress` (1: real time; the center's own durations are the
@@ -59,7 +65,7 @@ pub async fn start(
     compress: f64,
     seed: u64,
 ) -> Result<JoinHandle<()>> {
-    if !(per_minute > 0.0 && per_minute <= MAX_PER_MINUTE) {
+    if !rate_ok(per_minute) {
         return Err(anyhow!(
             "--demo-traffic {per_minute}: give calls per minute, more than 0 and at most {MAX_PER_MINUTE}"
         ));
