@@ -123,7 +123,7 @@ async fn a_deferred_append_is_read_back_at_once_and_committed_soon() {
     log.append(&s, ExpectedVersion::Exact(0), vec![probe(r#""n":1"#)])
         .await
         .unwrap();
-    // The stream is read on the writer's connection: the open transaction is visible.
+    // A read waits for the writer to commit what was answered.
     assert_eq!(log.read_stream(&s, 1).await.unwrap().len(), 1);
     // Another connection sees it once the writer has been idle for a moment.
     let file = SqliteLog::file_in(h.dir.path());

@@ -12,12 +12,12 @@
 //! writer's state is rolled back with it. The WAL is copied into the database file by a
 //! checkpointer thread beside the writer (see `Checkpointer`), not inside a commit.
 //!
-//! **Deferred commits** ([`Durability::Deferred`], for virtual-clock runs): the writer keeps
-//! one transaction open across appends and answers each as soon as its rows are in it,
-//! committing every [`DEFER_MAX_EVENTS`] events, [`DEFER_MAX_AGE`] or when idle for
-//! [`DEFER_IDLE`]. Reads through the log see every answered append: a stream is read on the
-//! writer's own connection, and a scan or the head first commits what is open. With nothing
-//! to group, the writer then works on the appender's own thread (see `Inline`).
+//! **Deferred commits** ([`Durability::Deferred`], for virtual-clock runs): an append is
+//! placed (its version checked, its positions given) on the appender's thread and answered
+//! at once; a writer thread hashes and writes the placed appends behind it and commits
+//! every [`DEFER_MAX_EVENTS`] events, [`DEFER_MAX_AGE`] or when idle for [`DEFER_IDLE`].
+//! Reads through the log see every answered append: they first wait for the writer to
+//! commit it (see `deferred`).
 //!
 //! **Layout.** Events are kept in position order only; a stream is read back from its row
 //! in `streams` through each event's link to the stream's previous event (see `SCHEMA`).
@@ -40,6 +40,7 @@ use tokio::sync::{oneshot, watch};
 
 use super::{Appended, EventLog, ExpectedVersion, LogError, Subscription};
 
+mod deferred;
 mod syncer;
 
 /// `PRAGMA application_id`: "HOTL", so that other SQLite files are told apart.
@@ -170,11 +171,11 @@ struct Inner {
     path: PathBuf,
     /// The writer thread's requests (every mode but deferred commits).
     writer: Option<std::sync::mpsc::Sender<Request>>,
-    /// [`Durability::Deferred`]: the writer itself, used on the appender's own thread.
-    inline: Option<Arc<Inline>>,
+    /// [`Durability::Deferred`]: where appenders place their events for the writer thread.
+    deferred: Option<Arc<deferred::Deferred>>,
     readers: Mutex<Vec<Reader>>,
     head: watch::Sender<u64>,
-    /// The writer's thread, or with deferred commits the thread that commits when idle.
+    /// The writer's thread.
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// The single-writer lock, held until `close`.
     lock: Mutex<Option<File>>,
@@ -260,11 +261,12 @@ pub enum Durability {
     /// simulations, which append one event at a time and can simply be run again: a sync
     /// per commit would bound them to the disk's sync rate (a few hundred a second here).
     Checkpoints,
-    /// [`Durability::Checkpoints`], and an append is answered before its commit: the writer
-    /// keeps one transaction open across appends and commits it every few thousand events
-    /// or milliseconds, or when idle. Reads through this log still see every answered
-    /// append. A crash loses what was not committed yet, and a failed commit fails the
-    /// log (every later request), since the appends it held were answered and acted on.
+    /// [`Durability::Checkpoints`], and an append is answered before it is written: it is
+    /// placed in memory (its version checked, its positions given), and a writer thread
+    /// writes it behind, keeping one transaction open and committing it every few thousand
+    /// events or milliseconds, or when idle. Reads through this log still see every
+    /// answered append. A crash loses what was not committed yet, and a failed write fails
+    /// the log (every later request), since the appends it held were answered and acted on.
     /// For virtual-clock runs ([`VirtualTimeLog`](crate::VirtualTimeLog)), which append one
     /// event at a time and are run again rather than recovered: a commit per append writes
     /// a few 16 KiB pages to the WAL for a few hundred bytes of events.
@@ -302,9 +304,8 @@ impl SqliteLog {
             });
         }
         let path = Self::file_in(data_dir);
-        // The connection is used by one thread at a time (the writer's, or an appender's
-        // under the `Inline` lock): SQLite's own mutex on it would be taken and released on
-        // every call, a twentieth of the writer's time.
+        // The connection is used by the writer's thread alone: SQLite's own mutex on it
+        // would be taken and released on every call, a twentieth of the writer's time.
         let conn = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -327,37 +328,26 @@ impl SqliteLog {
         } else {
             None
         };
+        let deferred = durability == Durability::Deferred;
         let writer = Writer {
-            deferred: durability == Durability::Deferred,
             open: None,
             failed: None,
             path: path.clone(),
             conn,
-            head,
+            places: Places::new(head, next_stream_id, !deferred),
             last_hash,
-            streams: HashMap::new(),
-            streams_complete: head == 0,
-            next_stream_id,
             head_tx: head_tx.clone(),
             checkpointer,
             inserts: Inserts::new(),
-            last_request: Instant::now(),
             syncer,
         };
         let spawn_error = |e: std::io::Error| LogError::Storage {
             path: path.clone(),
             detail: e.to_string(),
         };
-        let (tx, inline, thread) = if durability == Durability::Deferred {
-            let inline = Arc::new(Inline {
-                writer: Mutex::new(Some(writer)),
-            });
-            let idle = inline.clone();
-            let thread = std::thread::Builder::new()
-                .name("hotline-log-idle".into())
-                .spawn(move || idle.commit_when_idle())
-                .map_err(spawn_error)?;
-            (None, Some(inline), thread)
+        let (tx, deferred, thread) = if deferred {
+            let (deferred, thread) = deferred::Deferred::start(writer).map_err(spawn_error)?;
+            (None, Some(deferred), thread)
         } else {
             let (tx, rx) = std::sync::mpsc::channel();
             let thread = std::thread::Builder::new()
@@ -370,7 +360,7 @@ impl SqliteLog {
             inner: Arc::new(Inner {
                 path,
                 writer: tx,
-                inline,
+                deferred,
                 readers: Mutex::new(Vec::new()),
                 head: head_tx,
                 writer_thread: Mutex::new(Some(thread)),
@@ -394,7 +384,7 @@ impl SqliteLog {
             inner: Arc::new(Inner {
                 path,
                 writer: None,
-                inline: None,
+                deferred: None,
                 readers: Mutex::new(vec![reader]),
                 head: head_tx,
                 writer_thread: Mutex::new(None),
@@ -407,13 +397,19 @@ impl SqliteLog {
         &self.inner.path
     }
 
-    /// With deferred commits, commits what the writer holds, so that a reader's connection
-    /// sees every append answered so far; otherwise nothing to do.
+    /// With deferred commits, waits until the writer has committed every append answered
+    /// so far, so that a reader's connection sees them; otherwise nothing to do.
     async fn flush(&self) -> Result<(), LogError> {
-        match &self.inner.inline {
-            Some(inline) => inline.with(&self.inner.path, |w| w.commit_open()),
-            None => Ok(()),
-        }
+        let Some(deferred) = &self.inner.deferred else {
+            return Ok(());
+        };
+        let mut committed = self.inner.head.subscribe();
+        let target = deferred.flush(&self.inner.path)?;
+        // The writer publishes each commit's head, and wakes this up if it fails.
+        let _ = committed
+            .wait_for(|&head| head >= target || deferred.failed())
+            .await;
+        deferred.check(&self.inner.path)
     }
 
     /// The head this process's readers may see when it writes the log through the writer
@@ -502,7 +498,7 @@ impl EventLog for SqliteLog {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<Appended, LogError> {
-        if self.inner.writer.is_none() && self.inner.inline.is_none() {
+        if self.inner.writer.is_none() && self.inner.deferred.is_none() {
             return Err(LogError::ReadOnly);
         }
         if events.is_empty() {
@@ -529,7 +525,10 @@ impl EventLog for SqliteLog {
                 causation_id: e.causation_id,
             });
         }
-        let (reply, mut answer) = oneshot::channel();
+        if let Some(deferred) = &self.inner.deferred {
+            return deferred.append(&self.inner.path, stream, expected, rows);
+        }
+        let (reply, answer) = oneshot::channel();
         let pending = Pending {
             batch: Batch {
                 stream: stream.clone(),
@@ -538,22 +537,11 @@ impl EventLog for SqliteLog {
             },
             reply,
         };
-        let Answer { result, batch } = match (&self.inner.inline, &self.inner.writer) {
-            (Some(inline), _) => {
-                inline.with(&self.inner.path, |w| {
-                    w.commit_group(vec![pending]);
-                    Ok(())
-                })?;
-                answer.try_recv().map_err(|_| LogError::Closed)?
-            }
-            (None, Some(writer)) => {
-                writer
-                    .send(Request::Append(pending))
-                    .map_err(|_| LogError::Closed)?;
-                answer.await.map_err(|_| LogError::Closed)?
-            }
-            (None, None) => return Err(LogError::ReadOnly),
-        };
+        let writer = self.inner.writer.as_ref().ok_or(LogError::ReadOnly)?;
+        writer
+            .send(Request::Append(pending))
+            .map_err(|_| LogError::Closed)?;
+        let Answer { result, batch } = answer.await.map_err(|_| LogError::Closed)?;
         drop(batch);
         result
     }
@@ -563,14 +551,12 @@ impl EventLog for SqliteLog {
         stream: &StreamName,
         from_version: u64,
     ) -> Result<Vec<Recorded>, LogError> {
-        if let Some(inline) = &self.inner.inline {
-            // The writer's own connection sees the open transaction.
-            return inline.with(&self.inner.path, |w| {
-                if let Some(why) = &w.failed {
-                    return Err(w.failure(why));
-                }
-                read_stream(&w.conn, &w.path, stream, from_version)
-            });
+        if let Some(deferred) = &self.inner.deferred {
+            // Every call reads its new stream once as it starts: answered from memory.
+            if !deferred.has_events(&self.inner.path, stream)? {
+                return Ok(Vec::new());
+            }
+            self.flush().await?;
         }
         let stream = stream.clone();
         let mut events = self
@@ -593,7 +579,7 @@ impl EventLog for SqliteLog {
     }
 
     async fn head(&self) -> Result<u64, LogError> {
-        if self.inner.writer.is_some() || self.inner.inline.is_some() {
+        if self.inner.writer.is_some() || self.inner.deferred.is_some() {
             self.flush().await?;
             return Ok(*self.inner.head.borrow());
         }
@@ -603,7 +589,7 @@ impl EventLog for SqliteLog {
 
     fn subscribe(&self, from_position: u64) -> Subscription {
         // Appends by this process wake the feed at once; another process's are polled for.
-        let poll = if self.inner.writer.is_some() || self.inner.inline.is_some() {
+        let poll = if self.inner.writer.is_some() || self.inner.deferred.is_some() {
             Duration::from_secs(1)
         } else {
             Duration::from_millis(200)
@@ -617,16 +603,9 @@ impl EventLog for SqliteLog {
     }
 
     async fn close(&self) -> Result<(), LogError> {
-        if let Some(inline) = &self.inner.inline {
-            let writer = inline.writer.lock().ok().and_then(|mut w| w.take());
-            if let Some(writer) = writer {
-                tokio::task::spawn_blocking(move || writer.shut_down())
-                    .await
-                    .map_err(|e| LogError::Storage {
-                        path: self.inner.path.clone(),
-                        detail: format!("closing the log failed: {e}"),
-                    })?;
-            }
+        if let Some(deferred) = &self.inner.deferred {
+            // The writer thread writes and commits what it was given, then ends.
+            deferred.close();
         } else if let Some(writer) = &self.inner.writer {
             let (done, wait) = oneshot::channel();
             if writer.send(Request::Close(done)).is_ok() {
@@ -651,91 +630,47 @@ impl EventLog for SqliteLog {
     }
 }
 
-/// The writer of a log with deferred commits, used on the appender's own thread.
-///
-/// A simulation appends one event at a time and waits for each answer, so handing every
-/// append to a writer thread and back cost two thread switches per append: a third of a
-/// virtual-clock run's time went to them (futex waits and wake-ups), for inserts that take
-/// a few microseconds. With commits deferred there is no commit to share, so nothing is
-/// lost by writing on the caller's thread; concurrent appenders take turns on the lock.
-/// A thread of its own commits what is open once the log has been idle for
-/// [`DEFER_IDLE`], as the writer thread does in the other modes.
-#[derive(Debug)]
-struct Inline {
-    /// `None` once closed.
-    writer: Mutex<Option<Writer>>,
-}
-
-impl Inline {
-    /// Runs `f` on the writer, then finishes a checkpoint if one is due.
-    fn with<T>(
-        &self,
-        path: &Path,
-        f: impl FnOnce(&mut Writer) -> Result<T, LogError>,
-    ) -> Result<T, LogError> {
-        let mut guard = self.writer.lock().map_err(|_| LogError::Storage {
-            path: path.to_owned(),
-            detail: "the log's writer failed while writing; reopen the log".into(),
-        })?;
-        let writer = guard.as_mut().ok_or(LogError::Closed)?;
-        writer.last_request = Instant::now();
-        let result = f(writer);
-        writer.finish_checkpoint();
-        result
-    }
-
-    /// The idle committer's loop: ends when the log is closed.
-    fn commit_when_idle(&self) {
-        loop {
-            std::thread::sleep(DEFER_IDLE);
-            let Ok(mut guard) = self.writer.lock() else {
-                return;
-            };
-            let Some(writer) = guard.as_mut() else {
-                return;
-            };
-            if writer.open.is_some() && writer.last_request.elapsed() >= DEFER_IDLE {
-                let _ = writer.commit_open();
-                writer.finish_checkpoint();
-            }
-        }
-    }
-}
-
 impl std::fmt::Debug for Writer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Writer")
             .field("path", &self.path)
-            .field("head", &self.head)
+            .field("head", &self.places.head)
             .finish_non_exhaustive()
     }
 }
 
-/// The single writer: owns the write connection, the head, the chain's last hash and the
-/// state of every stream it has touched.
+/// The single writer: owns the write connection and the chain's last hash.
 struct Writer {
     path: PathBuf,
     conn: Connection,
-    head: u64,
+    /// Where the log ends. With deferred commits the appenders place their events
+    /// themselves (see `deferred`), and only the head here is kept: what was written.
+    places: Places,
     last_hash: Hash,
-    streams: HashMap<String, StreamState>,
-    /// True when `streams` knows every stream (the log was empty when opened), so a
-    /// stream missing from it is new and needs no look-up.
-    streams_complete: bool,
-    next_stream_id: i64,
     head_tx: watch::Sender<u64>,
     checkpointer: Checkpointer,
     inserts: Inserts,
-    /// [`Durability::Deferred`]: answer appends before their commit.
-    deferred: bool,
-    /// Since when a deferred transaction is open, and how many events it holds.
+    /// [`Durability::Deferred`]: since when a transaction is open, and how many events it holds.
     open: Option<(Instant, usize)>,
-    /// Why a deferred commit failed: the log takes nothing more.
+    /// Why a deferred write or commit failed: the log takes nothing more.
     failed: Option<String>,
-    /// When the last append or read came in (deferred commits are made once idle).
-    last_request: Instant,
     /// [`Durability::EveryCommit`]: syncs each commit and then answers its appends.
     syncer: Option<syncer::Syncer>,
+}
+
+/// Where the log ends, as its writer knows it: the head and the streams it has met.
+/// Placing an append (checking its expected version, numbering its events) needs nothing
+/// else, but a look-up in the file for a stream not met yet.
+#[derive(Debug)]
+struct Places {
+    head: u64,
+    streams: HashMap<String, StreamState>,
+    /// True when `streams` knows every stream (the log was empty when opened), so a
+    /// stream missing from it is new and needs no look-up.
+    complete: bool,
+    next_stream_id: i64,
+    /// Forgets the streams past [`MAX_CACHED_STREAMS`]: every log but a deferred one.
+    bounded: bool,
 }
 
 /// A stream's row in `streams`, as the writer last wrote it.
@@ -747,9 +682,123 @@ struct StreamState {
     last: u64,
 }
 
+/// Where an accepted append's events go.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    /// The stream's id in `streams`.
+    id: i64,
+    /// The position of the stream's event before the append's first (0: none).
+    before: u64,
+    appended: Appended,
+}
+
+/// An accepted append, as the writer writes it.
+struct Slot<'a> {
+    stream: &'a str,
+    rows: &'a [Row],
+    place: Place,
+}
+
+impl Places {
+    fn new(head: u64, next_stream_id: i64, bounded: bool) -> Self {
+        Self {
+            head,
+            streams: HashMap::new(),
+            complete: head == 0,
+            next_stream_id,
+            bounded,
+        }
+    }
+
+    /// Checks `expected` against `stream` and places `events` events after the head; a
+    /// version conflict is `Ok(Err(_))` and places nothing. `file` looks up a stream not
+    /// met yet (unused once `complete`).
+    fn place(
+        &mut self,
+        file: Option<&Connection>,
+        stream: &StreamName,
+        expected: ExpectedVersion,
+        events: usize,
+    ) -> Result<Result<Place, LogError>, rusqlite::Error> {
+        // Most streams remembered are ones that ended (a call's, an IVR walk's): they are in
+        // the file. A deferred log belongs to a run that ends (a simulation): it keeps them
+        // all, as forgetting would cost each new stream a look-up in the file.
+        if self.bounded && self.streams.len() >= MAX_CACHED_STREAMS {
+            self.streams.clear();
+            self.complete = false;
+        }
+        let known = self.known(file, stream.as_str())?;
+        let current = known.map_or(0, |s| s.version);
+        if let ExpectedVersion::Exact(v) = expected
+            && v != current
+        {
+            return Ok(Err(LogError::Conflict {
+                stream: stream.clone(),
+                expected: v,
+                actual: current,
+            }));
+        }
+        let mut state = known.unwrap_or_else(|| {
+            self.next_stream_id += 1;
+            StreamState {
+                id: self.next_stream_id - 1,
+                version: 0,
+                last: 0,
+            }
+        });
+        let before = state.last;
+        let first_position = self.head + 1;
+        self.head += events as u64;
+        state.version += events as u64;
+        state.last = self.head;
+        match self.streams.get_mut(stream.as_str()) {
+            Some(known) => *known = state,
+            None => {
+                self.streams.insert(stream.as_str().to_owned(), state);
+            }
+        }
+        Ok(Ok(Place {
+            id: state.id,
+            before,
+            appended: Appended {
+                first_position,
+                last_position: self.head,
+                version: state.version,
+            },
+        }))
+    }
+
+    /// What is known of `stream`, from the file the first time; `None` for a new stream.
+    fn known(
+        &mut self,
+        file: Option<&Connection>,
+        stream: &str,
+    ) -> Result<Option<StreamState>, rusqlite::Error> {
+        if let Some(state) = self.streams.get(stream) {
+            return Ok(Some(*state));
+        }
+        let Some(conn) = file.filter(|_| !self.complete) else {
+            return Ok(None);
+        };
+        let found = conn
+            .prepare_cached(FIND_STREAM)?
+            .query_row([stream], |r| {
+                Ok(StreamState {
+                    id: r.get(0)?,
+                    version: from_sql(r.get(1)?),
+                    last: from_sql(r.get(2)?),
+                })
+            })
+            .optional()?;
+        if let Some(state) = found {
+            self.streams.insert(stream.to_owned(), state);
+        }
+        Ok(found)
+    }
+}
+
 impl Writer {
-    /// The writer thread's loop (every mode but [`Durability::Deferred`], which writes on
-    /// the appenders' threads: see [`Inline`]).
+    /// The writer thread's loop (every mode but [`Durability::Deferred`]: see `deferred`).
     fn run(mut self, rx: std::sync::mpsc::Receiver<Request>) {
         let mut closing = None;
         while closing.is_none() {
@@ -810,15 +859,11 @@ impl Writer {
     }
 
     fn failure(&self, why: &str) -> LogError {
-        LogError::Storage {
-            path: self.path.clone(),
-            detail: format!(
-                "a deferred commit failed ({why}); the appends it held are lost and the log takes nothing more"
-            ),
-        }
+        deferred::failure(&self.path, why)
     }
 
-    /// Commits the open deferred transaction, if any; a failure fails the log for good.
+    /// Commits the open deferred transaction, if any, and publishes the head; a failure
+    /// fails the log for good.
     fn commit_open(&mut self) -> Result<(), LogError> {
         if let Some(why) = &self.failed {
             return Err(self.failure(why));
@@ -830,29 +875,49 @@ impl Writer {
             Ok(()) => {
                 self.open = None;
                 self.checkpointer.committed();
-                self.head_tx.send_replace(self.head);
+                self.head_tx.send_replace(self.places.head);
                 Ok(())
             }
             Err(e) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
-                self.open = None;
-                tracing::error!(path = %self.path.display(), error = %e, "a deferred commit failed; the log takes nothing more");
-                self.failed = Some(e.to_string());
+                self.fail(&e);
                 Err(self.failure(&e.to_string()))
             }
         }
     }
 
-    fn commit_group(&mut self, group: Vec<Pending>) {
-        if let Some(why) = &self.failed {
-            for Pending { batch, reply } in group {
-                let _ = reply.send(Answer {
-                    result: Err(self.failure(why)),
-                    batch,
-                });
-            }
-            return;
+    /// A deferred write or commit failed: what is open is rolled back, and with it appends
+    /// already answered, so the log takes nothing more.
+    fn fail(&mut self, e: &rusqlite::Error) {
+        let _ = self.conn.execute_batch("ROLLBACK");
+        self.open = None;
+        tracing::error!(path = %self.path.display(), error = %e, "a deferred write failed; the log takes nothing more");
+        self.failed = Some(e.to_string());
+    }
+
+    /// Writes appends placed by their appenders (deferred commits) into the open
+    /// transaction, opening one if needed.
+    fn write_placed(&mut self, slots: &[Slot<'_>]) -> Result<(), rusqlite::Error> {
+        let Some(last) = slots.last() else {
+            return Ok(());
+        };
+        if self.open.is_none() {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
         }
+        let (_, held) = self.open.get_or_insert((Instant::now(), 0));
+        *held += slots.iter().map(|s| s.rows.len()).sum::<usize>();
+        self.write_slots(slots)?;
+        self.places.head = last.place.appended.last_position;
+        Ok(())
+    }
+
+    /// Whether the open deferred transaction is due for its commit by its size or age.
+    fn commit_due(&self) -> bool {
+        self.open.is_some_and(|(since, held)| {
+            held >= DEFER_MAX_EVENTS || since.elapsed() >= DEFER_MAX_AGE
+        })
+    }
+
+    fn commit_group(&mut self, group: Vec<Pending>) {
         if let Some(why) = self.syncer.as_ref().and_then(|s| s.failure()) {
             for Pending { batch, reply } in group {
                 let _ = reply.send(Answer {
@@ -865,34 +930,30 @@ impl Writer {
             }
             return;
         }
-        let start = (self.head, self.last_hash, self.next_stream_id);
+        let start = (self.places.head, self.last_hash, self.places.next_stream_id);
         let mut group = group.into_iter();
-        let mut accepted: Vec<(Pending, Appended)> = Vec::with_capacity(group.len());
+        let mut accepted: Vec<(Pending, Place)> = Vec::with_capacity(group.len());
         let mut failed = None;
         let result = self.write_group(&mut group, &mut accepted, &mut failed);
         match result {
             Ok(()) => {
-                if self.open.is_none() {
-                    self.checkpointer.committed();
-                }
+                self.checkpointer.committed();
                 let answers = accepted
                     .into_iter()
-                    .map(|(Pending { batch, reply }, appended)| {
+                    .map(|(Pending { batch, reply }, place)| {
                         let answer = Answer {
-                            result: Ok(appended),
+                            result: Ok(place.appended),
                             batch,
                         };
                         (reply, answer)
                     });
                 match &self.syncer {
                     Some(syncer) => syncer.committed(syncer::Committed {
-                        head: self.head,
+                        head: self.places.head,
                         answers: answers.collect(),
                     }),
                     None => {
-                        if self.open.is_none() {
-                            self.head_tx.send_replace(self.head);
-                        }
+                        self.head_tx.send_replace(self.places.head);
                         for (reply, answer) in answers {
                             let _ = reply.send(answer);
                         }
@@ -901,14 +962,10 @@ impl Writer {
             }
             Err(e) => {
                 let _ = self.conn.execute_batch("ROLLBACK");
-                if self.open.take().is_some() {
-                    // The rollback took appends already answered with it.
-                    self.failed = Some(e.to_string());
-                }
-                (self.head, self.last_hash, self.next_stream_id) = start;
+                (self.places.head, self.last_hash, self.places.next_stream_id) = start;
                 // What the group changed is forgotten; the file says what is committed.
-                self.streams.clear();
-                self.streams_complete = false;
+                self.places.streams.clear();
+                self.places.complete = false;
                 tracing::error!(path = %self.path.display(), error = %e, "group commit failed; its appends were rejected");
                 let written = accepted.into_iter().map(|(pending, _)| pending);
                 for Pending { batch, reply } in written.chain(failed).chain(group) {
@@ -928,76 +985,62 @@ impl Writer {
     /// answering it at once with a version conflict; on an error, the request being looked
     /// at is left in `failed` and the rest in `group`.
     ///
-    /// First every request is checked, placed and hashed, then all rows are written in as
-    /// few statements as [`CHUNKS`] allows.
+    /// First every request is checked and placed, then all rows are hashed and written in
+    /// as few statements as [`CHUNKS`] allows.
     fn write_group(
         &mut self,
         group: &mut std::vec::IntoIter<Pending>,
-        accepted: &mut Vec<(Pending, Appended)>,
+        accepted: &mut Vec<(Pending, Place)>,
         failed: &mut Option<Pending>,
     ) -> Result<(), rusqlite::Error> {
-        if self.open.is_none() {
-            self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        }
-        // Most streams remembered are ones that ended (a call's, an IVR walk's): they are in
-        // the file. A deferred log belongs to a run that ends (a simulation): it keeps them
-        // all, as forgetting would cost each new stream a look-up in the file.
-        if !self.deferred && self.streams.len() >= MAX_CACHED_STREAMS {
-            self.streams.clear();
-            self.streams_complete = false;
-        }
-        // For each accepted request: its stream's id, and the position of the stream's
-        // event before it (0 for none); for each event, its chain (predecessor's hash, own).
-        let mut placed: Vec<(i64, u64)> = Vec::with_capacity(group.len());
-        let mut chains: Vec<[u8; 64]> = Vec::with_capacity(group.len());
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
         for pending in group {
             let Batch {
                 stream,
                 expected,
                 rows,
             } = &pending.batch;
-            let known = match stream_state(
-                &self.conn,
-                &mut self.streams,
-                self.streams_complete,
-                stream.as_str(),
-            ) {
-                Ok(known) => known,
+            match self
+                .places
+                .place(Some(&self.conn), stream, *expected, rows.len())
+            {
+                Ok(Ok(place)) => accepted.push((pending, place)),
+                Ok(Err(conflict)) => {
+                    let Pending { batch, reply } = pending;
+                    let _ = reply.send(Answer {
+                        result: Err(conflict),
+                        batch,
+                    });
+                }
                 Err(e) => {
                     *failed = Some(pending);
                     return Err(e);
                 }
-            };
-            let current = known.map_or(0, |s| s.version);
-            if let ExpectedVersion::Exact(v) = *expected
-                && v != current
-            {
-                let result = Err(LogError::Conflict {
-                    stream: stream.clone(),
-                    expected: v,
-                    actual: current,
-                });
-                let Pending { batch, reply } = pending;
-                let _ = reply.send(Answer { result, batch });
-                continue;
             }
-            let mut state = known.unwrap_or_else(|| {
-                self.next_stream_id += 1;
-                StreamState {
-                    id: self.next_stream_id - 1,
-                    version: 0,
-                    last: 0,
-                }
-            });
-            placed.push((state.id, state.last));
-            let first_position = self.head + 1;
-            for row in rows {
-                state.version += 1;
-                let position = self.head + 1;
+        }
+        let slots: Vec<Slot<'_>> = accepted
+            .iter()
+            .map(|(pending, place)| Slot {
+                stream: pending.batch.stream.as_str(),
+                rows: &pending.batch.rows,
+                place: *place,
+            })
+            .collect();
+        self.write_slots(&slots)?;
+        self.conn.execute_batch("COMMIT")
+    }
+
+    /// Hashes the rows of `slots` onto the chain and inserts them and their streams' rows.
+    fn write_slots(&mut self, slots: &[Slot<'_>]) -> Result<(), rusqlite::Error> {
+        let mut chains: Vec<[u8; 64]> = Vec::with_capacity(slots.len());
+        for slot in slots {
+            let appended = slot.place.appended;
+            let first_version = appended.version + 1 - slot.rows.len() as u64;
+            for (k, row) in slot.rows.iter().enumerate() {
                 let chained = Chained {
-                    position,
-                    stream: stream.as_str(),
-                    version: state.version,
+                    position: appended.first_position + k as u64,
+                    stream: slot.stream,
+                    version: first_version + k as u64,
                     event_type: &row.event_type,
                     schema: row.schema,
                     occurred_at: row.occurred_at,
@@ -1011,49 +1054,24 @@ impl Writer {
                 chain[..32].copy_from_slice(&self.last_hash.0);
                 chain[32..].copy_from_slice(&hash.0);
                 chains.push(chain);
-                state.last = position;
-                self.head = position;
                 self.last_hash = hash;
             }
-            match self.streams.get_mut(stream.as_str()) {
-                Some(known) => *known = state,
-                None => {
-                    self.streams.insert(stream.as_str().to_owned(), state);
-                }
-            }
-            let appended = Appended {
-                first_position,
-                last_position: self.head,
-                version: state.version,
-            };
-            accepted.push((pending, appended));
         }
-        self.write_events(accepted, &placed, &chains)?;
-        self.write_streams(accepted, &placed)?;
-        if !self.deferred {
-            return self.conn.execute_batch("COMMIT");
-        }
-        let (since, held) = self.open.get_or_insert((Instant::now(), 0));
-        *held += chains.len();
-        if *held >= DEFER_MAX_EVENTS || since.elapsed() >= DEFER_MAX_AGE {
-            self.conn.execute_batch("COMMIT")?;
-            self.open = None;
-        }
-        Ok(())
+        self.write_events(slots, &chains)?;
+        self.write_streams(slots)
     }
 
-    fn write_events(
-        &self,
-        accepted: &[(Pending, Appended)],
-        placed: &[(i64, u64)],
-        chains: &[[u8; 64]],
-    ) -> Result<(), rusqlite::Error> {
-        let mut events = accepted
+    fn write_events(&self, slots: &[Slot<'_>], chains: &[[u8; 64]]) -> Result<(), rusqlite::Error> {
+        let mut events = slots
             .iter()
-            .zip(placed)
-            .flat_map(|((pending, appended), &(id, before))| {
-                let first_version = appended.version + 1 - pending.batch.rows.len() as u64;
-                pending.batch.rows.iter().enumerate().map(move |(k, row)| {
+            .flat_map(|slot| {
+                let Place {
+                    id,
+                    before,
+                    appended,
+                } = slot.place;
+                let first_version = appended.version + 1 - slot.rows.len() as u64;
+                slot.rows.iter().enumerate().map(move |(k, row)| {
                     let k = k as u64;
                     let previous = if k == 0 {
                         before
@@ -1101,13 +1119,9 @@ impl Writer {
     }
 
     /// Writes each touched stream's row as the group leaves it.
-    fn write_streams(
-        &self,
-        accepted: &[(Pending, Appended)],
-        placed: &[(i64, u64)],
-    ) -> Result<(), rusqlite::Error> {
-        let mut rows = accepted.iter().zip(placed);
-        let mut left = accepted.len();
+    fn write_streams(&self, slots: &[Slot<'_>]) -> Result<(), rusqlite::Error> {
+        let mut rows = slots.iter();
+        let mut left = slots.len();
         while left > 0 {
             let size = CHUNKS
                 .iter()
@@ -1115,11 +1129,11 @@ impl Writer {
                 .unwrap_or(CHUNKS.len() - 1);
             let mut stmt = self.conn.prepare_cached(&self.inserts.streams[size])?;
             let mut at = 1;
-            for ((pending, appended), &(id, _)) in rows.by_ref().take(CHUNKS[size]) {
-                stmt.raw_bind_parameter(at, id)?;
-                stmt.raw_bind_parameter(at + 1, pending.batch.stream.as_str())?;
-                stmt.raw_bind_parameter(at + 2, to_sql(appended.version))?;
-                stmt.raw_bind_parameter(at + 3, to_sql(appended.last_position))?;
+            for slot in rows.by_ref().take(CHUNKS[size]) {
+                stmt.raw_bind_parameter(at, slot.place.id)?;
+                stmt.raw_bind_parameter(at + 1, slot.stream)?;
+                stmt.raw_bind_parameter(at + 2, to_sql(slot.place.appended.version))?;
+                stmt.raw_bind_parameter(at + 3, to_sql(slot.place.appended.last_position))?;
                 at += 4;
             }
             stmt.raw_execute()?;
@@ -1127,35 +1141,6 @@ impl Writer {
         }
         Ok(())
     }
-}
-
-/// What the writer knows of `stream`, from the file the first time; `None` for a new stream.
-fn stream_state(
-    conn: &Connection,
-    streams: &mut HashMap<String, StreamState>,
-    complete: bool,
-    stream: &str,
-) -> Result<Option<StreamState>, rusqlite::Error> {
-    if let Some(state) = streams.get(stream) {
-        return Ok(Some(*state));
-    }
-    if complete {
-        return Ok(None);
-    }
-    let found = conn
-        .prepare_cached(FIND_STREAM)?
-        .query_row([stream], |r| {
-            Ok(StreamState {
-                id: r.get(0)?,
-                version: from_sql(r.get(1)?),
-                last: from_sql(r.get(2)?),
-            })
-        })
-        .optional()?;
-    if let Some(state) = found {
-        streams.insert(stream.to_owned(), state);
-    }
-    Ok(found)
 }
 
 fn next_stream_id(conn: &Connection) -> Result<i64, rusqlite::Error> {
