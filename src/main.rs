@@ -11,6 +11,12 @@ macro_rules! say {
     }};
 }
 
+/// mimalloc rather than glibc's malloc: a simulation's one thread spends much of its time
+/// allocating and freeing (actors, messages, events' rows, the last of which the log's
+/// writer thread frees). Over three interleaved 200,000-call runs it was 0 to 18 % faster.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod audit;
 mod campaign;
 mod crm;
