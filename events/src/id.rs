@@ -78,7 +78,8 @@ macro_rules! uuid_id {
         impl $name {
             /// The name of the stream this entity writes.
             pub fn stream(&self) -> StreamName {
-                StreamName::from_parts_unchecked($category, &self.to_string())
+                let mut id = [0; uuid::fmt::Hyphenated::LENGTH];
+                StreamName::from_parts_unchecked($category, self.0.hyphenated().encode_lower(&mut id))
             }
         }
     };

@@ -39,8 +39,21 @@ impl StreamName {
         }
     }
 
-    /// For ids whose text is known to be valid (UUIDs, slugs).
+    /// For ids whose text is known to be valid (UUIDs, slugs). Built on the stack when
+    /// short (an entity's always is), so the name costs one allocation, not three: actors
+    /// name their stream at every append (about 3 % of a simulation's thread in a profile).
     pub(crate) fn from_parts_unchecked(category: &str, id: &str) -> Self {
+        let len = category.len() + 1 + id.len();
+        let mut name = [0u8; 128];
+        if let Some(out) = name.get_mut(..len) {
+            let (head, rest) = out.split_at_mut(category.len());
+            head.copy_from_slice(category.as_bytes());
+            rest[0] = b'-';
+            rest[1..].copy_from_slice(id.as_bytes());
+            if let Ok(text) = std::str::from_utf8(out) {
+                return Self(text.into());
+            }
+        }
         Self(format!("{category}-{id}").into())
     }
 
@@ -113,6 +126,18 @@ mod tests {
         let s = StreamName::parse("call-0190c3d2-7b3a-7cc0-8000-000000000001").unwrap();
         assert_eq!(s.category(), "call");
         assert_eq!(s.id(), "0190c3d2-7b3a-7cc0-8000-000000000001");
+    }
+
+    /// Names built from parts (on the stack, or past its room) read as the parsed ones.
+    #[test]
+    fn names_from_parts_equal_parsed_ones() {
+        let call = crate::CallId::generate();
+        let name = format!("call-{call}");
+        assert_eq!(call.stream(), StreamName::parse(&name).unwrap());
+        let long = "q".repeat(150);
+        let queue = StreamName::from_parts_unchecked("queue", &long);
+        assert_eq!(queue.as_str(), format!("queue-{long}"));
+        assert_eq!((queue.category(), queue.id()), ("queue", long.as_str()));
     }
 
     #[test]
