@@ -1810,7 +1810,7 @@ mod tests {
         StreamName::parse(&format!("probe-{name}")).unwrap()
     }
 
-    fn probe(data: &str) -> NewEvent {
+    pub(super) fn probe(data: &str) -> NewEvent {
         let event = Event::Opaque(OpaqueEvent {
             event_type: "probe".into(),
             schema: 1,

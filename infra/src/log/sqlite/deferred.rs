@@ -320,16 +320,10 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::super::{Durability, SqliteLog};
     use crate::log::{EventLog, ExpectedVersion};
-    use hotline_events::{Event, NewEvent, OpaqueEvent, StreamName, Timestamp, Unreadable};
+    use hotline_events::{NewEvent, StreamName};
 
     fn probe(n: usize) -> NewEvent {
-        let event = Event::Opaque(OpaqueEvent {
-            event_type: "probe".into(),
-            schema: 1,
-            data: format!("{{\"n\":{n}}}"),
-            why: Unreadable::UnknownCategory,
-        });
-        NewEvent::new(event, Timestamp::from_millis(1_795_339_800_000))
+        super::super::tests::probe(&format!("\"n\":{n}"))
     }
 
     /// Appenders that outrun the writer wait for room (64 events in tests) and lose
