@@ -858,15 +858,11 @@ impl Writer {
         let _ = self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);");
     }
 
-    fn failure(&self, why: &str) -> LogError {
-        deferred::failure(&self.path, why)
-    }
-
     /// Commits the open deferred transaction, if any, and publishes the head; a failure
     /// fails the log for good.
     fn commit_open(&mut self) -> Result<(), LogError> {
         if let Some(why) = &self.failed {
-            return Err(self.failure(why));
+            return Err(deferred::failure(&self.path, why));
         }
         if self.open.is_none() {
             return Ok(());
@@ -880,7 +876,7 @@ impl Writer {
             }
             Err(e) => {
                 self.fail(&e);
-                Err(self.failure(&e.to_string()))
+                Err(deferred::failure(&self.path, &e.to_string()))
             }
         }
     }

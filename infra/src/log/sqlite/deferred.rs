@@ -84,10 +84,7 @@ struct Queued {
 impl Front {
     /// Whether the writer should go on without waiting.
     fn due(&self, committed: u64) -> bool {
-        self.queued_events >= WAKE_AT_EVENTS
-            || self.flush_to > committed
-            || self.closing
-            || self.failed.is_some()
+        self.queued_events >= WAKE_AT_EVENTS || self.flush_to > committed || self.closing
     }
 }
 
@@ -98,6 +95,14 @@ pub(super) fn failure(path: &Path, why: &str) -> LogError {
         detail: format!(
             "a deferred write failed ({why}); the appends it held are lost and the log takes nothing more"
         ),
+    }
+}
+
+/// A thread panicked while holding the appenders' side of the log.
+fn poisoned(path: &Path) -> LogError {
+    LogError::Storage {
+        path: path.to_owned(),
+        detail: "the log's writer failed while writing; reopen the log".into(),
     }
 }
 
@@ -137,10 +142,7 @@ impl Deferred {
     }
 
     fn lock(&self, path: &Path) -> Result<MutexGuard<'_, Front>, LogError> {
-        self.front.lock().map_err(|_| LogError::Storage {
-            path: path.to_owned(),
-            detail: "the log's writer failed while writing; reopen the log".into(),
-        })
+        self.front.lock().map_err(|_| poisoned(path))
     }
 
     /// Refuses anything once the log failed or is closing.
@@ -165,7 +167,7 @@ impl Deferred {
         let mut front = self.lock(path)?;
         while front.queued_events >= MAX_QUEUED_EVENTS && front.failed.is_none() {
             front.appenders_waiting += 1;
-            front = self.room.wait(front).map_err(|_| LogError::Closed)?;
+            front = self.room.wait(front).map_err(|_| poisoned(path))?;
             front.appenders_waiting -= 1;
         }
         Self::usable(&front, path)?;
@@ -276,17 +278,17 @@ impl Deferred {
             let written = writer.write_placed(&slots);
             drop(slots);
             taken.clear();
-            let result = match written {
+            let ok = match written {
                 Err(e) => {
                     writer.fail(&e);
-                    Err(())
+                    false
                 }
                 Ok(()) if idle || closing || flush_to > committed || writer.commit_due() => {
-                    writer.commit_open().map_err(|_| ())
+                    writer.commit_open().is_ok()
                 }
-                Ok(()) => Ok(()),
+                Ok(()) => true,
             };
-            if result.is_err() {
+            if !ok {
                 self.fail(&writer);
                 return;
             }
