@@ -2,7 +2,9 @@
 # The issue's benchmark: a 100-agent, ~95 %-load single queue (mean handle 180 s,
 # exponential patience with mean 120 s) over CALLS calls (default 1,000,000), through the
 # real actors on the virtual clock with every event written to the log; then SimPy on the
-# same model, in the same run; then both rates, the ratio and the memory of each.
+# same model, in the same run; then both rates, the ratio and the memory of each. Between
+# the two, `benches/log_ceiling.rs` appends the run's events again with no actors: the most
+# calls per second this machine's log could take, whatever the actors cost.
 #
 #   simulations/bench/erlang_a.sh [CALLS]
 #
@@ -57,6 +59,11 @@ echo "== hotline simulate ($calls calls, release, every event in $work/data/even
 ls -l "$work/data/events.sqlite"
 hotline_rate=$(grep -oE '\(([0-9]+) calls/s\)' "$work/hotline.txt" | grep -oE '[0-9]+' | head -n1)
 hotline_mib=$(grep -oE 'peak RSS [0-9.]+' "$work/hotline.txt" | grep -oE '[0-9.]+$' | head -n1)
+
+echo "== the log's ceiling: the first 2,000,000 of these events appended again, without the actors"
+cargo bench --profile release --quiet -p hotline-simulations --bench log_ceiling \
+  --manifest-path "$root/Cargo.toml" -- "$work/data" 3 | tee "$work/ceiling.txt"
+ceiling=$(grep -oE '[0-9]+ calls/s' "$work/ceiling.txt" | grep -oE '[0-9]+' | tail -n1)
 rm -rf "$work/data"
 
 echo "== SimPy ($calls calls)"
@@ -65,4 +72,4 @@ python3 -m venv "$work/venv"
 "$work/venv/bin/python" "$here/simpy_erlang_a.py" --calls "$calls" | tee "$work/simpy.json"
 read -r simpy_rate simpy_mib < <("$work/venv/bin/python" -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['calls_per_s'], d['max_rss_mb'])" "$work/simpy.json")
 
-echo "== hotline $hotline_rate calls/s (peak RSS $hotline_mib MiB), SimPy $simpy_rate calls/s (peak RSS $simpy_mib MiB): ratio $(python3 -c "print(round($hotline_rate / $simpy_rate, 2))")"
+echo "== hotline $hotline_rate calls/s (peak RSS $hotline_mib MiB), SimPy $simpy_rate calls/s (peak RSS $simpy_mib MiB): ratio $(python3 -c "print(round($hotline_rate / $simpy_rate, 2))"); the log alone takes at most $ceiling calls/s here"
