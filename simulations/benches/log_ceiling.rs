@@ -1,6 +1,6 @@
 //! The log's ceiling for `hotline simulate`: how fast this machine's embedded log takes a
-//! simulated day's events when nothing else runs, so the actors' share of a run's time is
-//! what the run's rate leaves beside it.
+//! simulated day's events when nothing else runs, the most calls per second a run could
+//! reach however cheap its actors were.
 //!
 //!     cargo bench --profile release -p hotline-simulations --bench log_ceiling -- DATA_DIR [ROUNDS]
 //!
@@ -35,13 +35,18 @@ struct Append {
 
 fn main() {
     let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
+    let usage = "usage: cargo bench --profile release -p hotline-simulations --bench log_ceiling -- DATA_DIR [ROUNDS]";
     let Some(day) = args.next().map(PathBuf::from) else {
-        eprintln!(
-            "usage: cargo bench --profile release -p hotline-simulations --bench log_ceiling -- DATA_DIR [ROUNDS]"
-        );
+        eprintln!("{usage}");
         std::process::exit(2);
     };
-    let rounds: usize = args.next().map_or(3, |r| r.parse().unwrap());
+    let rounds = match args.next().map_or(Ok(3), |r| r.parse::<usize>()) {
+        Ok(n) if n > 0 => n,
+        _ => {
+            eprintln!("ROUNDS must be a whole number of at least 1\n{usage}");
+            std::process::exit(2);
+        }
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
