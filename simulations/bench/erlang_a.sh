@@ -60,7 +60,7 @@ ls -l "$work/data/events.sqlite"
 hotline_rate=$(grep -oE '\(([0-9]+) calls/s\)' "$work/hotline.txt" | grep -oE '[0-9]+' | head -n1)
 hotline_mib=$(grep -oE 'peak RSS [0-9.]+' "$work/hotline.txt" | grep -oE '[0-9.]+$' | head -n1)
 
-echo "== the log's ceiling: the first 2,000,000 of these events appended again, without the actors"
+echo "== the log's ceiling: this day's events appended again, without the actors"
 cargo bench --profile release --quiet -p hotline-simulations --bench log_ceiling \
   --manifest-path "$root/Cargo.toml" -- "$work/data" 3 | tee "$work/ceiling.txt"
 ceiling=$(grep -oE '[0-9]+ calls/s' "$work/ceiling.txt" | grep -oE '[0-9]+' | tail -n1)

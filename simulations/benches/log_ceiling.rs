@@ -27,6 +27,7 @@ use hotline_infra::{Durability, EventLog, ExpectedVersion, SqliteLog, VirtualTim
 const MAX_EVENTS: usize = 2_000_000;
 
 /// One append of the day: its stream, the version before it, and the event.
+#[derive(Clone)]
 struct Append {
     stream: StreamName,
     before: u64,
@@ -86,18 +87,15 @@ fn main() {
     );
     let mut times = Vec::new();
     for round in 1..=rounds {
-        let work = day_events
-            .iter()
-            .map(|a| (a.stream.clone(), a.before, a.event.clone()))
-            .collect::<Vec<_>>();
+        let work = day_events.clone();
         let dir = tempfile::tempdir().unwrap();
         let elapsed = runtime.block_on(async {
             let inner: Arc<dyn EventLog> =
                 Arc::new(SqliteLog::open_with(dir.path(), Durability::Deferred).unwrap());
             let log = VirtualTimeLog::new(inner);
             let start = Instant::now();
-            for (stream, before, event) in work {
-                log.append(&stream, ExpectedVersion::Exact(before), vec![event])
+            for a in work {
+                log.append(&a.stream, ExpectedVersion::Exact(a.before), vec![a.event])
                     .await
                     .unwrap();
             }
